@@ -1,0 +1,23 @@
+"""Errors a user can act on. Every message names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class SynthBalanceError(Exception):
+    """Base class of every error synthbalance raises on purpose."""
+
+
+class DataValidationError(SynthBalanceError, ValueError):
+    """The input table cannot be used as it is (missing column, one class, NaN where not allowed)."""
+
+
+class ConfigError(SynthBalanceError, ValueError):
+    """A parameter is unknown, mistyped or inconsistent with another one."""
+
+
+class ModelFileError(SynthBalanceError, OSError):
+    """A saved model file is missing, corrupt, or does not match the data it is used with."""
+
+
+class NotFittedError(SynthBalanceError, RuntimeError):
+    """A transformer or generator was used before ``fit``."""

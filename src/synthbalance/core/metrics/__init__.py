@@ -1,0 +1,44 @@
+"""Metrics as pure functions: fidelity, detection, utility (the recall gain) and privacy.
+
+Definitions in ``docs``/DESIGN.md, "Metric definitions"; each module's docstring repeats
+the one it implements.
+"""
+
+from synthbalance.core.metrics.detection import DETECTION_MAX_ROWS, detection
+from synthbalance.core.metrics.fidelity import (
+    correlation_difference,
+    fidelity,
+    scaled_wasserstein,
+    total_variation,
+)
+from synthbalance.core.metrics.privacy import PRIVACY_MAX_ROWS, copy_mask, privacy
+from synthbalance.core.metrics.utility import (
+    DEFAULT_XGB_PARAMS,
+    GAIN_METRICS,
+    METHODS,
+    METRICS,
+    UtilityResult,
+    gain_curve,
+    recall_gain_experiment,
+    summarize,
+)
+
+__all__ = [
+    "DEFAULT_XGB_PARAMS",
+    "DETECTION_MAX_ROWS",
+    "GAIN_METRICS",
+    "METHODS",
+    "METRICS",
+    "PRIVACY_MAX_ROWS",
+    "UtilityResult",
+    "copy_mask",
+    "correlation_difference",
+    "detection",
+    "fidelity",
+    "gain_curve",
+    "privacy",
+    "recall_gain_experiment",
+    "scaled_wasserstein",
+    "summarize",
+    "total_variation",
+]

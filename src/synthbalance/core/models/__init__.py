@@ -1,0 +1,72 @@
+"""Six generator families over encoded tables, behind one small interface.
+
+>>> cfg = GeneratorConfig.from_dict({"epochs": 50})
+>>> gen = make_generator("wcgan_gp", layout, n_classes=2, config=cfg, seed=0)  # doctest: +SKIP
+>>> gen.fit(X, y).sample(1000, y=1, seed=0)  # doctest: +SKIP
+
+Models are saved as plain data (``gen.state_dict()``, loadable with
+``torch.load(..., weights_only=True)``) and rebuilt with :func:`load_generator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from synthbalance.core.errors import ConfigError, ModelFileError
+from synthbalance.core.layout import SpanLayout
+from synthbalance.core.models.base import FORMAT_VERSION, BaseGenerator
+from synthbalance.core.models.config import GeneratorConfig
+from synthbalance.core.models.gan import CGAN, GAN
+from synthbalance.core.models.vae import CVAE, VAE
+from synthbalance.core.models.wgan import WCGANGP, WGANGP
+
+_FAMILIES: dict[str, type[BaseGenerator]] = {
+    cls.name: cls for cls in (GAN, CGAN, WGANGP, WCGANGP, VAE, CVAE)
+}
+#: Every model name ``training.model`` accepts.
+MODEL_NAMES: tuple[str, ...] = tuple(_FAMILIES)
+#: Families that learn ``p(row | class)`` and need class indices in fit and sample.
+CONDITIONAL_MODELS: frozenset[str] = frozenset(n for n, c in _FAMILIES.items() if c.conditional)
+
+__all__ = [
+    "CONDITIONAL_MODELS",
+    "FORMAT_VERSION",
+    "MODEL_NAMES",
+    "BaseGenerator",
+    "GeneratorConfig",
+    "load_generator",
+    "make_generator",
+]
+
+
+def make_generator(
+    name: str,
+    layout: SpanLayout,
+    n_classes: int | None = None,
+    config: GeneratorConfig | Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> BaseGenerator:
+    """A fresh generator of family ``name`` for rows of ``layout``.
+
+    ``n_classes`` (>= 2) is required by conditional families and must be ``None``/0 for the
+    others. ``config`` is a :class:`GeneratorConfig`, a dict of its fields, or ``None``.
+    """
+    if name not in _FAMILIES:
+        raise ConfigError(f"Unknown model {name!r}; use one of {', '.join(MODEL_NAMES)}.")
+    return _FAMILIES[name](layout, n_classes, config, seed)
+
+
+def load_generator(state: Mapping[str, Any], device: str | None = None) -> BaseGenerator:
+    """Rebuild a generator from ``BaseGenerator.state_dict()`` output.
+
+    ``device`` overrides the saved ``config.device``. A corrupt or mismatched state (missing
+    keys, wrong shapes, unknown model, newer format) raises :class:`ModelFileError`.
+    """
+    name = state.get("name") if isinstance(state, Mapping) else None
+    if name not in _FAMILIES:
+        raise ModelFileError(
+            f"Saved generator names model {name!r}, not one of {', '.join(MODEL_NAMES)}; "
+            "the file is corrupt or not a synthbalance generator."
+        )
+    return _FAMILIES[name].from_state(state, device=device)

@@ -1,0 +1,517 @@
+"""The interface every generator family implements, and the machinery they share.
+
+A family only says how to build its networks and optimisers (``_build``,
+``_make_optimizers``), how to train one epoch from a stream of batches (``_train_epoch``)
+and how to turn noise into rows (``_generate``). Everything else is written once, here:
+input checks, seeding, the epoch loop, best-checkpoint keeping, batched sampling, and
+state save/load as plain data (loadable with ``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from synthbalance.core.errors import (
+    ConfigError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
+)
+from synthbalance.core.layout import SpanLayout
+from synthbalance.core.models.config import GeneratorConfig
+from synthbalance.core.models.nn import SpanPlan, one_hot
+
+#: Bumped when the layout of :meth:`BaseGenerator.state_dict` changes incompatibly.
+FORMAT_VERSION = 1
+STATE_KEYS = (
+    "format_version",
+    "name",
+    "config",
+    "layout",
+    "n_classes",
+    "seed",
+    "fitted",
+    "best_epoch",
+    "history",
+    "modules",
+)
+
+#: ``callback(epoch, generator) -> {"score": lower is better, ...} | None``
+Callback = Callable[[int, "BaseGenerator"], "Mapping[str, float] | None"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without CUDA -> ConfigError."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "Generator config device='cuda' but no CUDA device is available; "
+            "use device: auto or cpu."
+        )
+    return torch.device(name)
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch's global RNG (weight init, dropout) without leaking the change outside."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextmanager
+def num_threads(n: int | None) -> Iterator[None]:
+    """Use ``n`` torch CPU threads inside the block; ``None`` changes nothing."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+class Batches:
+    """An endless stream of training batches ``(x, cond)``, drawn from an explicit generator.
+
+    Without ``balance_labels`` rows come from successive random permutations (each row once
+    per pass). With them, every batch draws a class uniformly per row, then a row of that
+    class (CTGAN's training-by-sampling), so a rare class is seen as often as a common one.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        cond: torch.Tensor | None,
+        batch_size: int,
+        generator: torch.Generator,
+        balance_labels: torch.Tensor | None = None,
+    ):
+        self.x, self.cond, self.batch_size, self._gen = x, cond, batch_size, generator
+        self.n = x.shape[0]
+        self.steps_per_epoch = max(1, self.n // batch_size)
+        self._perm, self._pos = torch.empty(0, dtype=torch.long), self.n
+        self._order = None
+        if balance_labels is not None:
+            self._order = torch.argsort(balance_labels, stable=True)
+            _, self._counts = torch.unique(balance_labels, return_counts=True)
+            self._offsets = torch.cumsum(self._counts, 0) - self._counts
+
+    def _indices(self) -> torch.Tensor:
+        b, device = self.batch_size, self.x.device
+        if self._order is not None:
+            k = torch.randint(len(self._counts), (b,), generator=self._gen, device=device)
+            u = torch.rand(b, generator=self._gen, device=device, dtype=torch.float64)
+            within = torch.minimum((u * self._counts[k]).long(), self._counts[k] - 1)
+            return self._order[self._offsets[k] + within]
+        if self._pos + b > self.n:
+            self._perm = torch.randperm(self.n, generator=self._gen, device=device)
+            self._pos = 0
+        self._pos += b
+        return self._perm[self._pos - b : self._pos]
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch of rows and their condition vectors (``None`` if unconditional)."""
+        idx = self._indices()
+        return self.x[idx], None if self.cond is None else self.cond[idx]
+
+
+@dataclass
+class _Best:
+    """The best-scoring check seen so far during one ``fit``."""
+
+    score: float = math.inf
+    epoch: int | None = None
+    weights: dict[str, dict[str, torch.Tensor]] | None = None
+
+
+@dataclass
+class LossSums:
+    """Sums of per-step losses as tensors, turned into floats once per epoch (no syncs)."""
+
+    sums: dict[str, torch.Tensor] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, values: Mapping[str, torch.Tensor]) -> None:
+        for key, tensor in values.items():
+            value = tensor.detach()
+            self.sums[key] = self.sums[key] + value if key in self.sums else value
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def means(self) -> dict[str, float]:
+        return {k: float(v) / self.counts[k] for k, v in self.sums.items()}
+
+
+class BaseGenerator:
+    """A tabular generator with an sklearn-like interface over a :class:`SpanLayout`.
+
+    ``fit(X, y)`` trains on encoded rows; ``sample(n, y)`` returns encoded rows whose one-hot
+    blocks are exactly one-hot and whose scalars lie in [-1, 1]. Conditional families need
+    class indices ``y`` in both; unconditional ones refuse them.
+    """
+
+    name: ClassVar[str] = ""
+    conditional: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        layout: SpanLayout,
+        n_classes: int | None = None,
+        config: GeneratorConfig | Mapping[str, Any] | None = None,
+        seed: int = 0,
+    ):
+        self.layout = layout if isinstance(layout, SpanLayout) else SpanLayout.from_list(layout)
+        self.n_classes = self._check_n_classes(n_classes)
+        if not isinstance(config, GeneratorConfig):
+            config = GeneratorConfig.from_dict(config)
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ConfigError(f"seed={seed!r} is not an integer; pass an int such as 0.")
+        self.config, self.seed = config, int(seed)
+        self._device = resolve_device(config.device)
+        self.plan = SpanPlan(self.layout, self._device)
+        self.cond_dim = self.n_classes if self.conditional else 0
+        self._modules = self._build_modules()
+        self._history: dict[str, list[float]] = {}
+        self.best_epoch: int | None = None
+        self._fitted = False
+        self._sample_rng: torch.Generator | None = None
+
+    # -- what a family implements -------------------------------------------------------
+
+    def _build(self) -> dict[str, nn.Module]:
+        """The family's networks by name (weights drawn from torch's seeded global RNG)."""
+        raise NotImplementedError
+
+    def _make_optimizers(self) -> None:
+        """Create the optimisers of the freshly built networks."""
+        raise NotImplementedError
+
+    def _train_epoch(self, batches: Batches, rng: torch.Generator) -> dict[str, float]:
+        """Train one epoch (``batches.steps_per_epoch`` batches); return mean losses."""
+        raise NotImplementedError
+
+    def _generate(self, n: int, cond: torch.Tensor | None, rng: torch.Generator) -> torch.Tensor:
+        """``n`` finished rows (exact one-hot blocks), in eval mode and inference mode."""
+        raise NotImplementedError
+
+    # -- public interface ---------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch losses, plus ``check.<key>`` values, one per callback check."""
+        return {k: list(v) for k, v in self._history.items()}
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._fitted
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray | None = None,
+        callback: Callback | None = None,
+        progress: bool = True,
+    ) -> BaseGenerator:
+        """Train from fresh seeded weights on encoded rows ``X`` (and class indices ``y``).
+
+        ``callback(epoch, self)`` is called every ``config.check_every`` epochs and after the
+        last one; it returns ``{"score": lower is better, ...}`` or ``None``. The weights of
+        the best-scoring check are restored at the end (the last epoch's without callback).
+        """
+        x, labels = self._check_fit_data(X, y)
+        with num_threads(self.config.num_threads), seeded(self.seed, self._device):
+            self._modules = self._build_modules()
+            self._make_optimizers()
+            rng = torch.Generator(self._device).manual_seed(self.seed)
+            batches = self._batches(x, labels, rng)
+            self._history, self.best_epoch, self._fitted = {}, None, True
+            try:
+                self._loop(batches, rng, callback, progress)
+            except BaseException:
+                self._fitted = False
+                raise
+        return self
+
+    def sample(
+        self,
+        n: int,
+        y: int | np.ndarray | None = None,
+        seed: int | None = None,
+        batch_size: int = 65536,
+    ) -> np.ndarray:
+        """``n`` encoded rows (float32, ``(n, layout.width)``), generated ``batch_size`` at a time.
+
+        ``y`` (conditional families only, and required there) is one class index or ``n`` of
+        them. The same ``seed`` gives the same rows; ``seed=None`` continues this
+        generator's own stream, seeded from its ``seed``, so it is reproducible too.
+        """
+        if not self._fitted:
+            raise NotFittedError(f"{self.name} generator is not fitted; call fit(X) first.")
+        n, batch_size = _count("n", n, 0), _count("batch_size", batch_size, 1)
+        labels = self._sample_labels(n, y)
+        rng = self._sampling_rng(seed)
+        out = np.empty((n, self.layout.width), dtype=np.float32)
+        with num_threads(self.config.num_threads), torch.inference_mode():
+            for module in self._modules.values():
+                module.eval()
+            for start in range(0, n, batch_size):
+                stop = min(n, start + batch_size)
+                cond = None if labels is None else self._condition(labels[start:stop])
+                out[start:stop] = self._generate(stop - start, cond, rng).cpu().numpy()
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild this generator, as plain data and CPU tensors."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "config": self.config.to_dict(),
+            "layout": self.layout.to_list(),
+            "n_classes": self.n_classes,
+            "seed": self.seed,
+            "fitted": self._fitted,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "modules": {k: _cpu_copy(m.state_dict()) for k, m in self._modules.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], device: str | None = None) -> BaseGenerator:
+        """Rebuild a generator from :meth:`state_dict` output; bad state -> ModelFileError.
+
+        ``device`` overrides the saved ``config.device`` (e.g. ``"cpu"`` for a model trained
+        on a GPU).
+        """
+        _check_state(state, cls.name)
+        try:
+            config = dict(state["config"])
+            if device is not None:
+                config["device"] = device
+            gen = cls(
+                SpanLayout.from_list(state["layout"]),
+                state["n_classes"],
+                GeneratorConfig.from_dict(config),
+                seed=state["seed"],
+            )
+        except (ConfigError, TypeError, ValueError, KeyError) as exc:
+            raise ModelFileError(
+                f"Saved {cls.name} generator has an invalid config, layout "
+                f"or class count ({exc}); re-train and save it again."
+            ) from exc
+        gen._load_modules(state["modules"])
+        gen._history = {str(k): [float(v) for v in vals] for k, vals in state["history"].items()}
+        gen.best_epoch, gen._fitted = state["best_epoch"], bool(state["fitted"])
+        return gen
+
+    # -- shared machinery ---------------------------------------------------------------
+
+    def _build_modules(self) -> dict[str, nn.Module]:
+        with seeded(self.seed, self._device):
+            return {k: m.to(self._device) for k, m in self._build().items()}
+
+    def _adam(
+        self, names: Sequence[str], lr: float, betas: tuple[float, float] = (0.9, 0.999)
+    ) -> torch.optim.Adam:
+        """Adam over the parameters of the named networks, with the config's weight decay."""
+        params = [p for name in names for p in self._modules[name].parameters()]
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=self.config.weight_decay)
+
+    def _condition(self, labels: torch.Tensor) -> torch.Tensor:
+        return one_hot(labels.to(self._device), self.n_classes)
+
+    def _noise(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, self.config.latent_dim, generator=rng, device=self._device)
+
+    def _batches(
+        self, x: torch.Tensor, labels: torch.Tensor | None, rng: torch.Generator
+    ) -> Batches:
+        cond = None if labels is None else self._condition(labels)
+        balance = labels if labels is not None and self.config.balance_classes else None
+        pac = self.config.pac
+        batch_size = min(self.config.batch_size, x.shape[0]) // pac * pac
+        return Batches(x, cond, batch_size, rng, balance)
+
+    def _loop(
+        self, batches: Batches, rng: torch.Generator, callback: Callback | None, progress: bool
+    ) -> None:
+        epochs, best = self.config.epochs, _Best()
+        bar = tqdm(range(1, epochs + 1), desc=self.name, unit="epoch", disable=not progress)
+        for epoch in bar:
+            for module in self._modules.values():
+                module.train()
+            losses = self._train_epoch(batches, rng)
+            self._record(losses)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+            due = epoch % self.config.check_every == 0 or epoch == epochs
+            if callback is not None and due:
+                self._check(epoch, callback, best)
+        if best.weights is not None:
+            self._load_modules(best.weights)
+        self.best_epoch = best.epoch if best.epoch is not None else epochs
+
+    def _check(self, epoch: int, callback: Callback, best: _Best) -> None:
+        result = callback(epoch, self)
+        if result is None:
+            return
+        if "score" not in result:
+            raise ConfigError(
+                f"fit callback returned {sorted(result)} without a 'score' key; "
+                "return {'score': <lower is better>, ...} or None."
+            )
+        self._record({"check.epoch": float(epoch)})
+        self._record({f"check.{k}": float(v) for k, v in result.items()})
+        score = float(result["score"])
+        if score < best.score:  # NaN never wins
+            best.score, best.epoch = score, epoch
+            best.weights = {k: _cpu_copy(m.state_dict()) for k, m in self._modules.items()}
+
+    def _record(self, values: Mapping[str, float]) -> None:
+        for key, value in values.items():
+            self._history.setdefault(key, []).append(float(value))
+
+    def _load_modules(self, weights: Mapping[str, Any]) -> None:
+        if not isinstance(weights, Mapping) or set(weights) != set(self._modules):
+            found = sorted(weights) if isinstance(weights, Mapping) else type(weights).__name__
+            raise ModelFileError(
+                f"Saved {self.name} generator holds networks {found}, expected "
+                f"{sorted(self._modules)}; it was saved by another model."
+            )
+        for key, module in self._modules.items():
+            try:
+                module.load_state_dict(weights[key])
+            except (RuntimeError, TypeError, AttributeError) as exc:
+                raise ModelFileError(
+                    f"Saved weights of {self.name}.{key} do not fit this layout/config: {exc}"
+                ) from exc
+
+    def _sampling_rng(self, seed: int | None) -> torch.Generator:
+        if seed is not None:
+            return torch.Generator(self._device).manual_seed(_count("seed", seed, 0))
+        if self._sample_rng is None:
+            self._sample_rng = torch.Generator(self._device).manual_seed(self.seed)
+        return self._sample_rng
+
+    # -- input checks -------------------------------------------------------------------
+
+    def _check_n_classes(self, n_classes: int | None) -> int:
+        if not self.conditional:
+            if n_classes not in (None, 0):
+                raise ConfigError(
+                    f"{self.name} is unconditional, but n_classes={n_classes!r} "
+                    "was given; pass none, or pick a conditional model "
+                    "(cgan, wcgan_gp, cvae)."
+                )
+            return 0
+        if (
+            isinstance(n_classes, bool)
+            or not isinstance(n_classes, int | np.integer)
+            or n_classes < 2
+        ):
+            raise ConfigError(
+                f"{self.name} is conditional and needs n_classes >= 2, got {n_classes!r}."
+            )
+        return int(n_classes)
+
+    def _check_y_given(self, y: object, where: str) -> None:
+        if self.conditional and y is None:
+            raise ConfigError(
+                f"{self.name} is conditional: pass class indices y to {where}, "
+                "or pick an unconditional model (gan, wgan_gp, vae)."
+            )
+        if not self.conditional and y is not None:
+            raise ConfigError(
+                f"{self.name} is unconditional and takes no y in {where}; drop y, "
+                "or pick a conditional model (cgan, wcgan_gp, cvae)."
+            )
+
+    def _check_fit_data(
+        self, X: np.ndarray, y: np.ndarray | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self._check_y_given(y, "fit")
+        x = np.asarray(X, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.layout.width:
+            raise DataValidationError(
+                f"X has shape {x.shape}; the layout expects "
+                f"(n_rows, {self.layout.width}). Encode X with the "
+                "transformer this layout came from."
+            )
+        if x.shape[0] < max(2, self.config.pac) or not np.isfinite(x).all():
+            raise DataValidationError(
+                f"X must hold at least max(2, pac={self.config.pac}) rows and no "
+                "NaN or infinite values."
+            )
+        labels = None if y is None else self._check_labels(y, x.shape[0])
+        return torch.from_numpy(x).to(self._device), labels
+
+    def _check_labels(self, y: object, n: int) -> torch.Tensor:
+        arr = np.asarray(y)
+        if arr.ndim != 1 or len(arr) != n or arr.dtype.kind not in "iu":
+            raise DataValidationError(
+                f"y must be {n} integer class indices, got an array of "
+                f"shape {arr.shape} and dtype {arr.dtype}."
+            )
+        if n and (arr.min() < 0 or arr.max() >= self.n_classes):
+            raise DataValidationError(
+                f"y holds class indices outside 0..{self.n_classes - 1}; "
+                "encode labels as 0..n_classes-1."
+            )
+        return torch.from_numpy(arr.astype(np.int64)).to(self._device)
+
+    def _sample_labels(self, n: int, y: int | np.ndarray | None) -> torch.Tensor | None:
+        self._check_y_given(y, "sample")
+        if y is None:
+            return None
+        if np.ndim(y) == 0:
+            y = np.full(n, int(y)) if isinstance(y, int | np.integer) else np.asarray([y])
+        return self._check_labels(y, n)
+
+
+def _count(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ConfigError(f"{name}={value!r}: use an integer >= {minimum}.")
+    return int(value)
+
+
+def _cpu_copy(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
+
+
+def _check_state(state: object, name: str) -> None:
+    """Raise ModelFileError unless ``state`` looks like a current ``state_dict`` of ``name``."""
+    if not isinstance(state, Mapping):
+        raise ModelFileError(
+            f"A saved generator is a dict, got {type(state).__name__}; "
+            "load the file written from BaseGenerator.state_dict()."
+        )
+    missing = [k for k in STATE_KEYS if k not in state]
+    if missing:
+        raise ModelFileError(
+            f"Saved generator lacks {missing}; the file is corrupt or not a synthbalance generator."
+        )
+    version = state["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        raise ModelFileError(
+            f"Saved generator has format_version {version!r}; this synthbalance "
+            f"reads up to {FORMAT_VERSION}. Upgrade synthbalance."
+        )
+    if state["name"] != name:
+        raise ModelFileError(f"Saved generator is a {state['name']!r}, not a {name!r}.")
+    if not isinstance(state["history"], Mapping) or not isinstance(state["modules"], Mapping):
+        raise ModelFileError("Saved generator's history/modules are not dicts; file is corrupt.")

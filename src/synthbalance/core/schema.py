@@ -1,0 +1,247 @@
+"""Column kinds and the table schema every later stage reads.
+
+A schema is inferred from the data, then corrected by the user's per-column hints. It is
+plain data (``to_dict`` / ``from_dict``) so it can be saved as JSON, logged to MLflow, copied
+into ``parameters_ingest.yml`` and fixed by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbalance.core.errors import ConfigError, DataValidationError
+
+#: Every column kind the transformer, the generators and the postprocessor understand.
+KINDS: tuple[str, ...] = ("continuous", "integer", "count", "binary", "categorical", "ordinal")
+#: Kinds whose values are numbers.
+NUMERIC_KINDS: frozenset[str] = frozenset({"continuous", "integer", "count", "ordinal"})
+#: Kinds whose values are a finite set of levels.
+DISCRETE_KINDS: frozenset[str] = frozenset({"binary", "categorical", "ordinal"})
+
+#: Integer columns with at most this many distinct values are inferred as ordinal.
+ORDINAL_MAX_LEVELS = 15
+#: Non-negative integer columns whose most frequent value is 0 with at least this share are
+#: inferred as counts (zero-inflated, like "days of poor health in the past 30 days").
+COUNT_MIN_ZERO_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: its kind, optional bounds, and its levels when it is discrete.
+
+    ``bounds`` are inclusive ``(low, high)`` limits; either side may be ``None``.
+    ``levels`` are the sorted observed values of a discrete column (not of missing values).
+    ``nullable`` records that the column had missing values, so they are modelled and restored.
+    """
+
+    name: str
+    kind: str
+    bounds: tuple[float | None, float | None] | None = None
+    levels: tuple[Any, ...] | None = None
+    nullable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(
+                f"Column {self.name!r} has unknown kind {self.kind!r}; "
+                f"use one of {', '.join(KINDS)}."
+            )
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.bounds is not None:
+            out["bounds"] = list(self.bounds)
+        if self.levels is not None:
+            out["levels"] = [_plain(v) for v in self.levels]
+        if self.nullable:
+            out["nullable"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The validated table's layout: feature columns, the target, and its classes.
+
+    ``classes`` are sorted from the least to the most frequent; ``minority_classes`` are the
+    classes synthetic rows are made for (by default only the least frequent one).
+    """
+
+    columns: tuple[ColumnSpec, ...]
+    target: str
+    classes: tuple[Any, ...]
+    minority_classes: tuple[Any, ...]
+    class_counts: tuple[int, ...] = field(default=())
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    def of_kind(self, *kinds: str) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.kind in kinds]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "classes": [_plain(c) for c in self.classes],
+            "class_counts": [int(n) for n in self.class_counts],
+            "minority_classes": [_plain(c) for c in self.minority_classes],
+            "columns": {c.name: c.to_dict() for c in self.columns},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schema:
+        columns = tuple(
+            ColumnSpec(
+                name=name,
+                kind=spec["kind"],
+                bounds=_as_bounds(name, spec.get("bounds")),
+                levels=tuple(spec["levels"]) if spec.get("levels") is not None else None,
+                nullable=bool(spec.get("nullable", False)),
+            )
+            for name, spec in data["columns"].items()
+        )
+        return cls(
+            columns=columns,
+            target=data["target"],
+            classes=tuple(data["classes"]),
+            minority_classes=tuple(data["minority_classes"]),
+            class_counts=tuple(data.get("class_counts", ())),
+        )
+
+
+def infer_schema(
+    df: pd.DataFrame,
+    target: str,
+    hints: Mapping[str, Mapping[str, Any]] | None = None,
+    minority_classes: Sequence[Any] | None = None,
+) -> Schema:
+    """Infer every feature column's kind, then apply the user's hints on top.
+
+    Hints are ``{column: {"kind": ..., "bounds": [low, high]}}``; either key may be left out.
+    """
+    hints = dict(hints or {})
+    unknown = sorted(set(hints) - set(df.columns))
+    if unknown:
+        raise ConfigError(
+            f"ingest.columns names {unknown}, which the table does not have; "
+            f"the columns are {list(df.columns)}. Fix the names in parameters_ingest.yml."
+        )
+    columns = []
+    for name in df.columns:
+        if name == target:
+            continue
+        hint = hints.get(name) or {}
+        _check_hint_keys(name, hint)
+        kind = hint.get("kind") or _infer_kind(df[name])
+        if kind not in KINDS:
+            raise ConfigError(
+                f"ingest.columns.{name}.kind is {kind!r}; use one of {', '.join(KINDS)}."
+            )
+        bounds = _as_bounds(name, hint.get("bounds"))
+        if bounds is None and kind == "count":
+            bounds = (0.0, None)
+        series = df[name]
+        levels = _levels(series) if kind in DISCRETE_KINDS or kind == "count" else None
+        columns.append(
+            ColumnSpec(name, kind, bounds, levels, nullable=bool(series.isna().any()))
+        )
+    counts = df[target].value_counts(sort=False)
+    order = sorted(counts.index, key=lambda c: (counts[c], str(c)))
+    classes = tuple(_plain(c) for c in order)
+    if minority_classes is None:
+        minority = classes[:1]
+    else:
+        minority = tuple(_match_class(c, classes, target) for c in minority_classes)
+    return Schema(
+        columns=tuple(columns),
+        target=target,
+        classes=classes,
+        minority_classes=minority,
+        class_counts=tuple(int(counts[c]) for c in order),
+    )
+
+
+def _infer_kind(series: pd.Series) -> str:
+    values = series.dropna()
+    n_levels = values.nunique()
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return "binary" if n_levels == 2 else "categorical"
+    if n_levels == 2:
+        return "binary"
+    as_float = values.to_numpy(dtype=float)
+    if not np.all(np.mod(as_float, 1.0) == 0.0):
+        return "continuous"
+    if n_levels <= ORDINAL_MAX_LEVELS:
+        return "ordinal"
+    if as_float.min() >= 0 and np.mean(as_float == 0) >= COUNT_MIN_ZERO_SHARE:
+        return "count"
+    return "integer"
+
+
+def _levels(series: pd.Series) -> tuple[Any, ...]:
+    levels = pd.unique(series.dropna())
+    try:
+        levels = sorted(levels)
+    except TypeError:  # mixed types: keep a stable textual order
+        levels = sorted(levels, key=str)
+    return tuple(_plain(v) for v in levels)
+
+
+def _check_hint_keys(name: str, hint: Mapping[str, Any]) -> None:
+    unknown = sorted(set(hint) - {"kind", "bounds"})
+    if unknown:
+        raise ConfigError(
+            f"ingest.columns.{name} has unknown key(s) {unknown}; "
+            "a column hint takes only 'kind' and 'bounds'."
+        )
+
+
+def _as_bounds(name: str, bounds: Any) -> tuple[float | None, float | None] | None:
+    if bounds is None:
+        return None
+    if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+        raise ConfigError(
+            f"ingest.columns.{name}.bounds is {bounds!r}; write it as [low, high], "
+            "with null for an open side, e.g. [0, 30]."
+        )
+    low, high = (None if b is None else float(b) for b in bounds)
+    if low is not None and high is not None and low > high:
+        raise ConfigError(f"ingest.columns.{name}.bounds {list(bounds)} has low > high.")
+    return (low, high)
+
+
+def _match_class(value: Any, classes: tuple[Any, ...], target: str) -> Any:
+    for c in classes:
+        if c == value or str(c) == str(value):
+            return c
+    raise ConfigError(
+        f"ingest.minority_classes names {value!r}, which is not a value of {target!r}; "
+        f"its values are {list(classes)}."
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars to Python ones, integral floats kept as float, for JSON and equality."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def with_bounds(spec: ColumnSpec, low: float | None, high: float | None) -> ColumnSpec:
+    """Return a copy of ``spec`` with its bounds replaced."""
+    return replace(spec, bounds=(low, high))

@@ -1,0 +1,171 @@
+"""Checks that turn a raw table into a validated one, or into one clear error.
+
+Every error names the column or parameter at fault and says what to do. The input frame
+is never modified; the validated table is a new frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.schema import NUMERIC_KINDS, Schema, infer_schema
+
+
+def validate_table(
+    df: pd.DataFrame,
+    target: str,
+    hints: Mapping[str, Mapping[str, Any]] | None = None,
+    minority_classes: Sequence[Any] | None = None,
+    min_class_rows: int = 20,
+    drop_columns: Sequence[str] = (),
+) -> tuple[pd.DataFrame, Schema]:
+    """Validate ``df`` and infer its schema; return a cleaned copy and the schema.
+
+    Raises:
+        DataValidationError: the data cannot be used (see the message for the fix).
+        ConfigError: a parameter names something the data does not have.
+    """
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise DataValidationError(
+            "The input table has no rows or no columns; check ingest.source and "
+            "ingest.read_options (for instance the separator)."
+        )
+    _check_duplicate_columns(df.columns)
+    df = _drop_columns(df, drop_columns)
+    _check_target(df, target)
+    hints = dict(hints or {})
+    df = _coerce_hinted_numbers(df, hints)
+    _check_empty_columns(df, target)
+    _check_infinite(df)
+    _check_classes(df[target], target, min_class_rows)
+    schema = infer_schema(df, target, hints, minority_classes)
+    _check_bounds(df, schema)
+    return df, schema
+
+
+def _check_duplicate_columns(columns: pd.Index) -> None:
+    dupes = sorted({str(c) for c in columns[columns.duplicated()]})
+    if dupes:
+        raise DataValidationError(
+            f"Column name(s) {dupes} appear more than once; rename them in the file so each "
+            "column has a unique name."
+        )
+
+
+def _drop_columns(df: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:
+    missing = [c for c in drop if c not in df.columns]
+    if missing:
+        raise ConfigError(
+            f"ingest.drop_columns names {missing}, which the table does not have; "
+            f"its columns are {list(df.columns)}."
+        )
+    return df.drop(columns=list(drop)) if drop else df
+
+
+def _check_target(df: pd.DataFrame, target: str) -> None:
+    if target not in df.columns:
+        raise DataValidationError(
+            f"Target column {target!r} (ingest.target) is not in the table; its columns are "
+            f"{list(df.columns)}. Set ingest.target to the label column."
+        )
+    n_missing = int(df[target].isna().sum())
+    if n_missing:
+        raise DataValidationError(
+            f"Target column {target!r} has {n_missing} missing labels; drop those rows or "
+            "fill them before running synthbalance."
+        )
+
+
+def _coerce_hinted_numbers(
+    df: pd.DataFrame, hints: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Text columns that are numbers become numbers; a stray word in one is an error.
+
+    A column hinted numeric must parse fully. An unhinted text column that is at least 90 %
+    numbers is almost certainly numeric with a typo or a missing-value marker in it.
+    """
+    updates = {}
+    for name in df.columns:
+        series = df[name]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        kind = (hints.get(name) or {}).get("kind")
+        if kind is not None and kind not in NUMERIC_KINDS:
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = series.notna() & numbers.isna()
+        present = int(series.notna().sum())
+        looks_numeric = present > 0 and bad.sum() <= 0.1 * present
+        if bad.any() and (kind is not None or looks_numeric):
+            row = bad.idxmax()
+            declared = f"declared {kind!r}" if kind else "mostly numbers"
+            raise DataValidationError(
+                f"Column {name!r} is {declared} but holds text such as {series[row]!r} "
+                f"(row {row}, {int(bad.sum())} such values). Fix the data, or list that "
+                "marker in ingest.read_options.na_values to read it as missing."
+            )
+        if not bad.any() and present > 0:
+            updates[name] = numbers
+    return df.assign(**updates) if updates else df
+
+
+def _check_empty_columns(df: pd.DataFrame, target: str) -> None:
+    empty = [c for c in df.columns if c != target and df[c].isna().all()]
+    if empty:
+        raise DataValidationError(
+            f"Column(s) {empty} are entirely empty; remove them with ingest.drop_columns "
+            "or fix the file."
+        )
+
+
+def _check_infinite(df: pd.DataFrame) -> None:
+    for name in df.columns:
+        series = df[name]
+        if not pd.api.types.is_float_dtype(series):
+            continue
+        inf = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+        if inf.any():
+            row = series.index[inf.argmax()]
+            raise DataValidationError(
+                f"Column {name!r} has {int(inf.sum())} infinite value(s) (first at row {row}); "
+                "replace them with a number or mark them missing before running."
+            )
+
+
+def _check_classes(labels: pd.Series, target: str, min_rows: int) -> None:
+    counts = labels.value_counts()
+    if len(counts) < 2:
+        raise DataValidationError(
+            f"Target column {target!r} has only one class ({counts.index[0]!r}); there is no "
+            "minority class to learn. Check ingest.target or the data."
+        )
+    small = counts[counts < min_rows]
+    if len(small):
+        detail = ", ".join(f"{k!r}: {v} rows" for k, v in small.items())
+        raise DataValidationError(
+            f"Class(es) of {target!r} with fewer than ingest.min_class_rows={min_rows} rows: "
+            f"{detail}. Collect more rows, merge rare labels, or lower ingest.min_class_rows."
+        )
+
+
+def _check_bounds(df: pd.DataFrame, schema: Schema) -> None:
+    for spec in schema.columns:
+        if spec.bounds is None or not spec.is_numeric:
+            continue
+        values = pd.to_numeric(df[spec.name], errors="coerce")
+        low, high = spec.bounds
+        outside = ((values < low) if low is not None else False) | (
+            (values > high) if high is not None else False
+        )
+        if np.any(outside):
+            first = values[outside].iloc[0]
+            raise DataValidationError(
+                f"Column {spec.name!r} has {int(np.sum(outside))} value(s) outside its bounds "
+                f"{list(spec.bounds)} (e.g. {first}); fix the data or the bounds in "
+                f"ingest.columns.{spec.name}."
+            )

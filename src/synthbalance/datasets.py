@@ -1,0 +1,172 @@
+"""Kedro datasets of synthbalance's own: the raw source, plain-data JSON objects, model files.
+
+None of them pickles anything: schemas and transformers are JSON, generators are a
+``torch.save`` of plain data and tensors, loaded back with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import fsspec
+import mlflow
+import pandas as pd
+from kedro.io.core import AbstractDataset, DatasetError
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.pandas import CSVDataset, ParquetDataset
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+from synthbalance.core.demo import make_demo_table
+from synthbalance.core.errors import DataValidationError
+from synthbalance.core.schema import Schema
+from synthbalance.core.transformer import TabularTransformer
+
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
+    """The raw table named by ``ingest.source``: ``demo``, or a CSV / Parquet path or URL.
+
+    Read-only: synthbalance never writes to a user's raw data. ``read_options`` go to
+    pandas (``sep``, ``na_values``, ...). Any fsspec URL that kedro-datasets reads works.
+    """
+
+    def __init__(
+        self,
+        source: str = "demo",
+        read_options: dict[str, Any] | None = None,
+        format: str | None = None,  # noqa: A002 - the user-facing parameter's name
+        demo_rows: int = 20_000,
+        seed: int = 0,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._source = source
+        self._read_options = dict(read_options or {})
+        self._format = format or ("parquet" if source.endswith(_PARQUET_SUFFIXES) else "csv")
+        self._demo_rows = demo_rows
+        self._seed = seed
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        if self._source == "demo":
+            return make_demo_table(self._demo_rows, self._seed)
+        self._check_exists()
+        if self._format == "parquet":
+            return ParquetDataset(filepath=self._source, load_args=self._read_options).load()
+        self._check_header()
+        try:
+            return CSVDataset(filepath=self._source, load_args=self._read_options).load()
+        except DatasetError as exc:
+            if isinstance(exc.__cause__, pd.errors.EmptyDataError):
+                raise DataValidationError(
+                    f"ingest.source {self._source!r} is empty; point it at a file with a "
+                    "header row and data."
+                ) from None
+            raise
+
+    def _check_exists(self) -> None:
+        fs, path = fsspec.core.url_to_fs(self._source)
+        if not fs.exists(path):
+            raise DataValidationError(
+                f"ingest.source {self._source!r} does not exist. Put the file there (see the "
+                "README, 'Bring your own data') or fix ingest.source."
+            )
+        if fs.size(path) == 0:
+            raise DataValidationError(
+                f"ingest.source {self._source!r} is an empty file; point it at a file with a "
+                "header row and data."
+            )
+
+    def _check_header(self) -> None:
+        """pandas silently renames a repeated header ('a', 'a.1'); look at the raw one."""
+        keep = ("sep", "encoding", "skiprows", "comment", "quotechar")
+        options = {k: v for k, v in self._read_options.items() if k in keep}
+        compression = self._read_options.get("compression", "infer")
+        try:
+            with fsspec.open(self._source, "rb", compression=compression) as handle:
+                header = pd.read_csv(handle, header=None, nrows=1, **options)
+        except pd.errors.EmptyDataError:
+            raise DataValidationError(
+                f"ingest.source {self._source!r} has no rows; point it at a file with a "
+                "header row and data."
+            ) from None
+        names = [str(v) for v in header.iloc[0].tolist()]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DataValidationError(
+                f"Column name(s) {dupes} appear more than once in {self._source!r}; rename "
+                "them so each column has a unique name."
+            )
+
+    def save(self, data: None) -> None:
+        raise DatasetError("The raw table is read-only: synthbalance never writes raw data.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"source": self._source, "format": self._format, "read_options": self._read_options}
+
+
+class SchemaDataset(JSONDataset):
+    """A :class:`~synthbalance.core.schema.Schema` stored as readable, editable JSON."""
+
+    def load(self) -> Schema:  # type: ignore[override]
+        return Schema.from_dict(super().load())
+
+    def save(self, data: Schema) -> None:  # type: ignore[override]
+        super().save(data.to_dict())
+
+
+class TransformerDataset(JSONDataset):
+    """A fitted :class:`~synthbalance.core.transformer.TabularTransformer` as JSON."""
+
+    def load(self) -> TabularTransformer:  # type: ignore[override]
+        return TabularTransformer.from_state(super().load())
+
+    def save(self, data: TabularTransformer) -> None:  # type: ignore[override]
+        super().save(data.to_state())
+
+
+class MetricsDataset(AbstractDataset[dict, dict]):
+    """MLflow metrics of the active run, from a plain ``{name: value | [value per step]}``.
+
+    Nodes return ordinary dicts of floats; lists become step histories (``loss.generator``
+    per epoch, ``utility.curve.*`` per k); NaN values are skipped. Names are logged exactly
+    as given (plus ``prefix``), so the contract names in DESIGN.md hold. (kedro-mlflow's own
+    metrics dataset renames un-prefixed metrics after the dataset, hence this class.)
+    Without an active run (tracking disabled) nothing is logged.
+    """
+
+    def __init__(self, prefix: str | None = None, metadata: dict[str, Any] | None = None):
+        self._prefix = prefix
+        self.metadata = metadata
+
+    def save(self, data: dict[str, Any]) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(self._name(key), float(v), now, step)
+            for key, value in data.items()
+            for step, v in enumerate(value if isinstance(value, list | tuple) else [value])
+            if v is not None and math.isfinite(float(v))
+        ]
+        client = MlflowClient()
+        for start in range(0, len(metrics), 1000):  # MLflow's batch limit
+            client.log_batch(run.info.run_id, metrics=metrics[start : start + 1000])
+
+    def load(self) -> dict[str, float]:
+        run = mlflow.active_run() or mlflow.last_active_run()
+        if run is None:
+            raise DatasetError("No MLflow run to read metrics from.")
+        metrics = MlflowClient().get_run(run.info.run_id).data.metrics
+        prefix = f"{self._prefix}." if self._prefix else ""
+        return {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
+
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}.{key}" if self._prefix else key
+
+    def _describe(self) -> dict[str, Any]:
+        return {"prefix": self._prefix}
