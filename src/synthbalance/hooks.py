@@ -24,6 +24,7 @@ class SynthBalanceHooks:
 
     def __init__(self) -> None:
         self._params: Params | None = None
+        self._run_id: str | None = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -50,7 +51,9 @@ class SynthBalanceHooks:
     @hook_impl(trylast=True)  # after kedro-mlflow has opened the run
     def before_pipeline_run(self) -> None:
         """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
-        if self._params is None or mlflow.active_run() is None:
+        run = mlflow.active_run()
+        self._run_id = run.info.run_id if run else None
+        if self._params is None or run is None:
             return
         mlflow.set_tags(
             {
@@ -60,16 +63,33 @@ class SynthBalanceHooks:
             }
         )
 
-    @hook_impl(tryfirst=True)  # before kedro-mlflow closes the run
+    @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self) -> None:
-        run = mlflow.active_run()
-        if run is None:
+        """Close what is left of the run and say where to look at it."""
+        if self._run_id is None:
             return
+        _close_run(self._run_id)
         logger.info(
-            "Done. MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
-            run.info.run_id,
+            "Done: MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
+            self._run_id,
             mlflow.get_tracking_uri(),
         )
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        if self._run_id is not None:
+            _close_run(self._run_id, status="FAILED")
+
+
+def _close_run(run_id: str, status: str = "FINISHED") -> None:
+    """End every copy of ``run_id`` still on MLflow's active-run stack.
+
+    kedro-mlflow re-opens the run before each node (for threaded runners); with MLflow 3 each
+    re-open stacks another copy and only one is closed, so a second Kedro session in the same
+    process would log into this run. Seen with kedro-mlflow 2.0.3 and MLflow 3.17.
+    """
+    while (run := mlflow.active_run()) is not None and run.info.run_id == run_id:
+        mlflow.end_run(status)
 
 
 def _rebuild_pipelines() -> None:

@@ -249,11 +249,16 @@ class TrainingParams(_Section):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TrainingParams:
+        from synthbalance.core.models import GeneratorConfig
+
         own = {f.name for f in dataclasses.fields(cls)} - {"generator"}
+        hyper = {f.name for f in dataclasses.fields(GeneratorConfig)}
         data = dict(data or {})
-        generator = {k: data.pop(k) for k in list(data) if k not in own}
-        obj = super().from_dict({**data, "generator": generator})
-        return obj
+        for key in data:
+            if key not in own | hyper:
+                raise _unknown_key_error(cls.section, key, sorted(own | hyper))
+        generator = {k: data.pop(k) for k in list(data) if k in hyper}
+        return super().from_dict({**data, "generator": generator})
 
     def check(self) -> None:
         from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorConfig

@@ -1,6 +1,7 @@
 """Project settings: https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
 import os
+from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
 
@@ -17,6 +18,10 @@ CONFIG_LOADER_ARGS = {
         "mlflow": ["mlflow*", "mlflow*/**"],
     },
     # ${env_or:NAME,default}: an environment variable with a fallback (OmegaConf's own oc.env
-    # is limited to credentials in Kedro). Used for MLFLOW_TRACKING_URI in mlflow.yml.
-    "custom_resolvers": {"env_or": lambda name, default=None: os.environ.get(name, default)},
+    # is limited to credentials in Kedro). ${sqlite_here:file}: an absolute SQLite URI in the
+    # project root; MLflow caches stores by URI, so a relative one could point elsewhere.
+    "custom_resolvers": {
+        "env_or": lambda name, default=None: os.environ.get(name, default),
+        "sqlite_here": lambda name: f"sqlite:///{(Path.cwd() / name).as_posix()}",
+    },
 }

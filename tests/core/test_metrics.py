@@ -20,6 +20,7 @@ from synthbalance.core.metrics._features import (
     numeric_matrix,
     scaled_matrix,
 )
+from synthbalance.core.metrics.utility import _scores
 from synthbalance.core.schema import Schema, infer_schema
 from synthbalance.core.smote import smote_rows
 
@@ -29,6 +30,9 @@ SUMMARY_KEYS = [
     for name in ("pr_auc_gain", "recall_gain", "recall_gain_at_base_precision")
 ] + ["pr_auc_baseline"]
 FAST_XGB = {"n_estimators": 40, "max_depth": 4}
+# one thread: on a small table, OpenMP threads waiting on a core that other processes hold
+# cost far more than they give (seen: 0.5 s fits taking 9 s on a shared 2-core machine)
+N_JOBS = 1
 
 
 def _rows(rng: np.random.Generator, n: int, label: int = 1, shift: float = 0.0) -> pd.DataFrame:
@@ -52,7 +56,9 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="module")
 def schema() -> Schema:
-    sample = pd.concat([_rows(np.random.default_rng(0), 400, 1), _rows(np.random.default_rng(1), 800, 0)])
+    sample = pd.concat(
+        [_rows(np.random.default_rng(0), 400, 1), _rows(np.random.default_rng(1), 800, 0)]
+    )
     sample.loc[sample.index[::13], "x"] = np.nan
     return infer_schema(sample, "y")
 
@@ -113,28 +119,28 @@ def test_fidelity_does_not_mutate_inputs(rng, schema):
 def test_detection_same_distribution_is_chance(schema):
     real = _rows(np.random.default_rng(10), 1500)
     synth = _rows(np.random.default_rng(11), 1500)
-    result = detection(real, synth, schema, seed=0)
+    result = detection(real, synth, schema, seed=0, n_jobs=N_JOBS)
     assert 0.4 <= result["accuracy"] <= 0.6
     assert 0.4 <= result["auc"] <= 0.6
 
 
 def test_detection_identical_copies_is_chance(rng, schema):
     real = _rows(rng, 1000)
-    result = detection(real, real.copy(), schema, seed=1)
+    result = detection(real, real.copy(), schema, seed=1, n_jobs=N_JOBS)
     assert result["accuracy"] == pytest.approx(0.5, abs=0.05)
     assert result["auc"] == pytest.approx(0.5, abs=0.05)
 
 
 def test_detection_different_data_is_near_one(rng, schema):
-    result = detection(_rows(rng, 1000), _rows(rng, 1000, shift=3.0), schema, seed=0)
+    result = detection(_rows(rng, 1000), _rows(rng, 1000, shift=3.0), schema, seed=0, n_jobs=N_JOBS)
     assert result["accuracy"] > 0.95
     assert result["auc"] > 0.95
 
 
 def test_detection_is_seeded_and_caps_rows(rng, schema):
     real, synth = _rows(rng, 3000), _rows(rng, 500, shift=0.5)
-    first = detection(real, synth, schema, seed=3, max_rows=400)
-    assert first == detection(real, synth, schema, seed=3, max_rows=400)
+    first = detection(real, synth, schema, seed=3, max_rows=400, n_jobs=N_JOBS)
+    assert first == detection(real, synth, schema, seed=3, max_rows=400, n_jobs=N_JOBS)
 
 
 def test_detection_rejects_too_few_rows(rng, schema):
@@ -244,7 +250,7 @@ def test_real_rows_raise_recall_and_result_is_complete(rng):
     schema = infer_schema(pd.concat([data["train"], data["test"]]), "y")
     result = recall_gain_experiment(
         data["train"], data["test"], schema, data["synthetic"], data["held_back"],
-        k_grid=[50, 300], seeds=[0, 1], headline_k=300, xgb_params=FAST_XGB,
+        k_grid=[50, 300], seeds=[0, 1], headline_k=300, xgb_params=FAST_XGB, n_jobs=N_JOBS,
     )  # fmt: skip
     table = result.table
     combos = set(zip(table["method"], table["k"], table["seed"], strict=True))
@@ -270,11 +276,26 @@ def test_synthetic_k_beyond_supply_reports_k_used(rng):
     synth = data["synthetic"].iloc[:80].drop(columns="y")  # one minority class: y optional
     result = recall_gain_experiment(
         data["train"], data["test"], schema, synth, None,
-        k_grid=[200], seeds=[0], headline_k=200, smote=False, xgb_params=FAST_XGB,
+        k_grid=[200], seeds=[0], headline_k=200, smote=False, xgb_params=FAST_XGB, n_jobs=N_JOBS,
     )  # fmt: skip
     assert set(result.table["method"]) == {"baseline", "synthetic"}
     assert result.summary()["k_used"] == 80
     assert not any(key.startswith(("real_", "smote_")) for key in result.summary())
+
+
+def test_real_ceiling_does_not_depend_on_the_synthetic_rows(rng):
+    data = _utility_data(rng)
+    schema = infer_schema(pd.concat([data["train"], data["test"]]), "y")
+
+    def real_rows(synthetic: pd.DataFrame | None) -> pd.DataFrame:
+        table = recall_gain_experiment(
+            data["train"], data["test"], schema, synthetic, data["held_back"],
+            k_grid=[100], seeds=[3], headline_k=100, smote=False,
+            xgb_params=FAST_XGB, n_jobs=N_JOBS,
+        ).table  # fmt: skip
+        return table[table["method"] == "real"].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(real_rows(None), real_rows(data["synthetic"]))
 
 
 def test_multiclass_target_runs_one_vs_rest(rng):
@@ -286,10 +307,20 @@ def test_multiclass_target_runs_one_vs_rest(rng):
     held = pd.concat([data["held_back"], extra.iloc[:20]], ignore_index=True)
     result = recall_gain_experiment(
         train, test, schema, None, held,
-        k_grid=[20], seeds=[0], headline_k=20, xgb_params=FAST_XGB,
+        k_grid=[20], seeds=[0], headline_k=20, xgb_params=FAST_XGB, n_jobs=N_JOBS,
     )  # fmt: skip
     assert set(result.table["method"]) == {"baseline", "smote", "real"}
     assert result.summary()["real_k_used"] == 20
+
+
+def test_recall_at_base_precision_ignores_gains_bought_with_precision():
+    y = np.array([1, 1, 1, 0, 0, 0, 0])
+    proba = np.array([0.9, 0.6, 0.55, 0.7, 0.1, 0.2, 0.3])
+    scores = _scores(y, proba, reference=1.0)  # the baseline made no false positive
+    assert scores["recall"] == 1.0 and scores["precision"] == 0.75
+    assert scores["recall_at_base_precision"] == pytest.approx(1 / 3)
+    own = _scores(y, proba, reference=None)  # a baseline is measured at its own precision
+    assert own["recall_at_base_precision"] == 1.0
 
 
 def test_utility_rejects_a_bad_grid(rng):

@@ -24,6 +24,7 @@ from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics._features import (
     check_columns,
+    class_mask,
     joint_levels,
     level_codes,
     numeric_values,
@@ -69,14 +70,6 @@ def smote_rows(
         train[schema.target].dtype
     )
     return out[columns]
-
-
-def class_mask(target: pd.Series, cls: Any) -> pd.Series:
-    """Rows whose label is ``cls``, matched by value or, failing that, by text."""
-    mask = target == cls
-    if not mask.any():
-        mask = target.astype(str) == str(cls)
-    return mask
 
 
 def _sampler(schema: Schema, k_neighbors: int, seed: int, strategy: dict[int, int]) -> Any:

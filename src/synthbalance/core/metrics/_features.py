@@ -40,6 +40,14 @@ def check_columns(df: pd.DataFrame, schema: Schema, what: str) -> None:
         )
 
 
+def class_mask(target: pd.Series, cls: Any) -> pd.Series:
+    """Rows whose label is ``cls``, matched by value or, failing that, by text."""
+    mask = target == cls
+    if not mask.any():
+        mask = target.astype(str) == str(cls)
+    return mask
+
+
 def discrete_columns(schema: Schema) -> list[ColumnSpec]:
     """The columns encoded as codes or one-hot: every non-numeric kind."""
     return [c for c in schema.columns if not c.is_numeric]

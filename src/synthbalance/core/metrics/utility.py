@@ -40,10 +40,16 @@ from sklearn.metrics import (
 from tqdm.auto import tqdm
 from xgboost import XGBClassifier
 
+# a module import: core.smote imports metrics._features, so this one may run while it loads
+from synthbalance.core import smote as smote_baseline
 from synthbalance.core.errors import ConfigError, DataValidationError
-from synthbalance.core.metrics._features import check_columns, joint_levels, numeric_matrix
+from synthbalance.core.metrics._features import (
+    check_columns,
+    class_mask,
+    joint_levels,
+    numeric_matrix,
+)
 from synthbalance.core.schema import Schema
-from synthbalance.core.smote import class_mask, smote_rows
 
 #: The classifier every method is scored with; ``xgb_params`` override single keys.
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
@@ -116,11 +122,11 @@ def recall_gain_experiment(  # noqa: PLR0917
     ``synthetic`` and ``held_back`` hold minority rows with the target column (which may be
     left out of ``synthetic`` when there is one minority class); either may be ``None``.
     """
-    ks = _check_grid(k_grid, seeds, headline_k)
+    ks, seeds = _check_grid(k_grid, seeds, headline_k)
     data = _encode(train, test, schema, synthetic, held_back)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {}), "n_jobs": n_jobs}
-    methods = [m for m in ("synthetic", "smote", "real") if m != "smote" or smote]
-    n_fits = len(seeds) * len(data.pools) * (1 + len(ks) * len(methods))
+    n_methods = len({m for pools in data.pools.values() for m in pools}) + int(smote)
+    n_fits = len(seeds) * len(data.pools) * (1 + len(ks) * n_methods)
     records: list[dict[str, Any]] = []
     with tqdm(total=n_fits, disable=not progress, desc="recall gain") as bar:
         for seed in seeds:
@@ -128,11 +134,12 @@ def recall_gain_experiment(  # noqa: PLR0917
             for index, (cls, pools) in enumerate(data.pools.items()):
                 extra = dict(pools)
                 if smote:
-                    rows = smote_rows(train, schema, max(ks), seed, cls)
+                    rows = smote_baseline.smote_rows(train, schema, max(ks), seed, cls)
                     extra["smote"] = numeric_matrix(rows, schema, data.levels)
-                rng = np.random.default_rng([seed, index])
                 per_class.append(
-                    _class_runs(data, cls, extra, ks, seed=seed, rng=rng, params=params, bar=bar)
+                    _class_runs(
+                        data, cls, extra, ks, seed=seed, stream=index, params=params, bar=bar
+                    )
                 )
             records += _average_classes(per_class, seed)
     return UtilityResult(pd.DataFrame.from_records(records), headline_k)
@@ -181,7 +188,10 @@ def gain_curve(table: pd.DataFrame) -> pd.DataFrame:
     return curve.reset_index()
 
 
-def _check_grid(k_grid: Sequence[int], seeds: Sequence[int], headline_k: int) -> list[int]:
+def _check_grid(
+    k_grid: Sequence[int], seeds: Sequence[int], headline_k: int
+) -> tuple[list[int], list[int]]:
+    """The sorted distinct k and the distinct seeds, or a ConfigError naming the problem."""
     ks = sorted({int(k) for k in k_grid})
     if not ks or ks[0] < 1:
         raise ConfigError(f"utility.k_grid is {list(k_grid)}; give one or more k >= 1.")
@@ -189,7 +199,7 @@ def _check_grid(k_grid: Sequence[int], seeds: Sequence[int], headline_k: int) ->
         raise ConfigError(f"utility.headline_k {headline_k} is not in utility.k_grid {ks}.")
     if not seeds or min(seeds) < 0:
         raise ConfigError(f"utility.seeds is {list(seeds)}; give one or more seeds >= 0.")
-    return ks
+    return ks, list(dict.fromkeys(int(seed) for seed in seeds))
 
 
 def _encode(
@@ -254,11 +264,16 @@ def _class_runs(
     ks: list[int],
     *,
     seed: int,
-    rng: np.random.Generator,
+    stream: int,
     params: dict[str, Any],
     bar: Any,
 ) -> list[dict[str, Any]]:
-    """Baseline and every (method, k) for one positive class and one seed."""
+    """Baseline and every (method, k) for one positive class and one seed.
+
+    Each method draws its rows from its own stream of ``seed`` (and the class's index), so
+    the held-back real rows drawn for a seed are the same whatever the synthetic rows are,
+    and runs of different generators share their ``real`` ceiling.
+    """
     y_train, y_test = data.y_train[cls], data.y_test[cls]
     proba = _fit_predict(data.x_train, y_train, data.x_test, params, seed)
     bar.update()
@@ -268,6 +283,7 @@ def _class_runs(
         pool = extra.get(method)
         if pool is None or len(pool) == 0:
             continue
+        rng = np.random.default_rng([seed, stream, METHODS.index(method)])
         order = np.arange(len(pool)) if method == "smote" else rng.permutation(len(pool))
         for k in ks:
             added = pool[order[:k]]

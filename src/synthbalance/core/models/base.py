@@ -331,7 +331,9 @@ class BaseGenerator:
     ) -> torch.optim.Adam:
         """Adam over the parameters of the named networks, with the config's weight decay."""
         params = [p for name in names for p in self._modules[name].parameters()]
-        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=self.config.weight_decay)
+        return torch.optim.Adam(
+            params, lr=lr, betas=betas, weight_decay=self.config.weight_decay, foreach=True
+        )
 
     def _condition(self, labels: torch.Tensor) -> torch.Tensor:
         return one_hot(labels.to(self._device), self.n_classes)

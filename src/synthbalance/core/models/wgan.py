@@ -41,17 +41,22 @@ class WGANGP(AdversarialGenerator):
         cond: torch.Tensor | None,
         rng: torch.Generator,
     ) -> torch.Tensor:
-        """``E[(||grad C(mix)|| - 1)^2]`` on random mixes of real and fake packs.
+        """``E[max(0, ||grad C(mix)|| - 1)^2]`` on random mixes of real and fake packs.
 
-        One mixing weight per pack of ``pac`` rows, and the norm taken over the whole pack,
-        because the critic judges packs. The condition is not mixed: real and fake share it.
+        One-sided (the Lipschitz penalty of Petzka et al. 2018, "On the regularization of
+        Wasserstein GANs"): the two-sided penalty of the WGAN-GP paper has a barrier at
+        ``C = 0``, and on a 1-D layout a critic that starts with the wrong slope sticks
+        there with a negative Wasserstein estimate. One mixing weight per pack of ``pac``
+        rows, and the norm taken over the whole pack, because the critic judges packs. The
+        condition is not mixed: real and fake rows share it.
         """
         pac = self.config.pac
         alpha = torch.rand(real.shape[0] // pac, 1, generator=rng, device=real.device)
         alpha = alpha.repeat_interleave(pac, dim=0)
         mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(self._score(mix, cond).sum(), mix, create_graph=True)
-        return ((grad.reshape(-1, grad.shape[1] * pac).norm(dim=1) - 1) ** 2).mean()
+        norms = grad.reshape(-1, grad.shape[1] * pac).norm(dim=1)
+        return ((norms - 1).clamp(min=0) ** 2).mean()
 
 
 class WCGANGP(WGANGP):

@@ -1,0 +1,96 @@
+"""Shared fixtures: real data from ../shared, the demo table, and a project sandbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from synthbalance.core.demo import make_demo_table
+
+PROJECT = Path(__file__).resolve().parents[1]
+BRFSS = PROJECT.parent / "shared" / "data" / "diabetes_binary_health_indicators_BRFSS2015.csv.gz"
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+#: Parameters that keep a whole run to seconds: few rows, epochs and trees.
+SMALL_RUN: dict[str, Any] = {
+    "ingest": {"demo_rows": 3000},
+    "profiling": {"sample_rows": 500},
+    "training": {"epochs": 2, "batch_size": 200, "check_every": 1, "hidden_dims": [32, 32]},
+    "evaluation": {"seeds": 1, "k_ratios": [0.5, 1.0], "n_trees": 20, "max_rows": 500,
+                   "compare_sample_rows": 300},
+}
+
+
+@pytest.fixture(scope="session")
+def brfss() -> pd.DataFrame:
+    """The real BRFSS 2015 table (253,680 rows), read from ../shared/data."""
+    if not BRFSS.exists():
+        pytest.fail(f"{BRFSS} is missing: the shared data must sit beside the checkout.")
+    return pd.read_csv(BRFSS)
+
+
+@pytest.fixture(scope="session")
+def demo() -> pd.DataFrame:
+    return make_demo_table(4000, seed=3)
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's conf in a temporary directory, which becomes the cwd.
+
+    Data layers and the SQLite MLflow store are written there, never into the checkout.
+    """
+    shutil.copytree(PROJECT / "conf", tmp_path / "conf")
+    shutil.copy(PROJECT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "src").mkdir()  # the package itself is installed (pip install -e .)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def run_project(project: Path) -> Callable[..., dict[str, Any]]:
+    """Run pipelines of the real project through a Kedro session, small settings by default."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    def run(pipelines: list[str] | None = None, env: str | None = None,
+            params: dict[str, Any] | None = None, small: bool = True) -> dict[str, Any]:
+        bootstrap_project(project)
+        runtime = _merge(SMALL_RUN if small else {}, params or {})
+        with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as s:
+            return s.run(pipeline_names=pipelines)
+
+    return run
+
+
+def mlflow_runs(project: Path) -> pd.DataFrame:
+    """Every run of the project's SQLite MLflow store, newest first (metrics, params, tags)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = client.search_runs(experiments, order_by=["attributes.start_time DESC"])
+    return pd.DataFrame([
+        {"run_id": r.info.run_id, "experiment_id": r.info.experiment_id,
+         **{f"metrics.{k}": v for k, v in r.data.metrics.items()},
+         **{f"params.{k}": v for k, v in r.data.params.items()},
+         **{f"tags.{k}": v for k, v in r.data.tags.items()}}
+        for r in runs
+    ])

@@ -1,0 +1,269 @@
+"""Behaviour of the six generator families: valid rows, modes, conditioning, saving, seeds."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from synthbalance.core.errors import ConfigError, ModelFileError, NotFittedError
+from synthbalance.core.layout import Span, SpanLayout
+from synthbalance.core.models import (
+    CONDITIONAL_MODELS,
+    MODEL_NAMES,
+    GeneratorConfig,
+    load_generator,
+    make_generator,
+)
+
+TINY = {"epochs": 2, "batch_size": 64, "hidden_dims": [32], "latent_dim": 8, "device": "cpu"}
+LAYOUT = SpanLayout(
+    [
+        Span("x1", 0, 1, "tanh"),
+        Span("color", 1, 3, "softmax"),
+        Span("x2", 4, 1, "tanh"),
+        Span("flag", 5, 2, "softmax"),
+    ]
+)
+
+
+def _rows(n: int, seed: int = 0) -> np.ndarray:
+    """Encoded rows of LAYOUT: correlated scalars and skewed one-hot levels."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, LAYOUT.width), dtype=np.float32)
+    color = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+    x[:, 0] = np.clip(0.5 * (color - 1) + rng.normal(0, 0.1, n), -1, 1)
+    x[np.arange(n), 1 + color] = 1
+    x[:, 4] = np.clip(rng.normal(0, 0.3, n), -1, 1)
+    x[np.arange(n), 5 + (x[:, 4] > 0)] = 1
+    return x
+
+
+def _labels(n: int, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).random(n) < 0.3).astype(np.int64)
+
+
+def _make(name: str, seed: int = 0, layout: SpanLayout = LAYOUT, **overrides):
+    cfg = GeneratorConfig.from_dict({**TINY, **overrides})
+    n_classes = 2 if name in CONDITIONAL_MODELS else None
+    return make_generator(name, layout, n_classes=n_classes, config=cfg, seed=seed)
+
+
+def _fit(name: str, seed: int = 0, n: int = 256, **overrides):
+    gen = _make(name, seed, **overrides)
+    y = _labels(n) if gen.conditional else None
+    return gen.fit(_rows(n), y, progress=False)
+
+
+def _sample(gen, n: int, y: int | None = 1, seed: int = 0) -> np.ndarray:
+    return gen.sample(n, y=y if gen.conditional else None, seed=seed)
+
+
+def _assert_valid(rows: np.ndarray, layout: SpanLayout) -> None:
+    assert rows.dtype == np.float32 and rows.shape[1] == layout.width
+    for span in layout.onehot_spans:
+        block = rows[:, span.start : span.end]
+        assert set(np.unique(block)) <= {0.0, 1.0}
+        assert (block.sum(axis=1) == 1).all()
+    scalars = rows[:, layout.scalar_index]
+    assert np.isfinite(scalars).all() and (np.abs(scalars) <= 1).all()
+
+
+# -- 1. every family fits and samples valid rows; y is enforced ---------------------------
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_family_fits_and_samples_valid_rows(name: str) -> None:
+    gen = _fit(name)
+    assert all(len(v) == 2 for k, v in gen.history.items() if not k.startswith("check."))
+    _assert_valid(_sample(gen, 300), LAYOUT)
+    if gen.conditional:
+        _assert_valid(gen.sample(50, y=np.arange(50) % 2, seed=1), LAYOUT)
+        with pytest.raises(ConfigError, match="conditional"):
+            gen.sample(10)
+        with pytest.raises(ConfigError, match="conditional"):
+            _make(name).fit(_rows(64), progress=False)
+    else:
+        with pytest.raises(ConfigError, match="unconditional"):
+            gen.sample(10, y=1)
+        with pytest.raises(ConfigError, match="unconditional"):
+            _make(name).fit(_rows(64), _labels(64), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("gan", {"generator", "discriminator"}),
+        ("wcgan_gp", {"generator", "critic", "wasserstein", "gradient_penalty"}),
+        ("cvae", {"reconstruction", "kl"}),
+    ],
+)
+def test_history_keys_are_shared_across_families(name: str, keys: set[str]) -> None:
+    assert keys <= set(_fit(name, epochs=1).history)
+
+
+def test_sampling_before_fit_and_bad_arguments_raise() -> None:
+    gen = _make("cgan")
+    with pytest.raises(NotFittedError):
+        gen.sample(5, y=1)
+    with pytest.raises(ConfigError, match="n_classes"):
+        make_generator("cvae", LAYOUT, n_classes=1)
+    with pytest.raises(ConfigError, match="n_classes"):
+        make_generator("vae", LAYOUT, n_classes=2)
+    with pytest.raises(ConfigError, match="wcgan_gp"):
+        make_generator("wcgan", LAYOUT)
+
+
+def test_sampling_in_batches_matches_one_batch() -> None:
+    gen = _fit("vae", epochs=1)
+    rows = gen.sample(1000, seed=3, batch_size=128)
+    assert rows.shape == (1000, LAYOUT.width)
+    _assert_valid(rows, LAYOUT)
+    assert gen.sample(0).shape == (0, LAYOUT.width)
+
+
+# -- 2. WGAN-GP covers both modes of a bimodal scalar ---------------------------------------
+
+
+def test_wgan_gp_covers_both_modes_of_a_mixture() -> None:
+    layout = SpanLayout([Span("x", 0, 1, "tanh")])
+    rng = np.random.default_rng(0)
+    x = (rng.choice([-0.6, 0.6], 2000) + rng.normal(0, 0.05, 2000)).astype(np.float32)
+    cfg = {**TINY, "epochs": 40, "batch_size": 200, "hidden_dims": [64, 64], "n_critic": 3}
+    gen = make_generator("wgan_gp", layout, config={**cfg, "generator_lr": 1e-3,
+                                                    "discriminator_lr": 1e-3}, seed=0)
+    samples = gen.fit(x[:, None], progress=False).sample(4000, seed=0)[:, 0]
+    for mode in (-0.6, 0.6):
+        assert np.mean(np.abs(samples - mode) < 0.2) >= 0.2, f"mode {mode} missed"
+
+
+# -- 3. conditioning on a class changes what is generated -----------------------------------
+
+
+@pytest.mark.parametrize("name", ["cvae", "wcgan_gp"])
+def test_conditioning_on_class_follows_that_class(name: str) -> None:
+    layout = SpanLayout([Span("level", 0, 2, "softmax"), Span("x", 2, 1, "tanh")])
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.15).astype(np.int64)  # class 1 is the minority
+    level_a = rng.random(2000) < np.where(y == 1, 0.9, 0.1)
+    x = np.zeros((2000, 3), dtype=np.float32)
+    x[:, 0], x[:, 1] = level_a, ~level_a
+    x[:, 2] = rng.normal(0, 0.3, 2000).clip(-1, 1)
+    cfg = {**TINY, "epochs": 15, "batch_size": 200, "hidden_dims": [64], "generator_lr": 1e-3,
+           "discriminator_lr": 1e-3, "n_critic": 2}
+    gen = make_generator(name, layout, n_classes=2, config=cfg, seed=0).fit(x, y, progress=False)
+    share_1 = gen.sample(2000, y=1, seed=0)[:, 0].mean()
+    share_0 = gen.sample(2000, y=0, seed=0)[:, 0].mean()
+    assert share_1 - share_0 > 0.4, (share_1, share_0)
+
+
+# -- 4. the VAE reconstructs rows it was trained on -----------------------------------------
+
+
+def test_vae_reconstructs_better_than_a_shuffled_baseline() -> None:
+    x = _rows(1000)
+    gen = _make("vae", epochs=30, hidden_dims=[64], generator_lr=1e-3, batch_size=100)
+    recon = gen.fit(x, progress=False).reconstruct(x)
+    _assert_valid(recon, LAYOUT)
+    shuffled = x[np.random.default_rng(1).permutation(len(x))]
+    error, baseline = np.abs(recon - x).mean(), np.abs(shuffled - x).mean()
+    assert error < 0.5 * baseline, (error, baseline)
+
+
+# -- 5. and 6. saving and loading -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cgan", "wgan_gp", "cvae"])
+def test_state_round_trip_through_weights_only_load(name: str) -> None:
+    gen = _fit(name, epochs=1)
+    buffer = io.BytesIO()
+    torch.save(gen.state_dict(), buffer)
+    buffer.seek(0)
+    loaded = load_generator(torch.load(buffer, weights_only=True))
+    assert type(loaded) is type(gen) and loaded.history == gen.history
+    np.testing.assert_array_equal(_sample(loaded, 200, seed=5), _sample(gen, 200, seed=5))
+
+
+def _corrupt_states(state: dict) -> list[dict]:
+    wrong_shape = {k: dict(v) for k, v in state["modules"].items()}
+    key = next(iter(wrong_shape["generator"]))
+    wrong_shape["generator"][key] = torch.zeros(3, 3)
+    missing_net = {"generator": state["modules"]["generator"]}
+    return [
+        {k: v for k, v in state.items() if k != "modules"},
+        {**state, "modules": wrong_shape},
+        {**state, "modules": missing_net},
+        {**state, "name": "diffusion"},
+        {**state, "format_version": 99},
+        {**state, "layout": [{"column": "x", "start": 0, "width": 1, "activation": "relu"}]},
+        {**state, "config": {**state["config"], "epochs": 0}},
+    ]
+
+
+def test_corrupt_or_mismatched_state_raises_model_file_error() -> None:
+    state = _fit("gan", epochs=1).state_dict()
+    for bad in _corrupt_states(state):
+        with pytest.raises(ModelFileError):
+            load_generator(bad)
+    with pytest.raises(ModelFileError):
+        load_generator(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+def test_config_rejects_unknown_keys_and_bad_values() -> None:
+    with pytest.raises(ConfigError, match="epochz") as info:
+        GeneratorConfig.from_dict({"epochz": 3})
+    assert "epochs" in str(info.value)  # the valid keys are listed
+    for bad in ({"epochs": 0}, {"batch_size": "x"}, {"hidden_dims": []}, {"dropout": 1.0},
+                {"device": "tpu"}, {"balance_classes": "yes"}):  # fmt: skip
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            GeneratorConfig.from_dict(bad)
+    assert GeneratorConfig.from_dict({"generator_lr": "2e-4"}).generator_lr == 2e-4
+    assert GeneratorConfig.from_dict(GeneratorConfig().to_dict()) == GeneratorConfig()
+
+
+# -- 7. best checkpoint from the callback ---------------------------------------------------
+
+
+def test_callback_keeps_the_weights_of_the_best_check() -> None:
+    seen: dict[int, dict] = {}
+
+    def callback(epoch: int, gen) -> dict[str, float]:
+        seen[epoch] = gen.state_dict()["modules"]
+        gen.sample(20, seed=0)  # sampling mid-fit must not disturb training
+        return {"score": abs(epoch - 2), "other": 1.0}
+
+    gen = _fit("wgan_gp", epochs=5, check_every=2)
+    assert gen.best_epoch == 5  # without callback: last epoch
+    gen = _make("wgan_gp", epochs=5, check_every=2).fit(_rows(256), callback=callback,
+                                                        progress=False)  # fmt: skip
+    assert sorted(seen) == [2, 4, 5] and gen.best_epoch == 2
+    assert gen.history["check.score"] == [0.0, 2.0, 3.0] and "check.other" in gen.history
+    final = gen.state_dict()["modules"]
+    for net, weights in seen[2].items():
+        for key, value in weights.items():
+            assert torch.equal(final[net][key], value), f"{net}.{key} not restored"
+    assert not torch.equal(seen[2]["generator"]["0.weight"], seen[5]["generator"]["0.weight"])
+
+
+# -- 8. reproducibility ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cgan", "wcgan_gp", "cvae"])
+def test_same_seed_gives_identical_samples(name: str) -> None:
+    before = torch.random.get_rng_state()
+    first = _sample(_fit(name, seed=7), 500)
+    assert torch.equal(before, torch.random.get_rng_state())  # global RNG untouched
+    torch.manual_seed(123)  # ... and not used either
+    again = _sample(_fit(name, seed=7), 500)
+    other = _sample(_fit(name, seed=8), 500)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_sample_seed_none_continues_a_reproducible_stream() -> None:
+    a, b = _fit("gan", seed=1), _fit("gan", seed=1)
+    first, second = a.sample(100), a.sample(100)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(first, b.sample(100))

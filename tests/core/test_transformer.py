@@ -1,0 +1,107 @@
+"""The reversible transformer: exact round trips on real and demo data, layout, state."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
+from synthbalance.core.schema import infer_schema
+from synthbalance.core.transformer import TabularTransformer
+
+BRFSS_HINTS = {"MentHlth": {"kind": "count", "bounds": [0, 30]},
+               "PhysHlth": {"kind": "count", "bounds": [0, 30]}}
+
+
+def assert_round_trip(df: pd.DataFrame, back: pd.DataFrame, schema) -> None:
+    for spec in schema.columns:
+        real, decoded = df[spec.name], back[spec.name]
+        assert (real.isna().to_numpy() == decoded.isna().to_numpy()).all(), spec.name
+        present = real.notna().to_numpy()
+        if spec.kind == "continuous":
+            np.testing.assert_allclose(decoded.to_numpy(float)[present],
+                                       real.to_numpy(float)[present], rtol=1e-6, err_msg=spec.name)
+        else:  # categorical, binary, ordinal, count and integer columns come back exactly
+            assert (decoded[present].to_numpy() == real[present].to_numpy()).all(), spec.name
+
+
+def test_round_trip_on_all_of_brfss_is_exact_and_fast(brfss):
+    schema = infer_schema(brfss, "Diabetes_binary", BRFSS_HINTS)
+    start = time.perf_counter()
+    transformer = TabularTransformer().fit(brfss, schema)
+    fit_seconds = time.perf_counter() - start
+    back = transformer.inverse_transform(transformer.transform(brfss, dtype=np.float64))
+    assert_round_trip(brfss, back, schema)
+    assert list(back.dtypes) == list(brfss[schema.names].dtypes)
+    # "a few seconds, not minutes" on 253,680 rows; generous for a slow CI machine
+    assert fit_seconds < 30
+
+
+def test_round_trip_on_demo_restores_missing_values_and_strings(demo):
+    schema = infer_schema(demo, "outcome")
+    transformer = TabularTransformer(seed=1).fit(demo, schema)
+    back = transformer.inverse_transform(transformer.transform(demo, dtype=np.float64))
+    assert_round_trip(demo, back, schema)
+    assert back["region"].isna().sum() == demo["region"].isna().sum() > 0
+    assert set(back["region"].dropna()) <= set(demo["region"].dropna())
+
+
+def test_layout_has_one_span_block_per_kind(demo):
+    schema = infer_schema(demo, "outcome")
+    layout = TabularTransformer().fit(demo, schema).layout
+    spans = {s.column: [] for s in layout}
+    for s in layout:
+        spans[s.column].append(s)
+    # multi-modal continuous: a tanh scalar then a softmax over modes (+ missing slot)
+    assert [s.activation for s in spans["glucose"]] == ["tanh", "softmax"]
+    assert spans["glucose"][1].width >= 3  # at least two modes found, plus missing
+    # categorical with missing values: one slot per level + missing
+    assert spans["region"][0].width == demo["region"].nunique() + 1
+    # bounded day count: one-hot over observed days, so no negative day can be decoded
+    assert spans["bad_mental_days"][0].width == demo["bad_mental_days"].nunique()
+    assert layout.width == sum(s.width for s in layout)
+
+
+def test_mode_specific_normalisation_separates_modes():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(-50, 1, 3000), rng.normal(50, 2, 3000)])
+    df = pd.DataFrame({"x": x, "y": np.r_[np.zeros(5000), np.ones(1000)]})
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(max_modes=5).fit(df, schema)
+    encoded = transformer.transform(df)
+    modes = encoded[:, 1:].argmax(axis=1)
+    # no mixture mode is shared by the two clusters
+    assert set(modes[:3000]).isdisjoint(set(modes[3000:]))
+    assert np.abs(encoded[:, 0]).max() < 1.5  # offsets stay inside their mode
+
+
+def test_state_round_trip_through_json_gives_the_same_encoding(demo):
+    schema = infer_schema(demo, "outcome")
+    transformer = TabularTransformer().fit(demo, schema)
+    clone = TabularTransformer.from_state(json.loads(json.dumps(transformer.to_state())))
+    np.testing.assert_array_equal(clone.transform(demo), transformer.transform(demo))
+    assert clone.layout == transformer.layout
+
+
+def test_bad_use_gives_clear_errors(demo):
+    schema = infer_schema(demo, "outcome")
+    with pytest.raises(NotFittedError, match="fit"):
+        TabularTransformer().transform(demo)
+    transformer = TabularTransformer().fit(demo, schema)
+    with pytest.raises(DataValidationError, match="glucose"):
+        transformer.transform(demo.drop(columns="glucose"))
+    with pytest.raises(DataValidationError, match="width"):
+        transformer.inverse_transform(np.zeros((3, 5)))
+    with pytest.raises(ModelFileError, match="transformer state"):
+        TabularTransformer.from_state({"version": 1, "params": {}})
+
+
+def test_fit_is_deterministic_for_a_seed(demo):
+    schema = infer_schema(demo, "outcome")
+    a = TabularTransformer(seed=5, fit_sample=1000).fit(demo, schema).to_state()
+    b = TabularTransformer(seed=5, fit_sample=1000).fit(demo, schema).to_state()
+    assert a == b

@@ -1,0 +1,96 @@
+"""Nodes and pipelines of ingest, profiling and preprocessing, on small real tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.pandas import ParquetDataset
+
+from synthbalance.datasets import TransformerDataset
+
+from synthbalance.pipelines import ingest, preprocessing, profiling
+from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
+from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
+from synthbalance.pipelines.profiling.nodes import profile_table
+
+PREP = {"test_size": 0.3, "scarce_minority_rows": None}
+
+
+def test_validate_raw_table_builds_in_demo_hints_and_leaves_the_input_alone(demo):
+    before = demo.copy()
+    validated, schema = validate_raw_table(demo, {"source": "demo"})
+    pd.testing.assert_frame_equal(demo, before)
+    assert schema.target == "outcome" and schema.minority_classes == (1,)
+    assert schema["bad_mental_days"].bounds == (0.0, 30.0)
+    kinds = {c.kind for c in schema.columns}
+    assert kinds == {"ordinal", "binary", "continuous", "count", "categorical"}
+    summary = summarise_table(validated, schema)
+    assert summary["data.minority_share"] == pytest.approx(demo["outcome"].mean())
+
+
+def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
+    assert len(test) == pytest.approx(0.3 * len(demo), abs=1)
+    assert abs(test["outcome"].mean() - demo["outcome"].mean()) < 0.01
+    assert (train["outcome"] == 1).sum() == 50
+    assert (held["outcome"] == 1).all() and len(held) > 0
+    # every row lands in exactly one of the three
+    assert sorted([*train.index, *test.index, *held.index]) == sorted(demo.index)
+
+
+def test_transformer_is_fitted_on_training_rows_only(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, _, _ = split_rows(demo, schema, PREP, 0)
+    transformer = fit_transformer(train, schema, PREP, 0)
+    # a level that only a test row could have is not in the fitted levels
+    state = {c["name"]: c for c in transformer.to_state()["columns"]}
+    assert set(state["region"]["levels"]) == set(train["region"].dropna())
+    encoded = encode_rows(train, transformer)
+    assert encoded.shape == (len(train), transformer.layout.width)
+    assert encoded.dtypes.unique().tolist() == [np.dtype("float32")]
+
+
+def test_profile_is_a_ydata_profiling_html_report(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    html = profile_table(demo, schema, {"minimal": True, "sample_rows": 300}, 0)
+    assert html.lstrip().lower().startswith("<!doctype html") and "ydata" in html.lower()
+    assert "bad_mental_days" in html
+
+
+def test_data_pipelines_run_on_an_in_memory_catalog(demo, tmp_path):
+    pipeline = ingest.create_pipeline() + profiling.create_pipeline() + \
+        preprocessing.create_pipeline()
+    catalog = DataCatalog({
+        "raw_table": MemoryDataset(demo),
+        "params:ingest": MemoryDataset({"source": "demo"}),
+        "params:profiling": MemoryDataset({"minimal": True, "sample_rows": 300}),
+        "params:preprocessing": MemoryDataset(PREP),
+        "params:seed": MemoryDataset(0),
+        # the outputs we read back are files (the runner releases memory datasets)
+        **{name: ParquetDataset(filepath=str(tmp_path / f"{name}.parquet"))
+           for name in ("train_rows", "test_rows", "train_encoded")},
+        "transformer": TransformerDataset(filepath=str(tmp_path / "transformer.json")),
+    })
+    SequentialRunner().run(pipeline, catalog)
+    train, test = catalog.load("train_rows"), catalog.load("test_rows")
+    assert len(train) + len(test) == len(demo)
+    transformer = catalog.load("transformer")
+    back = transformer.inverse_transform(catalog.load("train_encoded").to_numpy())
+    assert (back["region"].fillna("?").to_numpy() == train["region"].fillna("?").to_numpy()).all()
+
+
+def test_same_seed_gives_the_same_split_and_encoding(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+
+    def prepare(seed):
+        train, test, _ = split_rows(demo, schema, PREP, seed)
+        return train, test, encode_rows(train, fit_transformer(train, schema, PREP, seed))
+
+    a, b, c = prepare(7), prepare(7), prepare(8)
+    for x, y in zip(a, b, strict=True):
+        pd.testing.assert_frame_equal(x, y)
+    assert not a[0].index.equals(c[0].index)

@@ -1,0 +1,44 @@
+"""Parameters are a schema: a typo or a wrong type fails at once, naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthbalance.core.errors import ConfigError
+from synthbalance.params import parse_params
+
+
+def test_defaults_parse():
+    params = parse_params({"seed": 1})
+    assert params.training.model in ("wcgan_gp", "cvae", "cgan")
+    assert params.ingest.source == "demo" and params.ingest.name == "demo"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"trainig": {}}, r"Unknown parameter 'trainig'.*Did you mean 'training'"),
+        ({"training": {"epcohs": 3}}, r"epcohs.*epochs"),
+        ({"ingest": {"sorce": "x.csv"}}, r"'ingest.sorce'.*Did you mean 'ingest.source'"),
+        ({"ingest": {"read_options": {"seperator": ";"}}}, r"read_options.seperator"),
+        ({"preprocessing": {"test_size": "big"}}, r"'preprocessing.test_size' must be float"),
+        ({"preprocessing": {"test_size": 1.5}}, r"test_size must lie in \(0, 1\)"),
+        ({"evaluation": {"seeds": True}}, r"'evaluation.seeds' must be int"),
+        ({"seed": -1}, r"'seed' must be a non-negative integer"),
+        ({"training": {"model": "wgan"}}, r"training.model is 'wgan'.*Did you mean"),
+        ({"training": {"model": "cgan", "strategy": "per_class"}},
+         r"cgan is a conditional family.*training.strategy=conditional"),
+        ({"training": {"model": "vae", "strategy": "conditional"}},
+         r"vae is an unconditional family.*training.strategy=per_class"),
+        ({"ingest": {"source": "data/01_raw/x.csv"}}, r"ingest.target is not set"),
+        ({"training": {"epochs": 0}}, r"epochs"),
+    ],
+)
+def test_bad_parameters_fail_with_the_key_named(params, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_params(params)
+
+
+def test_dataset_name_defaults_to_the_file_stem():
+    params = parse_params({"ingest": {"source": "s3://bucket/fraud_2024.csv.gz", "target": "y"}})
+    assert params.ingest.name == "fraud_2024"
