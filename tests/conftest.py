@@ -50,34 +50,40 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's conf in a temporary directory, which becomes the cwd.
+def make_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's conf in ``path``, which becomes the cwd.
 
     Data layers and the SQLite MLflow store are written there, never into the checkout.
     """
-    shutil.copytree(PROJECT / "conf", tmp_path / "conf")
-    shutil.copy(PROJECT / "pyproject.toml", tmp_path / "pyproject.toml")
-    (tmp_path / "src").mkdir()  # the package itself is installed (pip install -e .)
-    monkeypatch.chdir(tmp_path)
+    shutil.copytree(PROJECT / "conf", path / "conf")
+    shutil.copy(PROJECT / "pyproject.toml", path / "pyproject.toml")
+    (path / "src").mkdir()  # the package itself is installed (pip install -e .)
+    monkeypatch.chdir(path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return tmp_path
+    return path
+
+
+def run_kedro(project: Path, pipelines: list[str] | None = None, env: str | None = None,
+              params: dict[str, Any] | None = None, small: bool = True) -> dict[str, Any]:
+    """Run pipelines of the real project through a Kedro session (small settings by default)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    runtime = _merge(SMALL_RUN if small else {}, params or {})
+    with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as session:
+        return session.run(pipeline_names=pipelines)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_project(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def run_project(project: Path) -> Callable[..., dict[str, Any]]:
-    """Run pipelines of the real project through a Kedro session, small settings by default."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    def run(pipelines: list[str] | None = None, env: str | None = None,
-            params: dict[str, Any] | None = None, small: bool = True) -> dict[str, Any]:
-        bootstrap_project(project)
-        runtime = _merge(SMALL_RUN if small else {}, params or {})
-        with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as s:
-            return s.run(pipeline_names=pipelines)
-
-    return run
+    """``run_project(pipelines, env=None, params=None)`` in the ``project`` sandbox."""
+    return lambda *args, **kwargs: run_kedro(project, *args, **kwargs)
 
 
 def mlflow_runs(project: Path) -> pd.DataFrame:

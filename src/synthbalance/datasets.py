@@ -6,22 +6,32 @@ None of them pickles anything: schemas and transformers are JSON, generators are
 
 from __future__ import annotations
 
+import io
 import math
 import time
+from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 import mlflow
 import pandas as pd
-from kedro.io.core import AbstractDataset, DatasetError
+from kedro.io.core import (
+    AbstractDataset,
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+    get_protocol_and_path,
+)
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
-from synthbalance.core.errors import DataValidationError
+from synthbalance.core.errors import DataValidationError, ModelFileError
 from synthbalance.core.schema import Schema
+from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.transformer import TabularTransformer
 
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -108,6 +118,12 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
         return {"source": self._source, "format": self._format, "read_options": self._read_options}
 
 
+def _steps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.items()
+    return enumerate(value if isinstance(value, list | tuple) else [value])
+
+
 class SchemaDataset(JSONDataset):
     """A :class:`~synthbalance.core.schema.Schema` stored as readable, editable JSON."""
 
@@ -129,10 +145,11 @@ class TransformerDataset(JSONDataset):
 
 
 class MetricsDataset(AbstractDataset[dict, dict]):
-    """MLflow metrics of the active run, from a plain ``{name: value | [value per step]}``.
+    """MLflow metrics of the active run, from ``{name: value | [values] | {step: value}}``.
 
-    Nodes return ordinary dicts of floats; lists become step histories (``loss.generator``
-    per epoch, ``utility.curve.*`` per k); NaN values are skipped. Names are logged exactly
+    Nodes return ordinary dicts of floats; a list becomes a history with steps 0, 1, ...
+    (``loss.generator`` per epoch), a dict one with its own steps (``utility.curve.*`` with
+    k as the step); NaN values are skipped. Names are logged exactly
     as given (plus ``prefix``), so the contract names in DESIGN.md hold. (kedro-mlflow's own
     metrics dataset renames un-prefixed metrics after the dataset, hence this class.)
     Without an active run (tracking disabled) nothing is logged.
@@ -148,9 +165,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
             return
         now = int(time.time() * 1000)
         metrics = [
-            Metric(self._name(key), float(v), now, step)
+            Metric(self._name(key), float(v), now, int(step))
             for key, value in data.items()
-            for step, v in enumerate(value if isinstance(value, list | tuple) else [value])
+            for step, v in _steps(value)
             if v is not None and math.isfinite(float(v))
         ]
         client = MlflowClient()
@@ -170,3 +187,85 @@ class MetricsDataset(AbstractDataset[dict, dict]):
 
     def _describe(self) -> dict[str, Any]:
         return {"prefix": self._prefix}
+
+
+class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
+    """A trained :class:`~synthbalance.core.synthesizer.Synthesizer` as a versioned file.
+
+    The file holds plain data and tensors written by ``torch.save`` and is read back with
+    ``weights_only=True``: loading a model file never runs code from it.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        version: Version | None = None,
+        device: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        protocol, path = get_protocol_and_path(filepath, version)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **({"auto_mkdir": True} if protocol == "file"
+                                                  else {}))
+        self._device = device
+        self.metadata = metadata
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+
+    def load(self) -> Synthesizer:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        if not self._fs.exists(path):
+            raise ModelFileError(f"Model file {path} does not exist; run training first.")
+        with self._fs.open(path, "rb") as handle:
+            return Synthesizer.load(handle.read(), device=self._device)
+
+    def save(self, data: Synthesizer) -> None:
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        buffer = io.BytesIO()
+        data.save(buffer)
+        with self._fs.open(path, "wb") as handle:
+            handle.write(buffer.getvalue())
+        self._fs.invalidate_cache(path)
+
+    def _exists(self) -> bool:
+        try:
+            path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}
+
+
+class MlflowSynthesizerDataset(AbstractDataset[Synthesizer, Any]):
+    """Logs a synthesizer to the active MLflow run as a pyfunc model.
+
+    ``mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"n_rows": [1000]}))`` then returns
+    synthetic rows in the original schema (see :mod:`synthbalance.mlflow_model`). The model
+    is logged as code plus the plain-data model file, not as a pickled object.
+    """
+
+    def __init__(self, artifact_path: str = "generator", metadata: dict[str, Any] | None = None):
+        self._artifact_path = artifact_path
+        self.metadata = metadata
+
+    def save(self, data: Synthesizer) -> None:
+        if mlflow.active_run() is None:
+            return
+        from synthbalance.mlflow_model import log_synthesizer
+
+        log_synthesizer(data, self._artifact_path)
+
+    def load(self) -> Any:
+        run = mlflow.active_run() or mlflow.last_active_run()
+        if run is None:
+            raise DatasetError("No MLflow run to load the generator from.")
+        return mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/{self._artifact_path}")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"artifact_path": self._artifact_path}

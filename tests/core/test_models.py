@@ -18,7 +18,15 @@ from synthbalance.core.models import (
     make_generator,
 )
 
-TINY = {"epochs": 2, "batch_size": 64, "hidden_dims": [32], "latent_dim": 8, "device": "cpu"}
+# One thread: tiny networks run faster without thread hand-offs, and a busy CI box stays calm.
+TINY = {
+    "epochs": 2,
+    "batch_size": 64,
+    "hidden_dims": [32],
+    "latent_dim": 8,
+    "device": "cpu",
+    "num_threads": 1,
+}
 LAYOUT = SpanLayout(
     [
         Span("x1", 0, 1, "tanh"),
@@ -104,6 +112,13 @@ def test_history_keys_are_shared_across_families(name: str, keys: set[str]) -> N
     assert keys <= set(_fit(name, epochs=1).history)
 
 
+@pytest.mark.parametrize("name", ["cgan", "wgan_gp"])
+def test_packed_discriminator_with_dropout_trains(name: str) -> None:
+    gen = _fit(name, n=250, pac=4, dropout=0.5, batch_size=50)  # 50 -> 48 rows, 12 packs
+    assert all(np.isfinite(v).all() for v in gen.history.values())
+    _assert_valid(_sample(gen, 100), LAYOUT)
+
+
 def test_sampling_before_fit_and_bad_arguments_raise() -> None:
     gen = _make("cgan")
     with pytest.raises(NotFittedError):
@@ -131,9 +146,16 @@ def test_wgan_gp_covers_both_modes_of_a_mixture() -> None:
     layout = SpanLayout([Span("x", 0, 1, "tanh")])
     rng = np.random.default_rng(0)
     x = (rng.choice([-0.6, 0.6], 2000) + rng.normal(0, 0.05, 2000)).astype(np.float32)
-    cfg = {**TINY, "epochs": 40, "batch_size": 200, "hidden_dims": [64, 64], "n_critic": 3}
-    gen = make_generator("wgan_gp", layout, config={**cfg, "generator_lr": 1e-3,
-                                                    "discriminator_lr": 1e-3}, seed=0)
+    cfg = {
+        **TINY,
+        "epochs": 20,
+        "batch_size": 100,
+        "hidden_dims": [64, 64],
+        "n_critic": 2,
+        "generator_lr": 1e-3,
+        "discriminator_lr": 1e-3,
+    }
+    gen = make_generator("wgan_gp", layout, config=cfg, seed=0)
     samples = gen.fit(x[:, None], progress=False).sample(4000, seed=0)[:, 0]
     for mode in (-0.6, 0.6):
         assert np.mean(np.abs(samples - mode) < 0.2) >= 0.2, f"mode {mode} missed"
@@ -151,8 +173,15 @@ def test_conditioning_on_class_follows_that_class(name: str) -> None:
     x = np.zeros((2000, 3), dtype=np.float32)
     x[:, 0], x[:, 1] = level_a, ~level_a
     x[:, 2] = rng.normal(0, 0.3, 2000).clip(-1, 1)
-    cfg = {**TINY, "epochs": 15, "batch_size": 200, "hidden_dims": [64], "generator_lr": 1e-3,
-           "discriminator_lr": 1e-3, "n_critic": 2}
+    cfg = {
+        **TINY,
+        "epochs": 30,
+        "batch_size": 200,
+        "hidden_dims": [64],
+        "generator_lr": 1e-3,
+        "discriminator_lr": 1e-3,
+        "n_critic": 2,
+    }
     gen = make_generator(name, layout, n_classes=2, config=cfg, seed=0).fit(x, y, progress=False)
     share_1 = gen.sample(2000, y=1, seed=0)[:, 0].mean()
     share_0 = gen.sample(2000, y=0, seed=0)[:, 0].mean()
@@ -164,7 +193,7 @@ def test_conditioning_on_class_follows_that_class(name: str) -> None:
 
 def test_vae_reconstructs_better_than_a_shuffled_baseline() -> None:
     x = _rows(1000)
-    gen = _make("vae", epochs=30, hidden_dims=[64], generator_lr=1e-3, batch_size=100)
+    gen = _make("vae", epochs=30, hidden_dims=[64], batch_size=100)
     recon = gen.fit(x, progress=False).reconstruct(x)
     _assert_valid(recon, LAYOUT)
     shuffled = x[np.random.default_rng(1).permutation(len(x))]
@@ -215,8 +244,14 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
     with pytest.raises(ConfigError, match="epochz") as info:
         GeneratorConfig.from_dict({"epochz": 3})
     assert "epochs" in str(info.value)  # the valid keys are listed
-    for bad in ({"epochs": 0}, {"batch_size": "x"}, {"hidden_dims": []}, {"dropout": 1.0},
-                {"device": "tpu"}, {"balance_classes": "yes"}):  # fmt: skip
+    for bad in (
+        {"epochs": 0},
+        {"batch_size": "x"},
+        {"hidden_dims": []},
+        {"dropout": 1.0},
+        {"device": "tpu"},
+        {"balance_classes": "yes"},
+    ):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             GeneratorConfig.from_dict(bad)
     assert GeneratorConfig.from_dict({"generator_lr": "2e-4"}).generator_lr == 2e-4
@@ -236,8 +271,9 @@ def test_callback_keeps_the_weights_of_the_best_check() -> None:
 
     gen = _fit("wgan_gp", epochs=5, check_every=2)
     assert gen.best_epoch == 5  # without callback: last epoch
-    gen = _make("wgan_gp", epochs=5, check_every=2).fit(_rows(256), callback=callback,
-                                                        progress=False)  # fmt: skip
+    gen = _make("wgan_gp", epochs=5, check_every=2).fit(
+        _rows(256), callback=callback, progress=False
+    )
     assert sorted(seen) == [2, 4, 5] and gen.best_epoch == 2
     assert gen.history["check.score"] == [0.0, 2.0, 3.0] and "check.other" in gen.history
     final = gen.state_dict()["modules"]

@@ -63,7 +63,12 @@ def load_generator(state: Mapping[str, Any], device: str | None = None) -> BaseG
     ``device`` overrides the saved ``config.device``. A corrupt or mismatched state (missing
     keys, wrong shapes, unknown model, newer format) raises :class:`ModelFileError`.
     """
-    name = state.get("name") if isinstance(state, Mapping) else None
+    if not isinstance(state, Mapping):
+        raise ModelFileError(
+            f"A saved generator is a dict, got {type(state).__name__}; pass the object "
+            "written from BaseGenerator.state_dict() (torch.load(path, weights_only=True))."
+        )
+    name = state.get("name")
     if name not in _FAMILIES:
         raise ModelFileError(
             f"Saved generator names model {name!r}, not one of {', '.join(MODEL_NAMES)}; "

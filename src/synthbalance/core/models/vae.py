@@ -55,7 +55,7 @@ class VAE(BaseGenerator):
         return {"encoder": encoder, "decoder": decoder}
 
     def _make_optimizers(self) -> None:
-        self._opt = self._adam(["encoder", "decoder"], self.config.generator_lr)
+        self._opt = self._adam(["encoder", "decoder"], self.config.vae_lr)
 
     def _train_epoch(self, batches: Batches, rng: torch.Generator) -> dict[str, float]:
         losses = LossSums()

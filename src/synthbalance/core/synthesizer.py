@@ -1,0 +1,234 @@
+"""A trained generator bundled with its transformer and schema: ask for rows, get rows.
+
+:func:`train_synthesizer` fits one family either on one minority class (``per_class``) or
+on all training rows conditioned on the label (``conditional``), choosing the checkpoint
+whose quick check (Wasserstein mean plus detection accuracy against a held-aside slice of
+the class's training rows) is best. A :class:`Synthesizer` samples decoded rows in the
+original schema and is saved as plain data plus tensors (``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthbalance.core.errors import ConfigError, DataValidationError, ModelFileError
+from synthbalance.core.metrics import detection, fidelity
+from synthbalance.core.models import (
+    CONDITIONAL_MODELS,
+    BaseGenerator,
+    GeneratorConfig,
+    load_generator,
+    make_generator,
+)
+from synthbalance.core.schema import Schema
+from synthbalance.core.transformer import TabularTransformer
+
+FORMAT = "synthbalance.synthesizer"
+FORMAT_VERSION = 1
+#: Rows a check compares at least (fewer held-aside rows make detection too noisy).
+CHECK_MIN_ROWS = 200
+
+
+class Synthesizer:
+    """A fitted generator that returns rows of the original table's schema.
+
+    ``classes`` are the class values the generator's class indices stand for (conditional
+    families: every class of the target), or the single class a per-class generator learned.
+    """
+
+    def __init__(
+        self,
+        generator: BaseGenerator,
+        transformer: TabularTransformer,
+        schema: Schema,
+        classes: tuple[Any, ...],
+    ):
+        if generator.layout != transformer.layout:
+            raise ModelFileError(
+                "The generator's span layout does not match the transformer's; they were not "
+                "trained together. Re-run the training pipeline."
+            )
+        self.generator = generator
+        self.transformer = transformer
+        self.schema = schema
+        self.classes = tuple(classes)
+
+    @property
+    def conditional(self) -> bool:
+        return self.generator.conditional
+
+    def sample(
+        self, n: int, label: Any = None, seed: int = 0, batch_size: int = 65_536
+    ) -> pd.DataFrame:
+        """``n`` decoded rows of class ``label`` (default: the first class it can make).
+
+        Generated and decoded ``batch_size`` rows at a time, so a million rows never need a
+        million-row tensor. The target column holds ``label``.
+        """
+        label = self.classes[0] if label is None else self._known_label(label)
+        y = self.classes.index(label) if self.conditional else None
+        encoded = self.generator.sample(n, y=y, seed=seed, batch_size=batch_size)
+        rows = self.transformer.inverse_transform(encoded)
+        return rows.assign(**{self.schema.target: np.repeat(label, n)})
+
+    def _known_label(self, label: Any) -> Any:
+        for c in self.classes:
+            if c == label or str(c) == str(label):
+                return c
+        raise ConfigError(
+            f"This synthesizer makes rows of class(es) {list(self.classes)}, not {label!r}."
+        )
+
+    # -------------------------------------------------------------------- state
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "generator": self.generator.state_dict(),
+            "transformer": self.transformer.to_state(),
+            "schema": self.schema.to_dict(),
+            "classes": list(self.classes),
+        }
+
+    @classmethod
+    def from_state(cls, state: Any, device: str | None = None) -> Synthesizer:
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ModelFileError(
+                "Not a synthbalance model file (no synthesizer header); re-run training "
+                "(kedro run --pipeline=training)."
+            )
+        if state.get("format_version", 0) > FORMAT_VERSION:
+            raise ModelFileError(
+                f"Model file format {state['format_version']} is newer than this synthbalance "
+                f"reads ({FORMAT_VERSION}); upgrade synthbalance."
+            )
+        try:
+            return cls(
+                load_generator(state["generator"], device=device),
+                TabularTransformer.from_state(state["transformer"]),
+                Schema.from_dict(state["schema"]),
+                tuple(state["classes"]),
+            )
+        except KeyError as exc:
+            raise ModelFileError(f"Model file lacks {exc}; re-run training.") from exc
+
+    def save(self, target: str | Path | BinaryIO) -> None:
+        """Write plain data and tensors with ``torch.save`` (no pickled objects)."""
+        torch.save(self.to_state(), target)
+
+    @classmethod
+    def load(cls, source: str | Path | BinaryIO | bytes, device: str | None = None) -> Synthesizer:
+        """Read a file written by :meth:`save` with ``weights_only=True``."""
+        name = source if isinstance(source, str | Path) else "the model file"
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
+        try:
+            state = torch.load(source, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise ModelFileError(f"{name} does not exist; run training first.") from None
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+            raise ModelFileError(
+                f"{name} is corrupt or not a synthbalance model file ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); re-run training to write it again."
+            ) from None
+        return cls.from_state(state, device=device)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What :func:`train_synthesizer` trains: which family, on which class, how checked."""
+
+    model: str
+    config: GeneratorConfig
+    class_value: Any = None  # per_class: the class learned; None: conditional
+    check_fraction: float = 0.2
+    check_max_rows: int = 2_000
+    seed: int = 0
+
+
+def train_synthesizer(
+    train_rows: pd.DataFrame,
+    encoded: np.ndarray,
+    transformer: TabularTransformer,
+    schema: Schema,
+    plan: TrainingPlan,
+    progress: bool = True,
+) -> Synthesizer:
+    """Fit ``plan.model`` on the training rows and keep its best-checked checkpoint.
+
+    ``encoded`` is ``transformer.transform(train_rows)``, row for row.
+    """
+    labels = train_rows[schema.target].to_numpy()
+    conditional = plan.model in CONDITIONAL_MODELS
+    checked_class = schema.minority_classes[0] if conditional else plan.class_value
+    rng = np.random.default_rng(plan.seed)
+    fit_rows, check_rows = _hold_aside(labels == checked_class, conditional, plan, rng)
+    if conditional:
+        classes = tuple(schema.classes)
+        y = pd.Categorical(labels, categories=list(classes)).codes.astype(np.int64)
+        generator = make_generator(plan.model, transformer.layout, len(classes), plan.config,
+                                   plan.seed)
+        x_fit, y_fit = encoded[fit_rows], y[fit_rows]
+    else:
+        classes = (checked_class,)
+        generator = make_generator(plan.model, transformer.layout, None, plan.config, plan.seed)
+        x_fit, y_fit = encoded[fit_rows], None
+    if len(x_fit) == 0:
+        raise DataValidationError(f"No training rows of class {checked_class!r} to learn from.")
+    holdout = train_rows.iloc[check_rows]
+    callback = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
+    generator.fit(x_fit, y_fit, callback=callback if len(holdout) else None, progress=progress)
+    return Synthesizer(generator, transformer, schema, classes)
+
+
+def _hold_aside(
+    is_class: np.ndarray, conditional: bool, plan: TrainingPlan, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices to fit on, and the held-aside slice of the checked class's rows.
+
+    A per-class generator fits on its class's rows only; a conditional one on every row.
+    """
+    class_rows = np.flatnonzero(is_class)
+    n_check = min(int(len(class_rows) * plan.check_fraction), plan.check_max_rows)
+    if n_check < CHECK_MIN_ROWS // 4:  # too few to judge anything: train on all, no checks
+        n_check = 0
+    check = np.sort(rng.choice(class_rows, n_check, replace=False))
+    keep = np.ones(len(is_class), dtype=bool)
+    keep[check] = False
+    if not conditional:
+        keep &= is_class
+    return np.flatnonzero(keep), check
+
+
+def _make_check(
+    holdout: pd.DataFrame,
+    transformer: TabularTransformer,
+    schema: Schema,
+    class_index: int,
+    seed: int,
+) -> Callable[[int, BaseGenerator], dict[str, float]]:
+    """A callback scoring a generator against held-aside real rows of its class."""
+    n = max(len(holdout), CHECK_MIN_ROWS)
+
+    def check(epoch: int, generator: BaseGenerator) -> dict[str, float]:
+        y = class_index if generator.conditional else None
+        rows = transformer.inverse_transform(generator.sample(n, y=y, seed=seed + epoch))
+        wasserstein = fidelity(holdout, rows, schema)["wasserstein_mean"]
+        accuracy = detection(holdout, rows, schema, seed, n_estimators=50, max_depth=4)[
+            "accuracy"
+        ]
+        return {
+            "score": wasserstein + accuracy,
+            "wasserstein_mean": wasserstein,
+            "detection_accuracy": accuracy,
+        }
+
+    return check

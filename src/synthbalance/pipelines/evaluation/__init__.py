@@ -1,0 +1,5 @@
+"""Pipeline ``evaluation``: fidelity, detection, utility (recall gain), privacy, plots."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

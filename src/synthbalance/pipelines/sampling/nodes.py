@@ -1,0 +1,43 @@
+"""Nodes of the ``sampling`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from synthbalance.core.schema import Schema
+from synthbalance.core.synthesizer import Synthesizer
+from synthbalance.params import SamplingParams
+
+
+def sample_rows(
+    generator: Synthesizer,
+    train_rows: pd.DataFrame,
+    schema: Schema,
+    sampling: dict[str, Any],
+    seed: int,
+) -> pd.DataFrame:
+    """Synthetic rows for every minority class the generator makes, decoded.
+
+    Per class: ``sampling.n_rows``, else ``sampling.ratio`` times the real minority
+    training rows of that class. Generated in batches of ``sampling.batch_size``.
+    """
+    params = SamplingParams.from_dict(sampling)
+    counts = train_rows[schema.target].value_counts()
+    wanted = [c for c in schema.minority_classes if c in generator.classes]
+    frames = [
+        generator.sample(
+            params.n_rows or round(params.ratio * int(counts.get(c, 0))),
+            label=c,
+            seed=seed + i,
+            batch_size=params.batch_size,
+        )
+        for i, c in enumerate(wanted)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def combine_rows(*frames: pd.DataFrame) -> pd.DataFrame:
+    """The synthetic rows of every branch in one table."""
+    return pd.concat(frames, ignore_index=True)

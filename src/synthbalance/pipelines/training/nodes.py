@@ -1,0 +1,48 @@
+"""Nodes of the ``training`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from synthbalance.core.schema import Schema
+from synthbalance.core.synthesizer import Synthesizer, TrainingPlan, train_synthesizer
+from synthbalance.core.transformer import TabularTransformer
+from synthbalance.params import TrainingParams
+
+
+def train_generator(
+    train_rows: pd.DataFrame,
+    train_encoded: pd.DataFrame,
+    transformer: TabularTransformer,
+    schema: Schema,
+    training: dict[str, Any],
+    seed: int,
+    class_value: Any = None,
+) -> tuple[Synthesizer, Synthesizer, dict[str, list[float]]]:
+    """Train ``training.model`` and return it (twice: the model file and the MLflow model)
+    with its per-epoch histories as ``loss.*`` and per-check histories as ``check.*``.
+
+    A per-class branch learns ``class_value`` (default: the least frequent class) from that
+    class's rows only; the conditional branch learns every class at once.
+    """
+    params = TrainingParams.from_dict(training)
+    if params.strategy == "per_class" and class_value is None:
+        class_value = schema.minority_classes[0]
+    plan = TrainingPlan(
+        model=params.model,
+        config=params.generator_config,
+        class_value=class_value if params.strategy == "per_class" else None,
+        check_fraction=params.check_fraction,
+        check_max_rows=params.check_max_rows,
+        seed=seed,
+    )
+    synthesizer = train_synthesizer(
+        train_rows, train_encoded.to_numpy(), transformer, schema, plan
+    )
+    return synthesizer, synthesizer, _history_metrics(synthesizer.generator.history)
+
+
+def _history_metrics(history: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {k if k.startswith("check.") else f"loss.{k}": v for k, v in history.items()}

@@ -1,0 +1,39 @@
+"""Wiring of the ``training`` pipeline: one namespaced branch per generator.
+
+``per_class`` gives one branch per minority class (``minority`` for a binary target), so
+kedro-viz shows a branch per class; ``conditional`` gives the single ``conditional`` branch.
+"""
+
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline
+
+from synthbalance.branches import Branch, generator_branches
+
+from .nodes import train_generator
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum((_branch(b) for b in generator_branches()), Pipeline([]))
+
+
+def _branch(branch: Branch) -> Pipeline:
+    template = Pipeline(
+        [
+            Node(
+                # a named partial: the branch's class, fixed when the pipeline is built
+                func=update_wrapper(partial(train_generator, class_value=branch.class_value),
+                                    train_generator),
+                inputs=["train_rows", "train_encoded", "transformer", "schema",
+                        "params:training", "params:seed"],
+                outputs=["generator", "generator_mlflow", "training_history"],
+                name="train_generator",
+            )
+        ]
+    )
+    return Pipeline(
+        template,
+        namespace=branch.namespace,
+        inputs={"train_rows", "train_encoded", "transformer", "schema"},
+        parameters={"params:training", "params:seed"},
+    )

@@ -1,0 +1,253 @@
+"""Postprocessing: every value legal afterwards, every fix counted exactly, inputs untouched."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET, make_demo_table
+from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.postprocess import (
+    FIX_RULES,
+    RULES,
+    PostprocessStats,
+    fit_postprocess,
+    fix_totals,
+    postprocess,
+)
+from synthbalance.core.schema import NUMERIC_KINDS, Schema
+from synthbalance.core.validation import validate_table
+
+from ..conftest import BRFSS
+
+DAY_HINTS = {name: {"kind": "count", "bounds": [0, 30]} for name in DEMO_DAY_COUNTS}
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[pd.DataFrame, Schema, PostprocessStats]:
+    train, schema = validate_table(make_demo_table(4000, seed=3), DEMO_TARGET, DAY_HINTS)
+    return train, schema, fit_postprocess(train, schema)
+
+
+def counts_of(fixes: pd.DataFrame) -> dict[tuple[str, str], int]:
+    return {(c, r): int(n) for c, r, n in zip(fixes["column"], fixes["rule"], fixes["count"],
+                                              strict=True)}
+
+
+def assert_legal(clean: pd.DataFrame, stats: PostprocessStats, schema: Schema) -> None:
+    """No value outside its bounds, every level value a training level, no stray NaN."""
+    for spec in schema.columns:
+        col, values = stats[spec.name], clean[spec.name]
+        present = values.dropna()
+        if col.missing_rate == 0:
+            assert values.notna().all(), spec.name
+        if spec.kind in NUMERIC_KINDS:
+            assert present.between(col.low, col.high).all(), spec.name
+        if spec.kind in ("integer", "count"):
+            assert (present == np.rint(present.astype(float))).all(), spec.name
+        if col.levels is not None:
+            assert present.isin(col.levels).all(), spec.name
+
+
+def inject(frame: pd.DataFrame, column: str, rows: np.ndarray, value: object) -> pd.DataFrame:
+    """A copy of ``frame`` with ``value`` at ``rows`` of ``column`` (made float/object first)."""
+    series = frame[column]
+    if isinstance(value, float) and not pd.api.types.is_float_dtype(series):
+        series = series.astype(float)
+    elif isinstance(value, str):
+        series = series.astype(object)
+    series = series.copy()
+    series.iloc[rows] = value
+    return frame.assign(**{column: series})
+
+
+def test_stats_hold_declared_bounds_training_range_levels_and_survive_json(fitted):
+    train, schema, stats = fitted
+    assert (stats["bad_mental_days"].low, stats["bad_mental_days"].high) == (0.0, 30.0)
+    glucose = train["glucose"]
+    assert (stats["glucose"].low, stats["glucose"].high) == (glucose.min(), glucose.max())
+    assert (stats["age_band"].low, stats["age_band"].high) == (1.0, 13.0)
+    assert stats["region"].levels == ("central", "east", "north", "south", "west")
+    assert stats["region"].missing_rate == pytest.approx(train["region"].isna().mean())
+    assert stats["smoker"].missing_rate == 0.0
+    restored = PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict())))
+    assert restored == stats
+
+
+def test_clean_rows_come_back_unchanged_with_zero_fixes(fitted):
+    train, schema, stats = fitted
+    clean, fixes = postprocess(train, stats, schema)
+    pd.testing.assert_frame_equal(clean, train)  # dtypes and values, target included
+    assert (fixes["count"] == 0).all()
+    assert set(fixes["rule"]) == set(RULES)
+    assert fix_totals(fixes)["postprocess.values_fixed"] == 0.0
+
+
+def test_every_injected_defect_is_fixed_and_counted_exactly(fitted):
+    train, schema, stats = fitted
+    levels = set(stats["bad_mental_days"].levels)
+    gap = min(set(range(31)) - levels)  # a day count the training rows never had
+    blocks = iter(np.split(np.arange(100 * 10), 10))
+    messy = train
+    for column, value, rows in [
+        ("bad_mental_days", -3.0, 37), ("bad_mental_days", 5.3, 8),
+        ("bad_mental_days", float(gap), 6), ("bad_physical_days", 30.7, 5),
+        ("age_band", 12.4, 11), ("age_band", 20.0, 4), ("age_band", 0.0, 3),
+        ("smoker", 0.7, 6), ("region", "purple", 9), ("annual_cost", np.nan, 10),
+    ]:
+        messy = inject(messy, column, next(blocks)[:rows], value)
+    present = np.flatnonzero(train["glucose"].notna())[:2]
+    messy = inject(messy, "glucose", present, -5.0)
+    before = messy.copy()
+
+    clean, fixes = postprocess(messy, stats, schema)
+
+    pd.testing.assert_frame_equal(messy, before)  # the input is never modified
+    assert_legal(clean, stats, schema)
+    assert (clean.dtypes == train.dtypes).all()
+    expected = {
+        ("bad_mental_days", "below_low_before_clip"): 37, ("bad_mental_days", "clip"): 37,
+        ("bad_mental_days", "round"): 8, ("bad_mental_days", "snap"): 6,
+        ("bad_physical_days", "above_high_before_clip"): 5, ("bad_physical_days", "clip"): 5,
+        ("age_band", "snap"): 11, ("age_band", "above_high_before_clip"): 4,
+        ("age_band", "below_low_before_clip"): 3, ("age_band", "clip"): 7,
+        ("smoker", "snap"): 6, ("region", "snap"): 9, ("annual_cost", "fill_missing"): 10,
+        ("glucose", "below_low_before_clip"): 2, ("glucose", "clip"): 2,
+    }
+    got = {key: n for key, n in counts_of(fixes).items() if n}
+    assert got == expected
+    most_frequent_region = train["region"].value_counts().idxmax()
+    assert (clean["region"].iloc[800:809] == most_frequent_region).all()
+    assert (clean["smoker"].iloc[700:706] == 1).all()
+    assert (clean["bad_mental_days"].iloc[:37] == 0).all()
+    assert (clean["bad_mental_days"].iloc[100:108] == 5).all()
+    assert (clean["age_band"].iloc[400:411] == 12).all()
+    assert (clean["age_band"].iloc[500:504] == 13).all()
+    assert (clean["age_band"].iloc[600:603] == 1).all()
+
+    totals = fix_totals(fixes)
+    assert totals["postprocess.values_fixed"] == sum(
+        n for (_, rule), n in expected.items() if rule in FIX_RULES)
+    assert totals["postprocess.below_low_before_clip"] == 37 + 3 + 2
+    assert totals["postprocess.negative_share.bad_mental_days"] == pytest.approx(37 / len(train))
+    assert totals["postprocess.negative_share.bad_physical_days"] == 0.0
+
+
+def test_garbage_everywhere_ends_legal_with_training_dtypes(fitted):
+    train, schema, stats = fitted
+    rng = np.random.default_rng(11)
+    n = 3000
+    garbage = {}
+    for spec in schema.columns:
+        if spec.kind in ("categorical",):
+            values = rng.choice(["north", "purple", "none", "", "x"], n).astype(object)
+        else:
+            values = rng.normal(5, 40, n)  # negatives, fractions, far beyond every bound
+        values[rng.random(n) < 0.3] = np.nan  # NaN everywhere, also where training had none
+        garbage[spec.name] = values
+    messy = pd.DataFrame({**garbage, DEMO_TARGET: np.ones(n, dtype=int)})
+    before = messy.copy()
+
+    clean, fixes = postprocess(messy, stats, schema, seed=3)
+
+    pd.testing.assert_frame_equal(messy, before)
+    assert_legal(clean, stats, schema)
+    assert (clean.dtypes == train.dtypes).all()
+    for spec in schema.columns:  # missing shares are brought back to about the training share
+        assert clean[spec.name].isna().mean() == pytest.approx(
+            stats[spec.name].missing_rate, abs=0.02), spec.name
+    assert fix_totals(fixes)["postprocess.values_fixed"] > n
+
+
+def test_empty_frame_gives_empty_rows_and_zero_counts(fitted):
+    train, schema, stats = fitted
+    clean, fixes = postprocess(train.iloc[:0], stats, schema)
+    assert clean.empty and list(clean.columns) == list(train.columns)
+    assert (fixes["count"] == 0).all()
+    totals = fix_totals(fixes)
+    assert totals["postprocess.values_fixed"] == 0.0
+    assert totals["postprocess.negative_share.bad_mental_days"] == 0.0
+
+
+def test_missing_values_are_restored_at_the_training_rate_and_deterministically(fitted):
+    train, schema, stats = fitted
+    complete = pd.concat([train] * 5, ignore_index=True)
+    complete = complete.assign(
+        glucose=complete["glucose"].fillna(100.0),
+        income_band=complete["income_band"].fillna(4.0),
+        region=complete["region"].fillna("north"),
+    )
+    clean, fixes = postprocess(complete, stats, schema, seed=1)
+    again, _ = postprocess(complete, stats, schema, seed=1)
+    other, _ = postprocess(complete, stats, schema, seed=2)
+
+    counts = counts_of(fixes)
+    for name in ("glucose", "income_band", "region"):
+        rate = stats[name].missing_rate
+        assert clean[name].isna().mean() == pytest.approx(rate, abs=0.006), name
+        assert counts[(name, "restore_missing")] == clean[name].isna().sum()
+    assert counts[("smoker", "restore_missing")] == 0  # no missing in training, none added
+    pd.testing.assert_frame_equal(clean, again)
+    assert not clean["glucose"].isna().equals(other["glucose"].isna())
+
+    # A share within 50 % of the training share is left alone.
+    near, near_fixes = postprocess(train, stats, schema, restore_missing=True)
+    assert counts_of(near_fixes)[("glucose", "restore_missing")] == 0
+
+
+def test_a_column_with_far_too_many_missing_values_is_filled_from_training_levels(fitted):
+    train, schema, stats = fitted
+    messy = train.assign(region=None)
+    clean, fixes = postprocess(messy, stats, schema, seed=5)
+    rate = stats["region"].missing_rate
+    assert clean["region"].isna().mean() == pytest.approx(rate, abs=0.01)
+    assert clean["region"].dropna().isin(stats["region"].levels).all()
+    assert counts_of(fixes)[("region", "fill_missing")] == clean["region"].notna().sum()
+
+
+def test_switches_turn_rules_off_but_still_count_out_of_bound_values(fitted):
+    train, schema, stats = fitted
+    messy = inject(train, "bad_mental_days", np.arange(12), -2.5)
+    clean, fixes = postprocess(messy, stats, schema, clip=False, round=False, snap=False,
+                               restore_missing=False)
+    counts = counts_of(fixes)
+    assert counts[("bad_mental_days", "below_low_before_clip")] == 12
+    assert counts[("bad_mental_days", "clip")] == 0
+    assert (clean["bad_mental_days"].iloc[:12] == -2.5).all()  # float: -2.5 is not whole
+    assert clean["bad_mental_days"].dtype == np.float64
+
+
+def test_wrong_inputs_give_clear_errors(fitted):
+    train, schema, stats = fitted
+    with pytest.raises(DataValidationError, match=r"lack schema column\(s\) \['region'\]"):
+        postprocess(train.drop(columns="region"), stats, schema)
+    other = PostprocessStats(tuple(c for c in stats.columns if c.name != "glucose"))
+    with pytest.raises(ConfigError, match="'glucose'.*refit"):
+        postprocess(train, other, schema)
+
+
+def test_real_brfss_rows_with_negative_mental_health_days():
+    raw = pd.read_csv(BRFSS, nrows=4000)
+    hints = {name: {"kind": "count", "bounds": [0, 30]} for name in ("MentHlth", "PhysHlth")}
+    train, schema = validate_table(raw, "Diabetes_binary", hints)
+    stats = fit_postprocess(train, schema)
+    rows = np.arange(0, 4000, 50)[:43]  # 43 negative answers, as a generator may make them
+    messy = inject(train, "MentHlth", rows, -4.0)
+    messy = inject(messy, "PhysHlth", rows[:7] + 1, 30.2)
+
+    clean, fixes = postprocess(messy, stats, schema)
+
+    counts = counts_of(fixes)
+    assert counts[("MentHlth", "below_low_before_clip")] == 43
+    assert counts[("PhysHlth", "above_high_before_clip")] == 7
+    assert clean["MentHlth"].between(0, 30).all() and clean["PhysHlth"].between(0, 30).all()
+    assert (clean["MentHlth"].iloc[rows] == 0.0).all()
+    assert (clean.dtypes == train.dtypes).all()  # BRFSS stores whole numbers as float64
+    injected = train.index[np.r_[rows, rows[:7] + 1]]
+    pd.testing.assert_frame_equal(clean.drop(index=injected), train.drop(index=injected))
+    totals = fix_totals(fixes)
+    assert totals["postprocess.negative_share.MentHlth"] == pytest.approx(43 / 4000)
+    assert totals["postprocess.values_fixed"] == 43 + 7

@@ -1,0 +1,103 @@
+"""The whole project through a Kedro session on small demo settings, read back from MLflow."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from synthbalance.branches import set_run_parameters
+from synthbalance.pipelines import sampling, training
+
+from .conftest import make_project, mlflow_runs, run_kedro
+
+CONTRACT_METRICS = [
+    "fidelity.wasserstein_mean", "fidelity.correlation_distance",
+    "detection.accuracy", "detection.auc",
+    "utility.pr_auc_baseline", "utility.pr_auc_gain", "utility.recall_gain",
+    "utility.recall_gain_at_base_precision",
+    "utility.smote_pr_auc_gain", "utility.smote_recall_gain",
+    "utility.smote_recall_gain_at_base_precision",
+    "privacy.exact_copies", "privacy.mia_auc", "postprocess.values_fixed",
+]
+ARTIFACTS = [
+    "data/schema.json", "model/transformer.json", "plots/correlation.png",
+    "plots/losses_conditional.png", "plots/marginals.png", "plots/recall_gain.png",
+    "reports/profile.html", "reports/real_vs_synthetic_profile.html", "tables/metrics.csv",
+    "tables/postprocess_fixes.csv", "tables/utility_runs.csv", "tables/fidelity_columns.csv",
+]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One full default run (wcgan_gp, conditional) on small settings."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
+        run_kedro(project)
+        yield project
+
+
+def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):
+    runs = mlflow_runs(finished_run)
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    for name in CONTRACT_METRICS:
+        assert np.isfinite(run[f"metrics.{name}"]), name
+    assert (run["tags.model"], run["tags.strategy"], run["tags.dataset"]) == (
+        "wcgan_gp", "conditional", "demo")
+    assert run["params.training.model"] == "wcgan_gp"
+    client = MlflowClient(tracking_uri=f"sqlite:///{finished_run / 'mlflow.db'}")
+    found = {a.path for d in ("data", "model", "plots", "reports", "tables")
+             for a in client.list_artifacts(run["run_id"], d)}
+    assert set(ARTIFACTS) <= found
+    history = client.get_metric_history(run["run_id"], "loss.critic")
+    assert [m.step for m in history] == [0, 1]  # one value per epoch (2 epochs)
+    curve = client.get_metric_history(run["run_id"], "utility.curve.synthetic.pr_auc_gain")
+    assert len(curve) == 2 and all(m.step > 0 for m in curve)  # k is the step
+
+
+def test_logged_generator_samples_rows_in_the_original_schema(finished_run):
+    run_id = mlflow_runs(finished_run).iloc[0]["run_id"]
+    mlflow.set_tracking_uri(f"sqlite:///{finished_run / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"runs:/{run_id}/generator_conditional")
+    rows = model.predict(pd.DataFrame({"n_rows": [40], "seed": [3]}))
+    real = pd.read_parquet(finished_run / "data/05_model_input/train_rows.parquet")
+    assert list(rows.columns) == list(real.columns) and len(rows) == 40
+    assert (rows["outcome"] == 1).all()
+    assert set(rows["region"].dropna()) <= set(real["region"].dropna())
+    again = model.predict(pd.DataFrame({"n_rows": [40], "seed": [3]}))
+    pd.testing.assert_frame_equal(rows, again)
+
+
+def test_synthetic_rows_respect_every_bound_and_level(finished_run):
+    data = finished_run / "data"
+    schema = json.loads((data / "02_intermediate/schema.json").read_text())
+    rows = pd.read_parquet(data / "07_model_output/synthetic_rows.parquet")
+    train = pd.read_parquet(data / "05_model_input/train_rows.parquet")
+    ratio = 2.0  # sampling.ratio default
+    assert len(rows) == round(ratio * (train["outcome"] == 1).sum())
+    for name, spec in schema["columns"].items():
+        values = rows[name].dropna()
+        if spec.get("bounds"):
+            low, high = spec["bounds"]
+            assert low is None or values.min() >= low, name
+            assert high is None or values.max() <= high, name
+        if spec["kind"] in ("binary", "categorical", "ordinal", "count"):
+            assert set(values) <= set(train[name].dropna()), name
+        if spec["kind"] in ("integer", "count", "ordinal"):
+            assert (values == values.round()).all(), name
+
+
+def test_generators_never_see_the_test_split():
+    """No node of training or sampling reads the test split, in either strategy."""
+    for strategy, model in (("conditional", "wcgan_gp"), ("per_class", "vae")):
+        set_run_parameters({"training": {"strategy": strategy, "model": model}})
+        try:
+            generation = training.create_pipeline() + sampling.create_pipeline()
+        finally:
+            set_run_parameters(None)
+        assert "test_rows" not in generation.all_inputs()
