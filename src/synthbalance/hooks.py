@@ -49,16 +49,18 @@ class SynthBalanceHooks:
         )
 
     @hook_impl(trylast=True)  # after kedro-mlflow has opened the run
-    def before_pipeline_run(self) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
         if self._params is None or run is None:
             return
+        smote = "smote_reference" in (run_params.get("pipeline_names") or [])
+        training = self._params.training
         mlflow.set_tags(
             {
-                "model": self._params.training.model,
-                "strategy": self._params.training.strategy,
+                "model": "smote" if smote else training.model,
+                "strategy": "none" if smote else training.strategy,
                 "dataset": self._params.ingest.name,
             }
         )

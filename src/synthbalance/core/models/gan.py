@@ -3,10 +3,10 @@
 The generator maps noise (plus the class one-hot, when conditional) to raw outputs that
 the layout activates: ``tanh`` for scalars and a Gumbel-softmax for one-hot blocks while
 training, so the discriminator sees near one-hot blocks it cannot tell apart by softness
-alone. At sampling time each block is drawn the same way and hardened (Gumbel-max: the
-argmax of the generator's logits plus Gumbel noise), so the rows handed back follow exactly
-the distribution the discriminator was trained against; a plain argmax of the logits would
-always pick the most likely level and shrink every minority level.
+alone. At sampling time each block is hardened to the level such a Gumbel-softmax sample
+concentrates on, i.e. a level drawn from ``softmax(logits)`` (the Gumbel-max trick), so the
+rows handed back follow the distribution the discriminator was trained against. A plain
+argmax of the logits would always pick the most likely level and shrink every rare one.
 """
 
 from __future__ import annotations

@@ -19,12 +19,14 @@ _EVAL = ["schema", "params:evaluation", "params:seed"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """Metrics and reports (tags ``metrics``, ``reports``) and one loss plot per generator."""
     return _metrics() + _reports() + _loss_plots()
 
 
 def _metrics() -> Pipeline:
     return Pipeline(
-        [
+        tags="metrics",
+        nodes=[
             Node(evaluate_fidelity, ["test_rows", "synthetic_rows", "schema"],
                  ["fidelity_metrics", "fidelity_columns", "correlation_plot"],
                  name="evaluate_fidelity"),
@@ -46,7 +48,8 @@ def _metrics() -> Pipeline:
 
 def _reports() -> Pipeline:
     return Pipeline(
-        [
+        tags="reports",
+        nodes=[
             Node(plot_marginals, ["test_rows", "synthetic_rows", "schema"], "marginals_plot",
                  name="plot_marginals"),
             Node(compare_profiles, ["test_rows", "synthetic_rows", *_EVAL], "comparison_report",

@@ -1,5 +1,7 @@
 """Wiring of the ``sampling`` pipeline: sample in each generator branch, then combine."""
 
+import warnings
+
 from kedro.pipeline import Node, Pipeline
 
 from synthbalance.branches import generator_branches
@@ -27,10 +29,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
         Pipeline([]),
     )
-    combine = Node(
-        func=combine_rows,
-        inputs=[f"{b.namespace}.synthetic_branch" for b in branches],
-        outputs="synthetic_raw",
-        name="combine_rows",
-    )
-    return sampled + Pipeline([combine])
+    slots = {f"branch_{i}": f"{b.namespace}.synthetic_branch" for i, b in enumerate(branches)}
+    with warnings.catch_warnings():
+        # Kedro warns about '.' in dataset names; these are the namespaced outputs Kedro
+        # itself names, collected across branches, which is what namespaces are for.
+        warnings.filterwarnings("ignore", message=".*contain '.' characters")
+        combine = Pipeline(
+            [Node(combine_rows, list(slots), "synthetic_raw", name="combine_rows")],
+            inputs=slots,
+        )
+    return sampled + combine

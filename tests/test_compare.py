@@ -1,0 +1,46 @@
+"""The comparison command and the notebook that reads its experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from synthbalance.compare import compare, parse_params
+from synthbalance.core.errors import ConfigError
+
+from .conftest import PROJECT, SMALL_RUN, mlflow_runs
+
+
+def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, monkeypatch):
+    table = compare(["wcgan_gp", "vae"], experiment="cmp", params=SMALL_RUN,
+                    project_path=project)
+    assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
+    assert table.notna().all().all()
+    runs = mlflow_runs(project)
+    assert len(runs) == 3 and runs["experiment_id"].nunique() == 1
+    strategies = dict(zip(runs["tags.model"], runs["tags.strategy"], strict=True))
+    assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none"}
+    # same seed, same split: every run's baseline is the same classifier on the same rows
+    assert runs["metrics.utility.pr_auc_baseline"].nunique() == 1
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
+    monkeypatch.setenv("SYNTHBALANCE_EXPERIMENT", "cmp")
+    notebook = nbformat.read(PROJECT / "notebooks/compare_models.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(project)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "3 runs in experiment 'cmp'" in text
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_params_use_the_kedro_syntax():
+    assert parse_params("training.epochs=5,seed=7,ingest.source=x.csv") == {
+        "training": {"epochs": 5}, "seed": 7, "ingest": {"source": "x.csv"}}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_params("training.epochs")
+    with pytest.raises(ConfigError, match="Unknown families"):
+        compare(["wgan"], project_path=Path("."))
