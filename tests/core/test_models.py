@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from synthbalance.core.errors import ConfigError, ModelFileError, NotFittedError
+from synthbalance.core.errors import (
+    ConfigError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
+)
 from synthbalance.core.layout import Span, SpanLayout
 from synthbalance.core.models import (
     CONDITIONAL_MODELS,
@@ -129,6 +134,10 @@ def test_sampling_before_fit_and_bad_arguments_raise() -> None:
         make_generator("vae", LAYOUT, n_classes=2)
     with pytest.raises(ConfigError, match="wcgan_gp"):
         make_generator("wcgan", LAYOUT)
+    with pytest.raises(DataValidationError, match="layout expects"):
+        gen.fit(_rows(64)[:, :-1], _labels(64), progress=False)
+    with pytest.raises(DataValidationError, match="class indices"):
+        gen.fit(_rows(64), _labels(64) + 1, progress=False)
 
 
 def test_sampling_in_batches_matches_one_batch() -> None:

@@ -235,7 +235,7 @@ class BaseGenerator:
         last one; it returns ``{"score": lower is better, ...}`` or ``None``. The weights of
         the best-scoring check are restored at the end (the last epoch's without callback).
         """
-        x, labels = self._check_fit_data(X, y)
+        x, labels = self._check_data(X, y, min_rows=max(2, self.config.pac))
         with num_threads(self.config.num_threads), seeded(self.seed, self._device):
             self._modules = self._build_modules()
             self._make_optimizers()
@@ -443,10 +443,11 @@ class BaseGenerator:
                 "or pick a conditional model (cgan, wcgan_gp, cvae)."
             )
 
-    def _check_fit_data(
-        self, X: np.ndarray, y: np.ndarray | None
+    def _check_data(
+        self, X: np.ndarray, y: np.ndarray | None, where: str = "fit", min_rows: int = 2
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        self._check_y_given(y, "fit")
+        """``X`` and ``y`` as device tensors, after checking shape, values and labels."""
+        self._check_y_given(y, where)
         x = np.asarray(X, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.layout.width:
             raise DataValidationError(
@@ -454,10 +455,10 @@ class BaseGenerator:
                 f"(n_rows, {self.layout.width}). Encode X with the "
                 "transformer this layout came from."
             )
-        if x.shape[0] < max(2, self.config.pac) or not np.isfinite(x).all():
+        if x.shape[0] < min_rows or not np.isfinite(x).all():
             raise DataValidationError(
-                f"X must hold at least max(2, pac={self.config.pac}) rows and no "
-                "NaN or infinite values."
+                f"X must hold at least {min_rows} rows (2, and at least pac to fit) "
+                "and no NaN or infinite values."
             )
         labels = None if y is None else self._check_labels(y, x.shape[0])
         return torch.from_numpy(x).to(self._device), labels

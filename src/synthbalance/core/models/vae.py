@@ -107,7 +107,7 @@ class VAE(BaseGenerator):
         """
         if not self._fitted:
             raise NotFittedError(f"{self.name} generator is not fitted; call fit(X) first.")
-        x, labels = self._check_fit_data(X, y)
+        x, labels = self._check_data(X, y, where="reconstruct", min_rows=1)
         cond = None if labels is None else self._condition(labels)
         with num_threads(self.config.num_threads), torch.inference_mode():
             for module in self._modules.values():

@@ -1,0 +1,104 @@
+"""Every family through the training, sampling and postprocessing pipelines of Kedro."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.pandas import ParquetDataset
+
+from synthbalance.branches import set_run_parameters
+from synthbalance.core.errors import ConfigError, ModelFileError
+from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES
+from synthbalance.datasets import SynthesizerDataset
+from synthbalance.pipelines import postprocessing, sampling, training
+from synthbalance.pipelines.ingest.nodes import validate_raw_table
+from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
+
+PREP = {"test_size": 0.3}
+TINY = {"epochs": 1, "batch_size": 200, "hidden_dims": [32, 32], "latent_dim": 16,
+        "check_every": 1}
+
+
+@pytest.fixture(scope="module")
+def prepared(demo):
+    validated, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(validated, schema, PREP, 0)
+    transformer = fit_transformer(train, schema, PREP, 0)
+    return {"train_rows": train, "train_encoded": encode_rows(train, transformer),
+            "transformer": transformer, "schema": schema}
+
+
+def _generation(model: str, strategy: str):
+    set_run_parameters({"training": {"model": model, "strategy": strategy}})
+    try:
+        return (training.create_pipeline() + sampling.create_pipeline()
+                + postprocessing.create_pipeline())
+    finally:
+        set_run_parameters(None)
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_each_family_trains_one_epoch_and_yields_clean_rows(model, prepared, tmp_path):
+    strategy = "conditional" if model in CONDITIONAL_MODELS else "per_class"
+    branch = "conditional" if strategy == "conditional" else "minority"
+    catalog = DataCatalog({
+        **{name: MemoryDataset(value) for name, value in prepared.items()},
+        "params:training": MemoryDataset({"model": model, "strategy": strategy, **TINY}),
+        "params:sampling": MemoryDataset({"ratio": 1.0}),
+        "params:postprocessing": MemoryDataset({}),
+        "params:seed": MemoryDataset(0),
+        "synthetic_rows": ParquetDataset(filepath=str(tmp_path / "rows.parquet")),
+        f"{branch}.generator": SynthesizerDataset(filepath=str(tmp_path / "generator.pt")),
+    })
+    SequentialRunner().run(_generation(model, strategy), catalog)
+    rows = catalog.load("synthetic_rows")
+    train = prepared["train_rows"]
+    assert len(rows) == (train["outcome"] == 1).sum()
+    assert (rows["outcome"] == 1).all()
+    assert rows["bad_mental_days"].between(0, 30).all()
+    assert set(rows["region"].dropna()) <= set(train["region"].dropna())
+    generator = catalog.load(f"{branch}.generator")
+    assert generator.generator.name == model and len(generator.generator.history) > 0
+
+
+def test_a_model_strategy_mismatch_is_one_clear_error(prepared):
+    catalog = DataCatalog({
+        **{name: MemoryDataset(value) for name, value in prepared.items()},
+        "params:training": MemoryDataset({"model": "cgan", "strategy": "per_class", **TINY}),
+        "params:seed": MemoryDataset(0),
+    })
+    with pytest.raises(ConfigError, match="cgan is a conditional family"):
+        SequentialRunner().run(
+            _generation("gan", "per_class").filter(node_names=["minority.train_generator"]),
+            catalog)
+
+
+def test_saved_generator_reloads_to_identical_samples_and_rejects_a_corrupt_file(
+        prepared, tmp_path):
+    from synthbalance.pipelines.training.nodes import train_generator
+
+    synthesizer, _, _ = train_generator(
+        prepared["train_rows"], prepared["train_encoded"], prepared["transformer"],
+        prepared["schema"], {"model": "cvae", "strategy": "conditional", **TINY}, 0)
+    path = tmp_path / "generator.pt"
+    dataset = SynthesizerDataset(filepath=str(path))
+    dataset.save(synthesizer)
+    pd.testing.assert_frame_equal(dataset.load().sample(300, seed=4),
+                                  synthesizer.sample(300, seed=4))
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(Exception) as info:
+        dataset.load()
+    error = info.value.__cause__ or info.value
+    assert isinstance(error, ModelFileError) and "corrupt" in str(error)
+
+
+def test_per_class_with_several_minority_classes_has_a_branch_per_class():
+    set_run_parameters({"training": {"model": "vae", "strategy": "per_class"},
+                        "ingest": {"minority_classes": ["b", "c"]}})
+    try:
+        pipeline = training.create_pipeline()
+    finally:
+        set_run_parameters(None)
+    assert {n.namespace for n in pipeline.nodes} == {"class_b", "class_c"}
