@@ -1,4 +1,4 @@
-"""synthbalance file for ensuring the package is executable as `synthbalance` and `python -m synthbalance`."""
+"""Entry point: `python -m synthbalance` runs the project like `kedro run`."""
 
 import sys
 from pathlib import Path

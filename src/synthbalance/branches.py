@@ -59,6 +59,6 @@ def generator_branches(params: dict[str, Any] | None = None) -> list[Branch]:
     if training.get("strategy", "conditional") == "conditional":
         return [Branch("conditional")]
     classes = (params.get("ingest") or {}).get("minority_classes")
-    if not classes:
-        return [Branch("minority")]
+    if not classes or len(classes) == 1:  # one class: the usual name, so metric names match
+        return [Branch("minority", classes[0] if classes else None)]
     return [Branch("class_" + re.sub(r"\W", "_", str(c)), c) for c in classes]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from pathlib import PurePosixPath
 from typing import Any
@@ -30,6 +31,7 @@ from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
 from synthbalance.core.errors import DataValidationError, ModelFileError
+from synthbalance.core.postprocess import PostprocessStats
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.transformer import TabularTransformer
@@ -82,7 +84,7 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
         if not fs.exists(path):
             raise DataValidationError(
                 f"ingest.source {self._source!r} does not exist. Put the file there (see the "
-                "README, 'Bring your own data') or fix ingest.source."
+                "README, 'Your own data') or fix ingest.source."
             )
         if fs.size(path) == 0:
             raise DataValidationError(
@@ -118,6 +120,12 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
         return {"source": self._source, "format": self._format, "read_options": self._read_options}
 
 
+def _metric_name(name: str) -> str:
+    """MLflow accepts letters, digits, '_', '-', '.', ' ' and '/' in names; '(' and the like
+    in a column name (``BMI (kg/m2)``) would fail the run, so they become '_'."""
+    return re.sub(r"[^\w\-. /]", "_", name)
+
+
 def _steps(value: Any) -> Any:
     if isinstance(value, dict):
         return value.items()
@@ -131,6 +139,16 @@ class SchemaDataset(JSONDataset):
         return Schema.from_dict(super().load())
 
     def save(self, data: Schema) -> None:  # type: ignore[override]
+        super().save(data.to_dict())
+
+
+class CleaningRulesDataset(JSONDataset):
+    """Fitted postprocessing rules (:class:`~synthbalance.core.postprocess.PostprocessStats`)."""
+
+    def load(self) -> PostprocessStats:  # type: ignore[override]
+        return PostprocessStats.from_dict(super().load())
+
+    def save(self, data: PostprocessStats) -> None:  # type: ignore[override]
         super().save(data.to_dict())
 
 
@@ -158,14 +176,16 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     def __init__(self, prefix: str | None = None, metadata: dict[str, Any] | None = None):
         self._prefix = prefix
         self.metadata = metadata
+        self._data: dict[str, Any] | None = None
 
     def save(self, data: dict[str, Any]) -> None:
+        self._data = dict(data)  # what the next node loads: exactly this node's metrics
         run = mlflow.active_run()
         if run is None:
             return
         now = int(time.time() * 1000)
         metrics = [
-            Metric(self._name(key), float(v), now, int(step))
+            Metric(_metric_name(self._name(key)), float(v), now, int(step))
             for key, value in data.items()
             for step, v in _steps(value)
             if v is not None and math.isfinite(float(v))
@@ -174,7 +194,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
         for start in range(0, len(metrics), 1000):  # MLflow's batch limit
             client.log_batch(run.info.run_id, metrics=metrics[start : start + 1000])
 
-    def load(self) -> dict[str, float]:
+    def load(self) -> dict[str, Any]:
+        if self._data is not None:
+            return self._data
         run = mlflow.active_run() or mlflow.last_active_run()
         if run is None:
             raise DatasetError("No MLflow run to read metrics from.")

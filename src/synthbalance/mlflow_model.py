@@ -1,6 +1,6 @@
 """The synthesizer as an MLflow pyfunc model, logged as code (no pickled objects).
 
->>> model = mlflow.pyfunc.load_model("runs:/<run_id>/generator")  # doctest: +SKIP
+>>> model = mlflow.pyfunc.load_model("runs:/<run_id>/generator_conditional")  # doctest: +SKIP
 >>> model.predict(pd.DataFrame({"n_rows": [1000], "label": [1], "seed": [7]}))  # doctest: +SKIP
 
 Each input row asks for ``n_rows`` rows of class ``label`` (optional: the model's first

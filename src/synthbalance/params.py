@@ -20,7 +20,7 @@ from synthbalance.core.errors import ConfigError
 #: pandas reader options a user may pass through ``ingest.read_options``.
 READ_OPTIONS = frozenset(
     {"sep", "na_values", "keep_default_na", "encoding", "decimal", "thousands", "usecols",
-     "nrows", "compression", "skiprows", "comment", "columns", "quotechar", "storage_options"}
+     "nrows", "compression", "skiprows", "comment", "columns", "quotechar"}
 )
 STRATEGIES = ("per_class", "conditional")
 SECTIONS = (

@@ -210,6 +210,15 @@ def test_vae_reconstructs_better_than_a_shuffled_baseline() -> None:
     assert error < 0.5 * baseline, (error, baseline)
 
 
+def test_vae_samples_levels_instead_of_taking_the_argmax() -> None:
+    layout = SpanLayout([Span("level", 0, 3, "softmax")])
+    levels = np.random.default_rng(0).choice(3, 2000, p=[0.6, 0.3, 0.1])
+    x = np.eye(3, dtype=np.float32)[levels]
+    gen = make_generator("vae", layout, config={**TINY, "epochs": 10, "batch_size": 100})
+    shares = gen.fit(x, progress=False).sample(5000, seed=0).mean(axis=0)
+    np.testing.assert_allclose(shares, [0.6, 0.3, 0.1], atol=0.08)
+
+
 # -- 5. and 6. saving and loading -----------------------------------------------------------
 
 

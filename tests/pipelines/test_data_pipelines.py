@@ -10,7 +10,6 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
 from synthbalance.datasets import TransformerDataset
-
 from synthbalance.pipelines import ingest, preprocessing, profiling
 from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
 from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows

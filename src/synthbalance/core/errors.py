@@ -8,7 +8,7 @@ class SynthBalanceError(Exception):
 
 
 class DataValidationError(SynthBalanceError, ValueError):
-    """The input table cannot be used as it is (missing column, one class, NaN where not allowed)."""
+    """The input table cannot be used as it is (a missing column, one class, NaN, ...)."""
 
 
 class ConfigError(SynthBalanceError, ValueError):

@@ -1,8 +1,8 @@
 """Column kinds and the table schema every later stage reads.
 
 A schema is inferred from the data, then corrected by the user's per-column hints. It is
-plain data (``to_dict`` / ``from_dict``) so it can be saved as JSON, logged to MLflow, copied
-into ``parameters_ingest.yml`` and fixed by hand.
+plain data (``to_dict`` / ``from_dict``) so it can be saved as JSON and logged to MLflow; a
+user copies a column's ``kind`` and ``bounds`` from it into ``ingest.columns`` to fix them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.errors import ConfigError
 
 #: Every column kind the transformer, the generators and the postprocessor understand.
 KINDS: tuple[str, ...] = ("continuous", "integer", "count", "binary", "categorical", "ordinal")
@@ -25,8 +25,8 @@ DISCRETE_KINDS: frozenset[str] = frozenset({"binary", "categorical", "ordinal"})
 
 #: Integer columns with at most this many distinct values are inferred as ordinal.
 ORDINAL_MAX_LEVELS = 15
-#: Non-negative integer columns whose most frequent value is 0 with at least this share are
-#: inferred as counts (zero-inflated, like "days of poor health in the past 30 days").
+#: Non-negative integer columns with at least this share of zeros (and more levels than an
+#: ordinal) are inferred as counts (zero-inflated, like "days of poor health in 30 days").
 COUNT_MIN_ZERO_SHARE = 0.3
 
 

@@ -72,15 +72,21 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
 
 @contextmanager
 def num_threads(n: int | None) -> Iterator[None]:
-    """Use ``n`` torch CPU threads inside the block; ``None`` changes nothing."""
-    if n is None:
-        yield
-        return
+    """Use ``n`` torch CPU threads inside the block; ``None`` changes nothing.
+
+    Denormal floats are flushed to zero inside the block as well: the tiny values Adam and
+    the penalty gradients produce made CPU epochs up to 20x slower here (measured on a
+    2-core x86 machine: 20 s -> 1 s per epoch). torch has no getter for the flag, so it is
+    switched off again on the way out.
+    """
     old = torch.get_num_threads()
-    torch.set_num_threads(n)
+    if n is not None:
+        torch.set_num_threads(n)
+    torch.set_flush_denormal(True)
     try:
         yield
     finally:
+        torch.set_flush_denormal(False)
         torch.set_num_threads(old)
 
 

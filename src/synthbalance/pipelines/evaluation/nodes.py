@@ -169,7 +169,8 @@ def metrics_table(*metric_sets: dict[str, Any]) -> pd.DataFrame:
     """Every single-valued metric of the run in one table (the MLflow ``metrics.csv``)."""
     rows = [{"metric": k, "value": float(v)} for metrics in metric_sets for k, v in metrics.items()
             if not isinstance(v, dict | list)]
-    return pd.DataFrame(rows).sort_values("metric", ignore_index=True)
+    table = pd.DataFrame(rows, columns=["metric", "value"])
+    return table.drop_duplicates("metric").sort_values("metric", ignore_index=True)
 
 
 def _rows(df: pd.DataFrame, schema: Schema, cls: Any) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Wiring of the ``training`` pipeline: one namespaced branch per generator.
 
-``per_class`` gives one branch per minority class (``minority`` for a binary target), so
-kedro-viz shows a branch per class; ``conditional`` gives the single ``conditional`` branch.
+``per_class`` gives one branch per minority class (``minority`` when there is one, else
+``class_<value>``), so kedro-viz shows a branch per class; ``conditional`` gives the single
+``conditional`` branch.
 """
 
 from functools import partial, update_wrapper
