@@ -69,6 +69,8 @@ def test_logged_generator_samples_rows_in_the_original_schema(finished_run):
     assert list(rows.columns) == list(real.columns) and len(rows) == 40
     assert (rows["outcome"] == 1).all()
     assert set(rows["region"].dropna()) <= set(real["region"].dropna())
+    for column in ("glucose", "annual_cost", "bad_mental_days"):  # cleaned: inside the range
+        assert rows[column].dropna().between(real[column].min(), real[column].max()).all()
     again = model.predict(pd.DataFrame({"n_rows": [40], "seed": [3]}))
     pd.testing.assert_frame_equal(rows, again)
 

@@ -4,7 +4,8 @@
 >>> model.predict(pd.DataFrame({"n_rows": [1000], "label": [1], "seed": [7]}))  # doctest: +SKIP
 
 Each input row asks for ``n_rows`` rows of class ``label`` (optional: the model's first
-class) with ``seed`` (optional, default 0); the outputs are concatenated.
+class) with ``seed`` (optional, default 0); the outputs are concatenated. Rows come back
+cleaned with the rules fitted on the training rows (bounds, integers, levels).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class SynthesizerModel(PythonModel):
                 int(row["n_rows"]),
                 label=row.get("label"),
                 seed=int(row.get("seed", 0)) if pd.notna(row.get("seed", 0)) else 0,
+                clean=True,
             )
             for _, row in model_input.iterrows()
         ]

@@ -28,6 +28,7 @@ from synthbalance.core.models import (
     load_generator,
     make_generator,
 )
+from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
 from synthbalance.core.schema import Schema
 from synthbalance.core.transformer import TabularTransformer
 
@@ -50,6 +51,7 @@ class Synthesizer:
         transformer: TabularTransformer,
         schema: Schema,
         classes: tuple[Any, ...],
+        cleaning: PostprocessStats | None = None,
     ):
         if generator.layout != transformer.layout:
             raise ModelFileError(
@@ -60,24 +62,35 @@ class Synthesizer:
         self.transformer = transformer
         self.schema = schema
         self.classes = tuple(classes)
+        self.cleaning = cleaning
 
     @property
     def conditional(self) -> bool:
         return self.generator.conditional
 
     def sample(
-        self, n: int, label: Any = None, seed: int = 0, batch_size: int = 65_536
+        self,
+        n: int,
+        label: Any = None,
+        seed: int = 0,
+        batch_size: int = 65_536,
+        clean: bool = False,
     ) -> pd.DataFrame:
         """``n`` decoded rows of class ``label`` (default: the first class it can make).
 
         Generated and decoded ``batch_size`` rows at a time, so a million rows never need a
-        million-row tensor. The target column holds ``label``.
+        million-row tensor. The target column holds ``label``. With ``clean=True`` the
+        cleaning rules fitted at training time (clip, round, snap, missing values) are
+        applied too; the pipelines clean in their own stage, to count every fix.
         """
         label = self.classes[0] if label is None else self._known_label(label)
         y = self.classes.index(label) if self.conditional else None
         encoded = self.generator.sample(n, y=y, seed=seed, batch_size=batch_size)
         rows = self.transformer.inverse_transform(encoded)
-        return rows.assign(**{self.schema.target: np.repeat(label, n)})
+        rows = rows.assign(**{self.schema.target: np.repeat(label, n)})
+        if clean and self.cleaning is not None:
+            rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
+        return rows
 
     def _known_label(self, label: Any) -> Any:
         for c in self.classes:
@@ -96,6 +109,7 @@ class Synthesizer:
             "transformer": self.transformer.to_state(),
             "schema": self.schema.to_dict(),
             "classes": list(self.classes),
+            "cleaning": None if self.cleaning is None else self.cleaning.to_dict(),
         }
 
     @classmethod
@@ -116,6 +130,7 @@ class Synthesizer:
                 TabularTransformer.from_state(state["transformer"]),
                 Schema.from_dict(state["schema"]),
                 tuple(state["classes"]),
+                _cleaning(state.get("cleaning")),
             )
         except KeyError as exc:
             raise ModelFileError(f"Model file lacks {exc}; re-run training.") from exc
@@ -186,7 +201,12 @@ def train_synthesizer(
     holdout = train_rows.iloc[check_rows]
     callback = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
     generator.fit(x_fit, y_fit, callback=callback if len(holdout) else None, progress=progress)
-    return Synthesizer(generator, transformer, schema, classes)
+    cleaning = fit_postprocess(train_rows, schema)
+    return Synthesizer(generator, transformer, schema, classes, cleaning)
+
+
+def _cleaning(state: dict[str, Any] | None) -> PostprocessStats | None:
+    return None if state is None else PostprocessStats.from_dict(state)
 
 
 def _hold_aside(

@@ -1,0 +1,331 @@
+"""Each method of the benchmark, run the way its users would run it, timed on the way.
+
+A method gets one setting's :class:`~benchmarks._data.Prepared` data and a
+:class:`RunSpec`, and returns its postprocessed synthetic rows (``k`` minority rows, the
+headline k of the utility experiment) plus its timings. Every method's rows go through the
+same :func:`~synthbalance.core.postprocess.postprocess`, fitted on the setting's training
+rows, and are then evaluated identically (``benchmarks._evaluate``).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from benchmarks._data import DAY_COUNTS, Prepared
+from synthbalance.core.models import (
+    CONDITIONAL_MODELS,
+    MODEL_NAMES,
+    GeneratorConfig,
+    make_generator,
+)
+from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, fix_totals, postprocess
+from synthbalance.core.schema import DISCRETE_KINDS
+from synthbalance.core.smote import smote_rows
+from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+from synthbalance.core.transformer import TabularTransformer
+
+FAMILIES: tuple[str, ...] = MODEL_NAMES
+PEERS: tuple[str, ...] = ("smote", "ctgan")
+METHODS: tuple[str, ...] = (*FAMILIES, *PEERS)
+#: How CTGAN is told which columns are discrete: the schema's binary, categorical and
+#: ordinal columns (a careful user), or none, so every float is continuous.
+CTGAN_DISCRETE = ("schema", "none")
+SEED = 0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One method in one setting; plain data, so it travels to a worker as JSON."""
+
+    data: str
+    setting: str
+    method: str
+    epochs: int
+    seeds: int
+    trees: int
+    k_ratio: float
+    speed_rows: int
+    ctgan_speed_rows: int
+    threads: int
+    rows: int | None = None
+    scarce_rows: int | None = None
+    ctgan_discrete: str = "schema"
+
+    def headline_k(self, data: Prepared) -> int:
+        return max(1, round(self.k_ratio * data.n_minority_train))
+
+
+@dataclass
+class MethodRun:
+    """A method's clean rows and what was measured while making them."""
+
+    rows: pd.DataFrame
+    measured: dict[str, Any] = field(default_factory=dict)
+
+
+def run_method(data: Prepared, spec: RunSpec) -> MethodRun:
+    """Dispatch on ``spec.method``: one of :data:`METHODS`."""
+    if spec.method in FAMILIES:
+        return run_family(data, spec)
+    if spec.method == "smote":
+        return run_smote(data, spec)
+    if spec.method == "ctgan":
+        return run_ctgan(data, spec)
+    raise ValueError(f"Unknown method {spec.method!r}; use one of {', '.join(METHODS)}.")
+
+
+def timed(func: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    out = func()
+    return out, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- ours
+
+
+def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
+    """Train one of our six families as the training pipeline does, then sample and clean.
+
+    Per-class families learn the minority rows only; conditional ones every training row.
+    The transformer used is fitted on the training rows (as in the pipeline); a second fit
+    on the whole table is timed only, for the "transformer fit on all rows" figure.
+    """
+    schema = data.schema
+    _, fit_all_s = timed(lambda: TabularTransformer(seed=SEED).fit(data.table, schema))
+    transformer = TabularTransformer(seed=SEED).fit(data.train, schema)
+    encoded = transformer.transform(data.train)
+    conditional = spec.method in CONDITIONAL_MODELS
+    config = GeneratorConfig(
+        epochs=spec.epochs,
+        check_every=max(1, spec.epochs // 5),
+        device="cpu",
+        num_threads=spec.threads,
+    )
+    plan = TrainingPlan(
+        model=spec.method,
+        config=config,
+        class_value=None if conditional else data.minority,
+        seed=SEED,
+    )
+    family = type(make_generator(spec.method, transformer.layout, 2 if conditional else None,
+                                 config))
+    with epoch_timer(family) as epochs:
+        synth, fit_s = timed(lambda: train_synthesizer(
+            data.train, encoded, transformer, schema, plan, progress=False))
+    stats = fit_postprocess(data.train, schema)
+    rows, fixes = _clean(synth.sample(spec.headline_k(data), label=data.minority, seed=1),
+                         stats, data)
+    measured = {
+        "strategy": "conditional" if conditional else "per_class",
+        "s_per_epoch": statistics.median(epochs.seconds),
+        "s_per_epoch_mean": statistics.mean(epochs.seconds),
+        "epoch_rows": epochs.rows,
+        "fit_s": fit_s,
+        "check_s": fit_s - sum(epochs.seconds),
+        "best_epoch": synth.generator.best_epoch,
+        "transformer_fit_s": fit_all_s,
+        "transformer_rows": len(data.table),
+        **fixes,
+        **_throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
+                      spec.speed_rows, stats, data),
+    }
+    return MethodRun(rows, measured)
+
+
+@dataclass
+class _EpochLog:
+    seconds: list[float] = field(default_factory=list)
+    rows: int = 0
+
+
+@contextmanager
+def epoch_timer(family: type) -> Iterator[_EpochLog]:
+    """Time every ``_train_epoch`` of ``family`` (the hook each family implements), so the
+    periodic checks and the checkpoint copies are not counted as training time."""
+    log = _EpochLog()
+    own = family.__dict__.get("_train_epoch")
+    train_epoch = family._train_epoch
+
+    def timed_epoch(self: Any, batches: Any, rng: Any) -> dict[str, float]:
+        start = time.perf_counter()
+        try:
+            return train_epoch(self, batches, rng)
+        finally:
+            log.seconds.append(time.perf_counter() - start)
+            log.rows = int(batches.n)
+
+    family._train_epoch = timed_epoch
+    try:
+        yield log
+    finally:
+        if own is None:
+            del family._train_epoch
+        else:
+            family._train_epoch = own
+
+
+# -------------------------------------------------------------------------- peers
+
+
+def run_smote(data: Prepared, spec: RunSpec) -> MethodRun:
+    """k SMOTE(NC) rows from the training split, as :mod:`synthbalance.core.smote` makes
+    them for the utility experiment; their speed is measured on those k rows."""
+    k = spec.headline_k(data)
+    stats = fit_postprocess(data.train, data.schema)
+    start = time.perf_counter()
+    raw = smote_rows(data.train, data.schema, k, SEED)
+    rows, fixes = _clean(raw, stats, data)
+    seconds = time.perf_counter() - start
+    measured = {"strategy": "per_class", "speed_rows": k, "rows_per_s": k / seconds,
+                "sample_s": seconds, **fixes}
+    return MethodRun(rows, measured)
+
+
+def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
+    """SDV's CTGAN trained per class, as a user would: on the minority training rows, with
+    ``discrete_columns`` set, our epoch budget, and its other defaults. Its rows are
+    cleaned by the same postprocessing as ours."""
+    try:
+        from ctgan import CTGAN
+    except ImportError as exc:  # the "bench" extra
+        raise RuntimeError(
+            "CTGAN is not installed; pip install -e '.[bench]' or leave ctgan out of "
+            "--families."
+        ) from exc
+    schema = data.schema
+    train = data.minority_rows(data.train)[schema.names]
+    discrete = ctgan_discrete_columns(data, spec.ctgan_discrete)
+    model = CTGAN(epochs=spec.epochs, enable_gpu=False)
+    model.set_random_state(SEED)
+    with ctgan_transformer_timer() as transformer, ctgan_epoch_timer() as epochs:
+        _, fit_s = timed(lambda: model.fit(train, discrete))
+    stats = fit_postprocess(data.train, schema)
+
+    def sample(n: int) -> pd.DataFrame:
+        return model.sample(n).assign(**{schema.target: data.minority})
+
+    rows, fixes = _clean(sample(spec.headline_k(data)), stats, data)
+    measured = {
+        "strategy": "per_class",
+        "s_per_epoch": statistics.median(epochs),
+        "s_per_epoch_mean": statistics.mean(epochs),
+        "epoch_rows": len(train),
+        "fit_s": fit_s,
+        "transformer_fit_s": transformer["fit"],
+        "transformer_transform_s": transformer["transform"],
+        "transformer_rows": len(train),
+        "discrete_columns": discrete,
+        **fixes,
+        **_throughput(sample, spec.ctgan_speed_rows, stats, data),
+    }
+    return MethodRun(rows, measured)
+
+
+def ctgan_discrete_columns(data: Prepared, mode: str) -> list[str]:
+    if mode not in CTGAN_DISCRETE:
+        raise ValueError(f"--ctgan-discrete is {mode!r}; use one of {CTGAN_DISCRETE}.")
+    if mode == "none":
+        return []
+    return [c.name for c in data.schema.columns if c.kind in DISCRETE_KINDS]
+
+
+@contextmanager
+def ctgan_transformer_timer() -> Iterator[dict[str, float]]:
+    """Seconds CTGAN's own ``DataTransformer`` spends in ``fit`` and ``transform``."""
+    from ctgan.data_transformer import DataTransformer
+
+    spent = {"fit": 0.0, "transform": 0.0}
+    originals = {name: getattr(DataTransformer, name) for name in spent}
+
+    def wrap(name: str) -> Callable[..., Any]:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out, seconds = timed(lambda: originals[name](self, *args, **kwargs))
+            spent[name] += seconds
+            return out
+
+        return run
+
+    for name in spent:
+        setattr(DataTransformer, name, wrap(name))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(DataTransformer, name, original)
+
+
+@contextmanager
+def ctgan_epoch_timer() -> Iterator[list[float]]:
+    """Seconds of each CTGAN epoch, read between the iterations of its epoch loop (the
+    ``tqdm`` progress bar it wraps ``range(epochs)`` in), so nothing else is counted."""
+    from ctgan.synthesizers import ctgan as module
+
+    seconds: list[float] = []
+    original = module.tqdm
+
+    def timed_bar(*args: Any, **kwargs: Any) -> _TimedBar:
+        return _TimedBar(original(*args, **kwargs), seconds)
+
+    module.tqdm = timed_bar
+    try:
+        yield seconds
+    finally:
+        module.tqdm = original
+    if not seconds:
+        raise RuntimeError("CTGAN's epoch loop was not seen; has ctgan changed its fit loop?")
+
+
+class _TimedBar:
+    """A progress bar that records the time between the items it hands out."""
+
+    def __init__(self, bar: Any, seconds: list[float]):
+        self._bar, self._seconds = bar, seconds
+
+    def __iter__(self) -> Iterator[Any]:
+        last = time.perf_counter()
+        for item in self._bar:
+            yield item
+            now = time.perf_counter()
+            self._seconds.append(now - last)
+            last = now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bar, name)
+
+
+# ------------------------------------------------------------------------- shared
+
+
+def _clean(
+    raw: pd.DataFrame, stats: PostprocessStats, data: Prepared
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Postprocessed rows and the raw day-count shares below 0 (before clipping)."""
+    rows, fixes = postprocess(raw, stats, data.schema, seed=SEED)
+    totals = fix_totals(fixes)
+    shares = {f"negative_share.{c}": totals[f"postprocess.negative_share.{c}"]
+              for c in DAY_COUNTS}
+    return rows, {**shares, "values_fixed": totals["postprocess.values_fixed"]}
+
+
+def _throughput(
+    sample: Callable[[int], pd.DataFrame],
+    n: int,
+    stats: PostprocessStats,
+    data: Prepared,
+) -> dict[str, float]:
+    """Rows per second of sample + decode (the method's own call) + our postprocess."""
+    start = time.perf_counter()
+    raw = sample(n)
+    middle = time.perf_counter()
+    postprocess(raw, stats, data.schema, seed=SEED)
+    end = time.perf_counter()
+    return {"speed_rows": n, "rows_per_s": n / (end - start), "sample_s": middle - start,
+            "postprocess_s": end - middle}

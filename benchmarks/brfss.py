@@ -1,0 +1,262 @@
+"""The BRFSS 2015 benchmark: our six families vs SMOTE vs SDV's CTGAN, two settings.
+
+    python -m benchmarks.brfss [--data PATH] [--epochs N] [--seeds 3] [--families ...]
+                               [--rows N] [--out docs/benchmarks.md]
+
+Every method of every setting runs in a fresh worker process (``benchmarks._worker``), one
+at a time, so timings do not compete and each peak memory is the method's own. The
+markdown is generated from the workers' records (``benchmarks._report``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = "../shared/data/diabetes_binary_health_indicators_BRFSS2015.csv.gz"
+DEFAULT_OUT = "docs/benchmarks.md"
+SETTINGS = ("all", "scarce")
+#: Epochs of every generator, chosen so the default run fits in 30 min on 2 cores.
+DEFAULT_EPOCHS = 10
+VERSIONED = ("torch", "ctgan", "sdv", "xgboost", "numpy", "pandas", "scikit-learn",
+             "imbalanced-learn")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from benchmarks._methods import CTGAN_DISCRETE, METHODS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.brfss", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=DEFAULT_DATA,
+                   help="BRFSS csv(.gz); a relative path is relative to the project root")
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
+                   help="epochs of every generator, CTGAN included (default %(default)s)")
+    p.add_argument("--seeds", type=int, default=3, help="utility repeats (default 3)")
+    p.add_argument("--families", nargs="+", choices=METHODS, default=list(METHODS),
+                   metavar="METHOD", help=f"methods to run (default all: {' '.join(METHODS)})")
+    p.add_argument("--rows", type=int, default=None,
+                   help="use a seeded sample of this many rows (default: all)")
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help="markdown to write; relative to the project root (default %(default)s)")
+    p.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS))
+    p.add_argument("--scarce-rows", type=int, default=1000,
+                   help="minority training rows kept in the scarce setting (default 1000)")
+    p.add_argument("--trees", type=int, default=300, help="xgboost trees (default 300)")
+    p.add_argument("--k-ratio", type=float, default=1.0,
+                   help="rows added = this x the minority training rows (default 1)")
+    p.add_argument("--speed-rows", type=int, default=1_000_000,
+                   help="rows of our sample+decode+postprocess measurement")
+    p.add_argument("--ctgan-speed-rows", type=int, default=100_000,
+                   help="rows of CTGAN's (its sampler is far slower)")
+    p.add_argument("--ctgan-discrete", choices=CTGAN_DISCRETE, default="schema",
+                   help="schema: binary/ordinal columns discrete; none: all continuous")
+    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--isolation", choices=("method", "none"), default="method",
+                   help="method: a fresh process per method (default); none: in-process")
+    p.add_argument("--json", default=None, help="also write the raw records here")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    """Run the benchmark and write the markdown; returns its path."""
+    # before torch is first imported (parse_args imports it), so OpenMP threads sleep
+    # instead of spinning while another process holds a core: spinning, 2 torch threads
+    # ran a GAN epoch 7x slower when other work shared the 2 cores
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    args = parse_args(argv)
+    _check_ctgan(args.families)
+    started, load_start, cpu_start = datetime.datetime.now(), os.getloadavg()[0], _cpu()
+    start = time.perf_counter()
+    results = run_all(args)
+    wall_s = time.perf_counter() - start
+    meta = {
+        "command": _command(argv),
+        "machine": machine(),
+        "versions": versions(),
+        "git_sha": git_sha(ROOT),
+        "started": started.strftime("%Y-%m-%d %H:%M"),
+        "wall_s": wall_s,
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
+        "others_cpu_share": _others_share(cpu_start, wall_s),
+        "options": _options(args),
+    }
+    from benchmarks._report import document
+
+    out = _resolve(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document(meta, results))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    _log(f"wrote {out} ({wall_s / 60:.1f} min)")
+    return out
+
+
+def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every (setting, method), sequentially; records by setting, then method."""
+    from benchmarks._methods import METHODS, RunSpec
+
+    results: dict[str, dict[str, Any]] = {}
+    methods = [m for m in METHODS if m in args.families]  # the report's order
+    with tempfile.TemporaryDirectory(prefix="synthbalance-bench-") as tmp:
+        for setting in args.settings:
+            results[setting] = {}
+            for method in methods:
+                spec = RunSpec(
+                    data=str(_resolve(args.data)), setting=setting, method=method,
+                    epochs=args.epochs, seeds=args.seeds, trees=args.trees,
+                    k_ratio=args.k_ratio, speed_rows=args.speed_rows,
+                    ctgan_speed_rows=args.ctgan_speed_rows, threads=args.threads,
+                    rows=args.rows, scarce_rows=args.scarce_rows if setting == "scarce" else None,
+                    ctgan_discrete=args.ctgan_discrete,
+                )
+                begin = time.perf_counter()
+                records = (_run_isolated(spec, Path(tmp)) if args.isolation == "method"
+                           else _run_inline(spec))
+                results[setting].update(records)
+                _log(f"{setting:6s} {method:9s} {time.perf_counter() - begin:7.1f} s")
+    return results
+
+
+def _run_inline(spec: Any) -> dict[str, Any]:
+    from benchmarks._worker import plain, run_spec
+
+    return json.loads(json.dumps(run_spec(spec), default=plain))
+
+
+def _run_isolated(spec: Any, tmp: Path) -> dict[str, Any]:
+    """Run one spec in a fresh interpreter; its stdout/stderr go to a log shown on failure."""
+    name = f"{spec.setting}-{spec.method}"
+    spec_path, out_path, log_path = (tmp / f"{name}.{ext}" for ext in ("spec.json", "json",
+                                                                          "log"))
+    spec_path.write_text(json.dumps(asdict(spec)))
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(spec.threads),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with log_path.open("w") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks._worker", str(spec_path), str(out_path)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False,
+        )
+    if done.returncode != 0:
+        tail = "\n".join(log_path.read_text().splitlines()[-30:])
+        raise RuntimeError(f"The {name} worker failed (exit {done.returncode}):\n{tail}")
+    return json.loads(out_path.read_text())
+
+
+# --------------------------------------------------------------------- the machine
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        models = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
+                  if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    ram_kb = 0.0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_kb = float(line.split()[1])
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_kb / 1024**2}
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_sha(root: Path) -> str:
+    """HEAD's commit, read from the .git directory (no git process is started)."""
+    git = root / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).exists():
+            return (git / ref).read_text().strip()
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0]
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _cpu() -> tuple[float, float]:
+    """(busy CPU seconds of the whole machine, CPU seconds of this process and its children)."""
+    busy = float("nan")
+    stat = Path("/proc/stat")
+    if stat.exists():
+        fields = [float(x) for x in stat.read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+        busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    ours = sum(getattr(resource.getrusage(who), f) for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
+    return busy, ours
+
+
+def _others_share(start: tuple[float, float], wall_s: float) -> float:
+    """Share of the machine's CPU time that processes other than this run used."""
+    end = _cpu()
+    others = (end[0] - start[0]) - (end[1] - start[1])
+    return max(0.0, others) / ((os.cpu_count() or 1) * wall_s)
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _check_ctgan(methods: Sequence[str]) -> None:
+    if "ctgan" in methods and importlib.util.find_spec("ctgan") is None:
+        raise SystemExit(
+            "ctgan is not installed: pip install -e '.[bench]' (SDV brings CTGAN), or run "
+            "without it: --families gan cgan wgan_gp wcgan_gp vae cvae smote."
+        )
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else (ROOT / p).resolve()
+
+
+def _command(argv: Sequence[str] | None) -> str:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return " ".join(["python -m benchmarks.brfss", *map(shlex.quote, args)])
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("data", "epochs", "seeds", "rows", "scarce_rows", "trees", "k_ratio",
+            "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation")
+    return {k: getattr(args, k) for k in keys}
+
+
+def _log(message: str) -> None:
+    print(f"[benchmarks.brfss {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr,
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
