@@ -1,9 +1,10 @@
 """The one evaluation every method's rows get, as the project's evaluation pipeline does it.
 
 Real reference = the minority rows of the untouched test split. Fidelity and detection
-compare the method's k clean rows with them; utility trains xgboost on the setting's
-training rows plus those k rows and scores it on the test split
-(:func:`~synthbalance.core.metrics.recall_gain_experiment`, ``seeds`` repeats).
+compare k clean rows of the method with them (the same number for every method, as both
+depend on it); utility trains xgboost on the setting's training rows plus k rows and scores
+it on the test split (:func:`~synthbalance.core.metrics.recall_gain_experiment`, ``seeds``
+repeats, each drawing its own k rows from a generator's pool).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ GAINS = ("pr_auc_gain", "recall_gain_at_base_precision", "recall_gain")
 
 
 def evaluate_rows(rows: pd.DataFrame, data: Prepared, spec: RunSpec) -> dict[str, Any]:
-    """Fidelity, detection and recall gain of one method's clean minority rows."""
-    out = _quality(rows, data, spec)
+    """Fidelity and detection of the first k of a generator's clean rows (a random k: the
+    rows are independent draws), and the recall gain of k rows drawn per seed from all."""
+    out = _quality(rows.iloc[: spec.headline_k(data)], data, spec)
     result = _utility(data, spec, synthetic=rows, smote=False, held_back=None)
     out.update(_gains(result, ""))
     out["pr_auc_baseline"] = result["pr_auc_baseline"]
@@ -30,31 +32,35 @@ def evaluate_rows(rows: pd.DataFrame, data: Prepared, spec: RunSpec) -> dict[str
     return out
 
 
+def smote_utility(data: Prepared, spec: RunSpec) -> dict[str, float]:
+    """The utility experiment with SMOTE and, after a scarce cut, the held-back real rows:
+    the baseline, SMOTE's gains and the real ceiling's (``smote_*``, ``real_*`` keys)."""
+    held_back = data.minority_rows(data.held_back)
+    return _utility(data, spec, synthetic=None, smote=True,
+                    held_back=held_back if len(held_back) else None)
+
+
 def evaluate_references(
-    smote: pd.DataFrame, data: Prepared, spec: RunSpec
+    smote: pd.DataFrame, utility: dict[str, float], data: Prepared, spec: RunSpec
 ) -> dict[str, dict[str, Any]]:
-    """SMOTE as the utility experiment runs it (fresh rows per seed), and real rows.
+    """SMOTE's record and the real rows' (quality of ``smote`` rows, gains from ``utility``,
+    the output of :func:`smote_utility`).
 
     The real row is the held-back minority rows of a scarce cut (the ceiling), or without
     a cut the minority training rows (quality only: there is nothing left to add), cut to
     the same k rows a method adds.
     """
     held_back = data.minority_rows(data.held_back)
-    result = _utility(data, spec, synthetic=None, smote=True,
-                      held_back=held_back if len(held_back) else None)
     k = spec.headline_k(data)
     real = held_back if len(held_back) else data.minority_rows(data.train)
     real = real.sample(n=min(k, len(real)), random_state=SEED)
-    baseline = {"pr_auc_baseline": result["pr_auc_baseline"],
-                "pr_auc_baseline_std": result["pr_auc_baseline_std"],
-                "recall_baseline": result["recall_baseline"],
-                "precision_baseline": result["precision_baseline"]}
-    references = {
-        "smote": {**_quality(smote, data, spec), **_gains(result, "smote_"), **baseline},
-        "real": {**_quality(real, data, spec), **_gains(result, "real_"), **baseline,
+    baseline = {key: utility[key] for key in ("pr_auc_baseline", "pr_auc_baseline_std",
+                                               "recall_baseline", "precision_baseline")}
+    return {
+        "smote": {**_quality(smote, data, spec), **_gains(utility, "smote_"), **baseline},
+        "real": {**_quality(real, data, spec), **_gains(utility, "real_"), **baseline,
                  "real_source": "held-back rows" if len(held_back) else "training rows"},
     }
-    return references
 
 
 def _quality(rows: pd.DataFrame, data: Prepared, spec: RunSpec) -> dict[str, float]:

@@ -42,7 +42,8 @@ def run_spec(spec: RunSpec) -> dict[str, dict[str, Any]]:
     record = {**run.measured, "peak_mb": peak_rss_mb(), "train_rows": len(data.train),
               "minority_train_rows": data.n_minority_train, "headline_k": spec.headline_k(data)}
     if spec.method == "smote":
-        references = evaluate_references(run.rows, data, spec)
+        utility = record.pop("utility")
+        references = evaluate_references(run.rows, utility, data, spec)
         records = {"smote": {**record, **references["smote"]}, "real": references["real"]}
     else:
         records = {spec.method: {**record, **evaluate_rows(run.rows, data, spec)}}

@@ -89,7 +89,8 @@ def test_baseline_and_targets_are_reported(report: str) -> None:
                    "rows/s", "TabularTransformer fit", "Peak memory"):
         assert phrase in targets
     assert re.search(r": (met|\*\*missed\*\*|not evaluated) \(", targets)
-    assert "python -m benchmarks.brfss" in report and "AMD" in report or "CPU:" in report
+    assert "```\npython -m benchmarks.brfss --data " in report
+    assert "- CPU: " in report and "synthbalance git sha " in report
 
 
 def test_ctgan_is_the_peer_with_its_discrete_columns(report: str) -> None:
