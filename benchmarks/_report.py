@@ -337,7 +337,8 @@ def _setup_lines(meta: Mapping[str, Any], results: Results) -> list[str]:
         "mean ± sample standard deviation over the seeds. xgboost (`hist`, no row or column "
         "subsampling) fits the same model for every seed, so the spread is that of the "
         "rows drawn, and the baseline's is 0.",
-        f"- Torch threads per worker: {o['threads']} (`OMP_WAIT_POLICY=PASSIVE`, flush "
+        f"- Torch threads per worker: {o['threads']} (`OMP_WAIT_POLICY="
+        f"{o.get('omp_wait_policy', 'PASSIVE')}`, flush "
         f"denormals); isolation: {o['isolation']} (`method`: one fresh process per method "
         "and setting, run one at a time).",
         "",

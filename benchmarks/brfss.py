@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark and write the markdown; returns its path."""
     # before torch is first imported (parse_args imports it), so OpenMP threads sleep
     # instead of spinning while another process holds a core: spinning, 2 torch threads
-    # ran a GAN epoch 7x slower when other work shared the 2 cores
+    # ran a GAN epoch 7x slower when other work shared the 2 cores. On a machine of its
+    # own, OMP_WAIT_POLICY=ACTIVE is faster (see benchmarks/README.md); a value set by the
+    # caller is kept.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = parse_args(argv)
     _check_ctgan(args.families)
@@ -150,7 +152,8 @@ def _run_isolated(spec: Any, tmp: Path) -> dict[str, Any]:
     spec_path, out_path, log_path = (tmp / f"{name}.{ext}" for ext in ("spec.json", "json",
                                                                           "log"))
     spec_path.write_text(json.dumps(asdict(spec)))
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(spec.threads),
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+           "OMP_NUM_THREADS": str(spec.threads),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with log_path.open("w") as log:
         done = subprocess.run(
@@ -254,7 +257,8 @@ def _command(argv: Sequence[str] | None) -> str:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("data", "epochs", "seeds", "rows", "scarce_rows", "trees", "k_ratio", "pool_ratio",
             "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation")
-    return {k: getattr(args, k) for k in keys}
+    return {**{k: getattr(args, k) for k in keys},
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")}
 
 
 def _log(message: str) -> None:
