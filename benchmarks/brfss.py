@@ -63,9 +63,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--pool-ratio", type=float, default=2.0,
                    help="a generator samples this x the minority training rows, from which "
                         "each utility seed draws its k (default 2, the pipeline's ratio)")
-    p.add_argument("--speed-rows", type=int, default=250_000,
+    p.add_argument("--speed-rows", type=int, default=1_000_000,
                    help="rows of our sample+decode+postprocess measurement (default "
-                        "%(default)s: ~4 s at the rate measured; 1,000,000 took ~15 s each)")
+                        "%(default)s)")
     p.add_argument("--ctgan-speed-rows", type=int, default=100_000,
                    help="rows of CTGAN's (its sampler is far slower)")
     p.add_argument("--ctgan-discrete", choices=CTGAN_DISCRETE, default="schema",
@@ -257,8 +257,14 @@ def _command(argv: Sequence[str] | None) -> str:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("data", "epochs", "seeds", "rows", "scarce_rows", "trees", "k_ratio", "pool_ratio",
             "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation")
+    import torch
+
+    from synthbalance.core.models.base import SAMPLE_BATCH, sampling_dtype
+
     return {**{k: getattr(args, k) for k in keys},
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")}
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+            "sample_batch": SAMPLE_BATCH,
+            "sample_dtype": str(sampling_dtype("auto", torch.device("cpu"))).split(".")[-1]}
 
 
 def _log(message: str) -> None:

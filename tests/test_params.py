@@ -32,6 +32,7 @@ def test_defaults_parse():
          r"vae is an unconditional family.*training.strategy=per_class"),
         ({"ingest": {"source": "data/01_raw/x.csv"}}, r"ingest.target is not set"),
         ({"training": {"epochs": 0}}, r"epochs"),
+        ({"sampling": {"precision": "fp16"}}, r"sampling.precision is 'fp16'.*bfloat16"),
     ],
 )
 def test_bad_parameters_fail_with_the_key_named(params, message):

@@ -189,10 +189,17 @@ class SamplingParams(_Section):
     section: typing.ClassVar[str] = "sampling"
     n_rows: int | None = None
     ratio: float = 2.0
-    batch_size: int = 65_536
+    batch_size: int = 8192  # core.models.SAMPLE_BATCH (not imported: it would load torch)
+    precision: str = "auto"
 
     def check(self) -> None:
+        from synthbalance.core.models.base import PRECISIONS
+
         self._positive("n_rows", "ratio", "batch_size")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"sampling.precision is {self.precision!r}; use one of {', '.join(PRECISIONS)}."
+            )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from synthbalance.core.errors import (
     ModelFileError,
     NotFittedError,
 )
-from synthbalance.core.layout import Span, SpanLayout
+from synthbalance.core.layout import CodedRows, Span, SpanLayout
 from synthbalance.core.models import (
     CONDITIONAL_MODELS,
     MODEL_NAMES,
@@ -22,6 +22,7 @@ from synthbalance.core.models import (
     load_generator,
     make_generator,
 )
+from synthbalance.core.models.nn import FusedMLP, SpanPlan
 
 # One thread: tiny networks run faster without thread hand-offs, and a busy CI box stays calm.
 TINY = {
@@ -146,6 +147,65 @@ def test_sampling_in_batches_matches_one_batch() -> None:
     assert rows.shape == (1000, LAYOUT.width)
     _assert_valid(rows, LAYOUT)
     assert gen.sample(0).shape == (0, LAYOUT.width)
+
+
+def test_coded_rows_are_the_sampled_matrix_without_its_zeros() -> None:
+    gen = _fit("cvae", epochs=1)
+    coded = gen.sample_coded(300, y=1, seed=5, batch_size=64)
+    matrix = gen.sample(300, y=1, seed=5, batch_size=64)
+    assert coded.levels.shape == (300, 2) and coded.scalars.shape == (300, 2)
+    np.testing.assert_array_equal(coded.to_matrix(LAYOUT), matrix)
+    back = CodedRows.from_matrix(matrix, LAYOUT)
+    np.testing.assert_array_equal(back.levels, coded.levels)
+    np.testing.assert_array_equal(back.scalars, coded.scalars)
+
+
+@pytest.mark.parametrize("offset", [0.0, 300.0, -300.0])
+def test_levels_are_drawn_from_the_softmax_whatever_the_shift_of_the_logits(offset) -> None:
+    """``draw`` centres each block's logits inside the last layer: a shift shared by a block
+    (large enough to overflow ``exp``) must not change the levels' frequencies."""
+    layout = SpanLayout([Span("a", 0, 3, "softmax"), Span("x", 3, 1, "tanh"),
+                         Span("b", 4, 2, "softmax"), Span("c", 6, 3, "softmax")])
+    logits = torch.tensor([1.0, 0.0, -1.0, 0.3, -0.5, 0.5, 2.0, 2.0, -3.0])
+    net = torch.nn.Sequential(torch.nn.Linear(1, layout.width))
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].bias.copy_(logits + offset)
+    plan = SpanPlan(layout, torch.device("cpu"))
+    with torch.inference_mode():
+        raw = FusedMLP(net, plan.fold_head)(torch.zeros(200_000, 1))
+        scalars, levels = plan.draw(raw, torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(scalars.numpy(), np.tanh(0.3 + offset), rtol=1e-6)
+    for j, span in enumerate(layout.onehot_spans):
+        expected = torch.softmax(logits[span.start : span.end], 0).numpy()
+        shares = np.bincount(levels[j].numpy(), minlength=span.width) / levels.shape[1]
+        np.testing.assert_allclose(shares, expected, atol=0.005, err_msg=span.column)
+
+
+@pytest.mark.parametrize("name", ["cgan", "vae"])
+def test_fused_sampling_network_computes_what_the_module_does(name: str) -> None:
+    gen = _fit(name)  # cgan's generator has BatchNorm layers, folded in eval mode
+    net = gen._sampling_net().eval()
+    x = torch.randn(500, net[0].in_features, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        expected = net(x)
+        identity = FusedMLP(net, lambda w, b: (w, b))
+        np.testing.assert_allclose(identity(x).t().numpy(), expected.numpy(), atol=1e-5)
+        half = FusedMLP(net, lambda w, b: (w, b), dtype=torch.bfloat16)(x).t()
+        assert half.dtype == torch.float32
+        assert (half - expected).abs().max() < 0.05 * expected.abs().max()
+
+
+def test_bfloat16_sampling_is_reproducible_and_keeps_the_level_shares() -> None:
+    gen = _fit("vae", epochs=3, n=1000)
+    rows = {p: gen.sample(20_000, seed=2, precision=p) for p in ("float32", "bfloat16")}
+    np.testing.assert_array_equal(rows["bfloat16"], gen.sample(20_000, seed=2,
+                                                               precision="bfloat16"))
+    _assert_valid(rows["bfloat16"], LAYOUT)
+    np.testing.assert_allclose(rows["bfloat16"].mean(axis=0), rows["float32"].mean(axis=0),
+                               atol=0.02)
+    with pytest.raises(ConfigError, match="precision='half'.*bfloat16"):
+        gen.sample(5, precision="half")
 
 
 # -- 2. WGAN-GP covers both modes of a bimodal scalar ---------------------------------------
@@ -274,6 +334,18 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
             GeneratorConfig.from_dict(bad)
     assert GeneratorConfig.from_dict({"generator_lr": "2e-4"}).generator_lr == 2e-4
     assert GeneratorConfig.from_dict(GeneratorConfig().to_dict()) == GeneratorConfig()
+
+
+def test_unset_network_sizes_take_the_family_default_and_are_saved() -> None:
+    sizes = {name: make_generator(name, LAYOUT, 2 if name in CONDITIONAL_MODELS else None,
+                                  {"device": "cpu"}).config for name in MODEL_NAMES}
+    for name, cfg in sizes.items():
+        vae = name in ("vae", "cvae")
+        assert cfg.hidden_dims == ((128,) if vae else (256, 256)), name
+        assert cfg.latent_dim == (32 if vae else 128), name
+    chosen = make_generator("cvae", LAYOUT, 2, {"hidden_dims": [16], "latent_dim": 4})
+    assert (chosen.config.hidden_dims, chosen.config.latent_dim) == ((16,), 4)
+    assert chosen.state_dict()["config"]["hidden_dims"] == [16]
 
 
 # -- 7. best checkpoint from the callback ---------------------------------------------------

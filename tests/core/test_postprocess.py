@@ -162,6 +162,24 @@ def test_garbage_everywhere_ends_legal_with_training_dtypes(fitted):
     assert fix_totals(fixes)["postprocess.values_fixed"] > n
 
 
+def test_cleaning_in_chunks_and_threads_gives_the_rows_and_counts_of_one_piece(fitted, monkeypatch):
+    _, schema, stats = fitted
+    rng = np.random.default_rng(5)
+    n = 1000
+    messy = pd.DataFrame({
+        spec.name: rng.choice(["north", "x"], n).astype(object)
+        if spec.kind == "categorical" else rng.normal(5, 40, n)
+        for spec in schema.columns
+    })
+    whole = postprocess(messy, stats, schema, seed=1)
+    monkeypatch.setattr("synthbalance.core.postprocess.CHUNK_ROWS", 7)  # 143 chunks, a ragged last
+    monkeypatch.setattr("synthbalance.core.parallel.MIN_PARALLEL_ROWS", 0)  # columns in threads
+    chunked = postprocess(messy, stats, schema, seed=1)
+    pd.testing.assert_frame_equal(chunked[0], whole[0])
+    pd.testing.assert_frame_equal(chunked[1], whole[1])
+    assert whole[1]["count"].sum() > n
+
+
 def test_empty_frame_gives_empty_rows_and_zero_counts(fitted):
     train, schema, stats = fitted
     clean, fixes = postprocess(train.iloc[:0], stats, schema)

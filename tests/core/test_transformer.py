@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
+from synthbalance.core.layout import CodedRows
 from synthbalance.core.schema import infer_schema
 from synthbalance.core.transformer import TabularTransformer
 
@@ -48,6 +49,18 @@ def test_round_trip_on_demo_restores_missing_values_and_strings(demo):
     assert_round_trip(demo, back, schema)
     assert back["region"].isna().sum() == demo["region"].isna().sum() > 0
     assert set(back["region"].dropna()) <= set(demo["region"].dropna())
+
+
+def test_decoding_codes_matches_decoding_the_matrix(demo):
+    schema = infer_schema(demo, "outcome")
+    transformer = TabularTransformer(seed=1).fit(demo, schema)
+    matrix = transformer.transform(demo)
+    coded = CodedRows.from_matrix(matrix, transformer.layout)
+    pd.testing.assert_frame_equal(transformer.decode(coded),
+                                  transformer.inverse_transform(matrix))
+    narrow = CodedRows(coded.scalars, coded.levels[:, :-1])
+    with pytest.raises(DataValidationError, match="one-hot spans"):
+        transformer.decode(narrow)
 
 
 def test_layout_has_one_span_block_per_kind(demo):

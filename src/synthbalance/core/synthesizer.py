@@ -23,6 +23,7 @@ from synthbalance.core.errors import ConfigError, DataValidationError, ModelFile
 from synthbalance.core.metrics import detection, fidelity
 from synthbalance.core.models import (
     CONDITIONAL_MODELS,
+    SAMPLE_BATCH,
     BaseGenerator,
     GeneratorConfig,
     load_generator,
@@ -73,21 +74,26 @@ class Synthesizer:
         n: int,
         label: Any = None,
         seed: int = 0,
-        batch_size: int = 65_536,
+        batch_size: int = SAMPLE_BATCH,
         clean: bool = False,
+        precision: str = "auto",
     ) -> pd.DataFrame:
         """``n`` decoded rows of class ``label`` (default: the first class it can make).
 
-        Generated and decoded ``batch_size`` rows at a time, so a million rows never need a
-        million-row tensor. The target column holds ``label``. With ``clean=True`` the
-        cleaning rules fitted at training time (clip, round, snap, missing values) are
-        applied too; the pipelines clean in their own stage, to count every fix.
+        Generated ``batch_size`` rows at a time as codes (scalars and level indices, see
+        :class:`~synthbalance.core.layout.CodedRows`), then decoded in one pass per column.
+        The target column holds ``label``. With ``clean=True`` the cleaning rules fitted at
+        training time (clip, round, snap, missing values) are applied too; the pipelines
+        clean in their own stage, to count every fix. ``precision`` is that of the
+        generator's forward pass (``"auto"``, ``"float32"`` or ``"bfloat16"``, see
+        :func:`~synthbalance.core.models.base.sampling_dtype`).
         """
         label = self.classes[0] if label is None else self._known_label(label)
         y = self.classes.index(label) if self.conditional else None
-        encoded = self.generator.sample(n, y=y, seed=seed, batch_size=batch_size)
-        rows = self.transformer.inverse_transform(encoded)
-        rows = rows.assign(**{self.schema.target: np.repeat(label, n)})
+        coded = self.generator.sample_coded(
+            n, y=y, seed=seed, batch_size=batch_size, precision=precision
+        )
+        rows = self.transformer.decode(coded, extra={self.schema.target: np.repeat(label, n)})
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
         return rows
@@ -240,7 +246,7 @@ def _make_check(
 
     def check(epoch: int, generator: BaseGenerator) -> dict[str, float]:
         y = class_index if generator.conditional else None
-        rows = transformer.inverse_transform(generator.sample(n, y=y, seed=seed + epoch))
+        rows = transformer.decode(generator.sample_coded(n, y=y, seed=seed + epoch))
         wasserstein = fidelity(holdout, rows, schema)["wasserstein_mean"]
         accuracy = detection(holdout, rows, schema, seed, n_estimators=50, max_depth=4)[
             "accuracy"

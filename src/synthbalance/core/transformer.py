@@ -27,7 +27,8 @@ import pandas as pd
 from sklearn.mixture import GaussianMixture
 
 from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
-from synthbalance.core.layout import Span, SpanLayout
+from synthbalance.core.layout import CodedRows, Span, SpanLayout
+from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import Schema
 
 #: Mixture components below this weight are dropped after fitting.
@@ -207,18 +208,34 @@ class TabularTransformer:
                 f"Expected a matrix of width {self.layout.width} (this transformer's layout), "
                 f"got shape {matrix.shape}. Was it made by a generator fitted on other data?"
             )
-        data: dict[str, Any] = {}
-        blocks = iter(self.layout)
-        for codec in self._codecs:  # type: ignore[union-attr]
-            if codec.is_modes:
-                scalar, block = next(blocks), next(blocks)
-                code = matrix[:, block.start : block.end].argmax(axis=1)
-                data[codec.name] = _decode_modes(codec, matrix[:, scalar.start], code)
-            else:
-                block = next(blocks)
-                code = matrix[:, block.start : block.end].argmax(axis=1)
-                data[codec.name] = _decode_levels(codec, code)
-        return pd.DataFrame(data)
+        return self.decode(CodedRows.from_matrix(matrix, self.layout))
+
+    def decode(
+        self, coded: CodedRows, extra: Mapping[str, np.ndarray] | None = None
+    ) -> pd.DataFrame:
+        """Decode rows given as codes (a generator's ``sample_coded``) to the original schema.
+
+        The fast path of :meth:`inverse_transform`: every column is one lookup or one
+        affine map over a whole array. ``extra`` columns (e.g. the target) are appended
+        while the frame is built: adding them afterwards would copy every column.
+        """
+        self._check_fitted()
+        layout = self.layout
+        shapes = (len(layout.scalar_spans), len(layout.onehot_spans))
+        if (coded.scalars.shape[1], coded.levels.shape[1]) != shapes:
+            raise DataValidationError(
+                f"Expected codes for {shapes[0]} scalar and {shapes[1]} one-hot spans (this "
+                f"transformer's layout), got {coded.scalars.shape[1]} and "
+                f"{coded.levels.shape[1]}. Were they made by a generator fitted on other data?"
+            )
+        jobs, scalar_j = [], 0
+        for block_j, codec in enumerate(self._codecs):  # type: ignore[arg-type]
+            scalars = coded.scalars[:, scalar_j] if codec.is_modes else None
+            scalar_j += codec.is_modes
+            jobs.append((codec, coded.levels[:, block_j], scalars))
+        columns = map_columns(lambda job: _decode_column(*job), jobs, len(coded))
+        data = {codec.name: column for (codec, _, _), column in zip(jobs, columns, strict=True)}
+        return pd.DataFrame({**data, **(extra or {})}, copy=False)
 
     def fit_transform(self, df: pd.DataFrame, schema: Schema) -> np.ndarray:
         return self.fit(df, schema).transform(df)
@@ -316,9 +333,29 @@ def _encode_modes(codec: _ColumnCodec, values: pd.Series) -> tuple[np.ndarray, n
     return offset, mode
 
 
+def _decode_column(
+    codec: _ColumnCodec, code: np.ndarray, scalars: np.ndarray | None
+) -> pd.Series:
+    return _decode_levels(codec, code) if scalars is None else _decode_modes(codec, scalars, code)
+
+
 def _decode_levels(codec: _ColumnCodec, code: np.ndarray) -> pd.Series:
+    if _numpy_kind(codec.dtype) in {"b", "i", "u", "f"}:
+        # Numbers and booleans: one typed lookup (NaN in the missing slot).
+        if not codec.nullable:
+            return pd.Series(np.asarray(codec.levels, dtype=codec.dtype)[code], copy=False)
+        levels = np.asarray([*codec.levels, np.nan], dtype=np.float64)
+        return _restore_dtype(pd.Series(levels[code], copy=False), codec)
     levels = np.array(list(codec.levels) + ([None] if codec.nullable else []), dtype=object)
     return _restore_dtype(pd.Series(levels[code]), codec)
+
+
+def _numpy_kind(name: str) -> str:
+    """The numpy kind character of a dtype name; "" for pandas extension dtypes."""
+    try:
+        return np.dtype(name).kind
+    except TypeError:  # "Int64", "category", "string", ...
+        return ""
 
 
 def _decode_modes(codec: _ColumnCodec, offset: np.ndarray, code: np.ndarray) -> pd.Series:

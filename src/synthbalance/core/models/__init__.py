@@ -15,7 +15,7 @@ from typing import Any
 
 from synthbalance.core.errors import ConfigError, ModelFileError
 from synthbalance.core.layout import SpanLayout
-from synthbalance.core.models.base import FORMAT_VERSION, BaseGenerator
+from synthbalance.core.models.base import FORMAT_VERSION, SAMPLE_BATCH, BaseGenerator
 from synthbalance.core.models.config import GeneratorConfig
 from synthbalance.core.models.gan import CGAN, GAN
 from synthbalance.core.models.vae import CVAE, VAE
@@ -33,6 +33,7 @@ __all__ = [
     "CONDITIONAL_MODELS",
     "FORMAT_VERSION",
     "MODEL_NAMES",
+    "SAMPLE_BATCH",
     "BaseGenerator",
     "GeneratorConfig",
     "load_generator",

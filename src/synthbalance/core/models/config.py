@@ -27,8 +27,9 @@ class GeneratorConfig:
         batch_size: rows per batch; rounded down to a multiple of ``pac`` and capped at n.
         weight_decay: Adam L2 penalty of every network.
         hidden_dims: widths of the hidden layers of every network (the VAE decoder mirrors
-            them).
-        latent_dim: size of the generator's noise vector / the VAE's latent code.
+            them). ``None``: the family's default, (256, 256) for GANs, (128,) for VAEs.
+        latent_dim: size of the generator's noise vector / the VAE's latent code. ``None``:
+            the family's default, 128 for GANs, 32 for VAEs.
         check_every: epochs between two calls of the ``fit`` callback (best-checkpoint keeping).
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         balance_classes: conditional families draw class-balanced batches (CTGAN's
@@ -60,8 +61,8 @@ class GeneratorConfig:
     generator_lr: float = 2e-4
     discriminator_lr: float = 2e-4
     weight_decay: float = 1e-6
-    hidden_dims: tuple[int, ...] = (256, 256)
-    latent_dim: int = 128
+    hidden_dims: tuple[int, ...] | None = None
+    latent_dim: int | None = None
     n_critic: int = 5
     gp_weight: float = 10.0
     vae_lr: float = 1e-3
@@ -93,7 +94,8 @@ class GeneratorConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, not tuples), the inverse of :meth:`from_dict`."""
         out = asdict(self)
-        out["hidden_dims"] = list(self.hidden_dims)
+        if self.hidden_dims is not None:
+            out["hidden_dims"] = list(self.hidden_dims)
         return out
 
 
@@ -124,7 +126,9 @@ def _float(minimum: float, maximum: float = float("inf"), strict: bool = False):
     return check
 
 
-def _dims(name: str, value: Any) -> tuple[int, ...]:
+def _dims(name: str, value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
     if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
         raise ConfigError(f"Generator config {name}={value!r}: use a list of layer widths.")
     dims = tuple(value)
@@ -158,7 +162,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "discriminator_lr": _float(0.0, strict=True),
     "weight_decay": _float(0.0),
     "hidden_dims": _dims,
-    "latent_dim": _int(1),
+    "latent_dim": _optional_int,
     "n_critic": _int(1),
     "gp_weight": _float(0.0),
     "vae_lr": _float(0.0, strict=True),

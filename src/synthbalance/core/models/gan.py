@@ -105,9 +105,8 @@ class AdversarialGenerator(BaseGenerator):
         x = join(rows, cond)
         return self._modules["discriminator"](x.reshape(-1, x.shape[1] * self.config.pac))
 
-    def _generate(self, n: int, cond: torch.Tensor | None, rng: torch.Generator) -> torch.Tensor:
-        raw = self._modules["generator"](join(self._noise(n, rng), cond))
-        return self.plan.activate(raw, "sample", generator=rng)
+    def _sampling_net(self) -> nn.Sequential:
+        return self._modules["generator"]
 
     def _discriminator_loss(
         self,

@@ -7,7 +7,8 @@ Every random draw takes an explicit ``torch.Generator``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -49,14 +50,76 @@ def gumbel_noise(like: torch.Tensor, generator: torch.Generator) -> torch.Tensor
     return -torch.log(-torch.log(u.clamp_(min=torch.finfo(like.dtype).tiny)))
 
 
-def sample_levels(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One level per row of ``logits`` (..., width), drawn from ``softmax(logits)``.
+#: Centred logits are clipped here before ``exp``: e^80 x 64 levels stays finite in float32.
+#: Only a block whose logits spread over more than 80 nats (probabilities of e^-80) and
+#: whose two likeliest levels both lie more than 80 above the block's mean is affected.
+MAX_CENTRED_LOGIT = 80.0
 
-    Inverse CDF: one uniform per block rather than one Gumbel draw per level.
+
+def sample_levels(weights: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """One level per block and row from ``weights`` (width, blocks, batch), the unnormalised
+    probabilities ``exp(logit)`` of each level (overwritten by their running sums), and
+    uniforms ``u`` (blocks, batch) in [0, 1). Returns (blocks, batch) int32.
+
+    Inverse CDF: the level is the number of running sums below ``u`` times the block's
+    total, so one uniform per block, not one Gumbel draw per level. The batch is the
+    innermost, contiguous dimension, so every operation runs over long vectors.
     """
-    cdf = torch.softmax(logits, -1).cumsum(-1)
-    u = torch.rand((*logits.shape[:-1], 1), generator=generator, device=logits.device)
-    return (u > cdf).sum(-1).clamp_(max=logits.shape[-1] - 1)
+    for level in range(1, weights.shape[0]):  # running sums: vector adds, not a strided scan
+        weights[level].add_(weights[level - 1])
+    # u < 1, so the last running sum is never below the threshold: counts stay < width.
+    return (weights < u * weights[-1]).sum(0, dtype=torch.int32)
+
+
+class FusedMLP:
+    """An inference-only copy of an :func:`mlp`, built once per ``sample`` call, that
+    returns its outputs transposed: ``(out_features, batch)``, one contiguous row per
+    output column.
+
+    Eval-mode BatchNorm is folded into the Linear before it, Dropout (an identity in eval
+    mode) is dropped, activations run in place, and ``head`` may rewrite the last Linear's
+    ``(weight, bias)`` (:meth:`SpanPlan.fold_head` reorders and centres output columns
+    there, so no output column is ever gathered). With ``dtype=torch.bfloat16`` the layers
+    run in bfloat16 (float32 accumulation) and the output is float32.
+    """
+
+    def __init__(
+        self,
+        net: nn.Sequential,
+        head: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+        | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
+        layers: list[list[Any]] = []  # [weight, bias, activation or None]
+        for layer in net:
+            if isinstance(layer, nn.Linear):
+                layers.append([layer.weight.detach(), layer.bias.detach(), None])
+            elif isinstance(layer, nn.BatchNorm1d):
+                weight, bias, _ = layers[-1]
+                scale = layer.weight / torch.sqrt(layer.running_var + layer.eps)
+                shift = layer.bias - layer.running_mean * scale
+                layers[-1][:2] = [weight * scale[:, None], bias * scale + shift]
+            elif isinstance(layer, nn.ReLU | nn.LeakyReLU):
+                layers[-1][2] = layer
+            elif not isinstance(layer, nn.Dropout):
+                raise TypeError(f"FusedMLP cannot fold a {type(layer).__name__} layer.")
+        if head is not None:
+            layers[-1][:2] = head(*layers[-1][:2])
+        *hidden, (last_weight, last_bias, _) = layers
+        self.dtype = dtype
+        self.hidden = [(w.to(dtype).t(), b.to(dtype), act) for w, b, act in hidden]
+        self.last = (last_weight.to(dtype), last_bias.to(dtype)[:, None])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.dtype)
+        for weight, bias, activation in self.hidden:
+            x = torch.addmm(bias, x, weight)
+            if isinstance(activation, nn.ReLU):
+                x = x.relu_()
+            elif activation is not None:
+                x = nn.functional.leaky_relu_(x, activation.negative_slope)
+        weight, bias = self.last
+        return torch.addmm(bias, weight, x.t()).to(torch.float32)
 
 
 def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -80,15 +143,24 @@ class SpanPlan:
         self.width = layout.width
         self.scalar = torch.tensor(layout.scalar_index, dtype=torch.long, device=device)
         by_width: dict[int, list[int]] = {}
-        for span in layout.onehot_spans:
+        spans_by_width: dict[int, list[int]] = {}
+        for j, span in enumerate(layout.onehot_spans):
             by_width.setdefault(span.width, []).extend(range(span.start, span.end))
+            spans_by_width.setdefault(span.width, []).append(j)
         self.groups = [
             (w, torch.tensor(cols, dtype=torch.long, device=device))
             for w, cols in sorted(by_width.items())
         ]
-        order = torch.cat([self.scalar, *[cols for _, cols in self.groups]])
-        # Outputs are built as [scalars, group 1, group 2, ...]; this puts columns back.
-        self.inverse = torch.argsort(order)
+        # Training builds outputs as [scalars, group 1, group 2, ...]; this puts them back.
+        self.inverse = torch.argsort(torch.cat([self.scalar, *[c for _, c in self.groups]]))
+        # Sampling reads outputs as [scalars, then per group: level 0 of each of its blocks,
+        # level 1 of each, ...], so a group is a (width, blocks, batch) view of rows.
+        level_major = [cols.view(-1, w).t().reshape(-1) for w, cols in self.groups]
+        self.sample_order = torch.cat([self.scalar, *level_major])
+        # Levels are drawn group by group; this puts them back in the layout's span order.
+        span_order = [j for _, spans in sorted(spans_by_width.items()) for j in spans]
+        self.level_inverse = torch.argsort(torch.tensor(span_order, dtype=torch.long)).to(device)
+        self.n_blocks = len(span_order)
 
     def _blocks(self, raw: torch.Tensor, cols: torch.Tensor, width: int) -> torch.Tensor:
         return raw.index_select(1, cols).view(raw.shape[0], -1, width)
@@ -108,10 +180,9 @@ class SpanPlan:
         """Apply the layout's activations to ``raw`` (batch, width).
 
         ``mode`` chooses what one-hot blocks become: ``"softmax"`` probabilities,
-        ``"gumbel"`` a differentiable Gumbel-softmax sample at temperature ``tau``,
-        ``"sample"`` an exact one-hot draw from ``softmax(raw)`` (the level a Gumbel-softmax
-        sample would put its mass on), or ``"argmax"`` the one-hot of the most likely level.
-        Scalars always get ``tanh``.
+        ``"gumbel"`` a differentiable Gumbel-softmax sample at temperature ``tau``, or
+        ``"argmax"`` the one-hot of the most likely level. Scalars always get ``tanh``.
+        Finished samples come from :meth:`draw` instead.
         """
         blocks = []
         for width, cols in self.groups:
@@ -121,9 +192,55 @@ class SpanPlan:
             elif mode == "gumbel":
                 blocks.append(torch.softmax((logits + gumbel_noise(logits, generator)) / tau, -1))
             else:
-                levels = sample_levels(logits, generator) if mode == "sample" else logits.argmax(-1)
-                blocks.append(nn.functional.one_hot(levels, width).to(raw.dtype))
+                blocks.append(nn.functional.one_hot(logits.argmax(-1), width).to(raw.dtype))
         return self._assemble(torch.tanh(raw.index_select(1, self.scalar)), blocks)
+
+    def fold_head(
+        self, weight: torch.Tensor, bias: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last Linear of a sampling network rewritten for :meth:`draw`: output rows
+        put in ``sample_order`` and every one-hot block's logits centred on their mean.
+
+        Softmax ignores a shift shared by a block, so the centred layer samples the same
+        levels, and ``exp`` of a centred logit needs no per-row maximum to stay finite.
+        """
+        weight, bias = weight[self.sample_order], bias[self.sample_order]
+        offset = len(self.scalar)
+        for width, cols in self.groups:
+            rows = slice(offset, offset + len(cols))
+            w_blocks = weight[rows].view(width, -1, weight.shape[1])
+            b_blocks = bias[rows].view(width, -1)
+            w_blocks -= w_blocks.mean(dim=0, keepdim=True)
+            b_blocks -= b_blocks.mean(dim=0, keepdim=True)
+            offset += len(cols)
+        return weight, bias
+
+    def draw(
+        self, outputs: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Finished rows as codes, from the transposed output (columns, batch) of a
+        :class:`FusedMLP` whose last Linear went through :meth:`fold_head` (``outputs`` is
+        overwritten). Returns ``tanh`` scalars (n_scalar, batch) in layout order and one
+        level per one-hot block (n_blocks, batch, int32) in span order, each drawn from its
+        block's softmax: the level a Gumbel-softmax sample would put its mass on.
+
+        One ``exp`` covers every block; each group of equal-width blocks is a
+        (width, blocks, batch) view with the batch innermost, so a batch costs a few
+        vectorised operations per distinct width and no one-hot matrix is ever built.
+        """
+        n, offset = outputs.shape[1], len(self.scalar)
+        scalars = torch.tanh(outputs[:offset])
+        outputs[offset:].clamp_(max=MAX_CENTRED_LOGIT).exp_()
+        u = torch.rand((self.n_blocks, n), generator=generator, device=outputs.device)
+        levels, first = [], 0
+        for width, cols in self.groups:
+            k = len(cols) // width
+            block = outputs[offset : offset + len(cols)].view(width, k, n)
+            levels.append(sample_levels(block, u[first : first + k]))
+            offset, first = offset + len(cols), first + k
+        if not levels:
+            return scalars, torch.zeros((0, n), dtype=torch.int32, device=outputs.device)
+        return scalars, torch.cat(levels).index_select(0, self.level_inverse)
 
     def onehot_nll(self, raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Per-row cross-entropy of every one-hot block of ``target`` under ``softmax(raw)``."""

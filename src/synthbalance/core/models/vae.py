@@ -42,6 +42,11 @@ class VAE(BaseGenerator):
     """Variational autoencoder; history keys ``loss``, ``reconstruction`` and ``kl``."""
 
     name = "vae"
+    # One hidden layer of 128 and a 32-d code: on BRFSS (10 epochs, 3 training seeds) this
+    # beat (256, 256) / 128 on PR AUC gain and detection accuracy in both settings and
+    # samples several times faster (see docs/models.md). The GANs lost quality when shrunk.
+    default_hidden_dims = (128,)
+    default_latent_dim = 32
 
     def _build(self) -> dict[str, nn.Module]:
         cfg, width = self.config, self.layout.width
@@ -91,14 +96,13 @@ class VAE(BaseGenerator):
         gaussian = (err**2 / (2 * sigma**2) + sigma.log()).sum(dim=1)
         return gaussian + self.plan.onehot_nll(raw, x)
 
-    def _generate(self, n: int, cond: torch.Tensor | None, rng: torch.Generator) -> torch.Tensor:
-        raw = self._modules["decoder"](join(self._noise(n, rng), cond))
-        rows = self.plan.activate(raw, "sample", generator=rng)
-        scalar = self.plan.scalar
-        noise = torch.randn(n, len(scalar), generator=rng, device=raw.device)
-        noisy = rows.index_select(1, scalar) + noise * self._modules["decoder"].sigma()
-        rows[:, scalar] = noisy.clamp(-1.0, 1.0)
-        return rows
+    def _sampling_net(self) -> nn.Sequential:
+        return self._modules["decoder"].net
+
+    def _finish_scalars(self, scalars: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        noise = torch.randn(scalars.shape, generator=rng, device=scalars.device)
+        sigma = self._modules["decoder"].sigma()[:, None]
+        return scalars.addcmul_(noise, sigma).clamp_(-1.0, 1.0)
 
     def reconstruct(self, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
         """Encode ``X`` and decode the posterior mean: tanh scalars, most likely levels.

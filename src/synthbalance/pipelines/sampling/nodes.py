@@ -21,7 +21,8 @@ def sample_rows(
     """Synthetic rows for every minority class the generator makes, decoded.
 
     Per class: ``sampling.n_rows``, else ``sampling.ratio`` times the real minority
-    training rows of that class. Generated in batches of ``sampling.batch_size``.
+    training rows of that class. Generated in batches of ``sampling.batch_size``, the
+    network run in ``sampling.precision``.
     """
     params = SamplingParams.from_dict(sampling)
     counts = train_rows[schema.target].value_counts()
@@ -32,6 +33,7 @@ def sample_rows(
             label=c,
             seed=seed + i,
             batch_size=params.batch_size,
+            precision=params.precision,
         )
         for i, c in enumerate(wanted)
     ]
