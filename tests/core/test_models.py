@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -386,6 +387,13 @@ def test_same_seed_gives_identical_samples(name: str) -> None:
     other = _sample(_fit(name, seed=8), 500)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_rows_do_not_depend_on_how_many_workers_sample_them() -> None:
+    gen = _fit("wcgan_gp", num_threads=1)
+    one = gen.sample(2000, y=1, seed=4, batch_size=300)  # 7 batches on one thread
+    gen.config = dataclasses.replace(gen.config, num_threads=3)
+    np.testing.assert_array_equal(gen.sample(2000, y=1, seed=4, batch_size=300), one)
 
 
 def test_sample_seed_none_continues_a_reproducible_stream() -> None:
