@@ -40,6 +40,12 @@ def test_bad_parameters_fail_with_the_key_named(params, message):
         parse_params(params)
 
 
+def test_sampling_batch_default_is_the_generators_default():
+    from synthbalance.core.models import SAMPLE_BATCH
+
+    assert parse_params({}).sampling.batch_size == SAMPLE_BATCH
+
+
 def test_dataset_name_defaults_to_the_file_stem():
     params = parse_params({"ingest": {"source": "s3://bucket/fraud_2024.csv.gz", "target": "y"}})
     assert params.ingest.name == "fraud_2024"

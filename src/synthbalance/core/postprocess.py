@@ -282,24 +282,14 @@ def _clean_numeric(
     x, counts = _as_float(series)
     missing = np.isnan(x)
     out = np.empty_like(x)
-    rules = _numeric_rules(col.kind)
-    before = [r for r in rules if r.endswith("_before_clip")]  # diagnostics come first
-    counts = {**dict.fromkeys(before, 0), **counts, **dict.fromkeys(rules[len(before):], 0)}
+    numeric = col.kind in NUMERIC_KINDS
+    diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
+    rules = [rule for rule, kinds in (("clip", NUMERIC_KINDS), ("round", WHOLE_KINDS),
+                                      ("snap", LEVEL_KINDS)) if col.kind in kinds]
+    counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     for rows in _chunks(len(x)):
         out[rows] = _clean_numbers(x[rows], missing[rows], col, switches, counts)
     return out, missing, counts
-
-
-def _numeric_rules(kind: str) -> list[str]:
-    """The counts a numeric column of ``kind`` reports, in order."""
-    rules = []
-    if kind in NUMERIC_KINDS:
-        rules += ["below_low_before_clip", "above_high_before_clip", "clip"]
-    if kind in WHOLE_KINDS:
-        rules.append("round")
-    if kind in LEVEL_KINDS:
-        rules.append("snap")
-    return rules
 
 
 def _chunks(n: int) -> Iterator[slice]:
