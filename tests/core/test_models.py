@@ -197,6 +197,26 @@ def test_fused_sampling_network_computes_what_the_module_does(name: str) -> None
         assert (half - expected).abs().max() < 0.05 * expected.abs().max()
 
 
+@pytest.mark.parametrize("name", ["cgan", "cvae"])
+def test_fused_network_takes_class_labels_in_place_of_the_one_hot(name: str) -> None:
+    """The class one-hot is cut from the first layer and its weights become a bias shift:
+    one shift for a batch of one class, a gathered one per row for mixed classes."""
+    gen = _fit(name)
+    net = gen._sampling_net().eval()
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randn(500, net[0].in_features - gen.n_classes, generator=rng)
+    fused = FusedMLP(net, lambda w, b: (w, b), n_classes=gen.n_classes)
+    mixed = torch.randint(0, gen.n_classes, (500,), generator=rng)
+    with torch.inference_mode():
+        for labels in (mixed, torch.ones(500, dtype=torch.long)):
+            cond = torch.nn.functional.one_hot(labels, gen.n_classes).float()
+            expected = net(torch.cat([x, cond], dim=1))
+            np.testing.assert_allclose(fused(x, labels).t().numpy(), expected.numpy(),
+                                       atol=1e-5)
+        with pytest.raises(ValueError, match="conditional"):
+            fused(x)
+
+
 def test_bfloat16_sampling_is_reproducible_and_keeps_the_level_shares() -> None:
     gen = _fit("vae", epochs=3, n=1000)
     rows = {p: gen.sample(20_000, seed=2, precision=p) for p in ("float32", "bfloat16")}

@@ -180,6 +180,30 @@ def test_cleaning_in_chunks_and_threads_gives_the_rows_and_counts_of_one_piece(f
     assert whole[1]["count"].sum() > n
 
 
+def test_chunks_found_legal_at_a_glance_clean_as_the_rules_would(fitted, monkeypatch):
+    """Chunks whose values all lie in a column's legal run of whole numbers skip the rules;
+    with defects scattered over a few chunks, rows and counts match the rules applied
+    everywhere. A value in range but not whole, or whole but a level the training rows never
+    had, must not pass for legal."""
+    train, schema, stats = fitted
+    gap = min(set(range(31)) - set(stats["bad_mental_days"].levels))
+    messy = train
+    for column, value, row in [
+        ("bad_mental_days", float(gap), 20), ("bad_mental_days", -3.0, 61),
+        ("age_band", 12.4, 90), ("age_band", 20.0, 300), ("smoker", 0.7, 500),
+        ("bad_physical_days", 30.7, 900), ("glucose", -5.0, 1200),
+    ]:
+        messy = inject(messy, column, np.array([row]), value)
+    monkeypatch.setattr("synthbalance.core.postprocess.CHUNK_ROWS", 40)
+    fast = postprocess(messy, stats, schema, seed=1)
+    monkeypatch.setattr("synthbalance.core.postprocess._legal_range", lambda col: None)
+    ruled = postprocess(messy, stats, schema, seed=1)
+    pd.testing.assert_frame_equal(fast[0], ruled[0])
+    pd.testing.assert_frame_equal(fast[1], ruled[1])
+    assert counts_of(fast[1])[("bad_mental_days", "snap")] == 1
+    assert counts_of(fast[1])[("age_band", "snap")] == 1
+
+
 def test_empty_frame_gives_empty_rows_and_zero_counts(fitted):
     train, schema, stats = fitted
     clean, fixes = postprocess(train.iloc[:0], stats, schema)

@@ -287,9 +287,38 @@ def _clean_numeric(
     rules = [rule for rule, kinds in (("clip", NUMERIC_KINDS), ("round", WHOLE_KINDS),
                                       ("snap", LEVEL_KINDS)) if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
+    legal = _legal_range(col)
     for rows in _chunks(len(x)):
-        out[rows] = _clean_numbers(x[rows], missing[rows], col, switches, counts)
+        if legal is not None and _all_legal(x[rows], *legal):
+            out[rows] = x[rows]  # no rule would change a value: every count stays
+        else:
+            out[rows] = _clean_numbers(x[rows], missing[rows], col, switches, counts)
     return out, missing, counts
+
+
+def _legal_range(col: ColumnStats) -> tuple[float, float, bool] | None:
+    """``(low, high, whole)`` such that values in ``[low, high]``, and whole if ``whole``,
+    are exactly the values no rule changes; ``None`` if no interval says that (levels with
+    gaps, or levels that are not whole numbers)."""
+    low = -np.inf if col.low is None else col.low
+    high = np.inf if col.high is None else col.high
+    whole = col.kind in WHOLE_KINDS
+    if col.kind in LEVEL_KINDS and col.levels:
+        levels = np.asarray(col.levels, dtype=np.float64)
+        if not np.array_equal(levels, np.arange(levels[0], levels[0] + levels.size)):
+            return None  # not a run of consecutive whole numbers
+        low, high, whole = max(low, levels[0]), min(high, levels[-1]), True
+    return (low, high, whole) if col.kind in NUMERIC_KINDS or col.levels else None
+
+
+def _all_legal(x: np.ndarray, low: float, high: float, whole: bool) -> bool:
+    """Every value lies in ``[low, high]`` (so none is NaN) and is whole if ``whole``: a
+    few vectorised reductions, much cheaper than applying the rules to find no change."""
+    if x.size == 0:
+        return True
+    if not (x.min() >= low and x.max() <= high):  # NaN fails both comparisons
+        return False
+    return not whole or bool((np.rint(x) == x).all())
 
 
 def _chunks(n: int) -> Iterator[slice]:

@@ -33,7 +33,7 @@ from synthbalance.core.errors import (
 )
 from synthbalance.core.layout import CodedRows, SpanLayout
 from synthbalance.core.models.config import GeneratorConfig
-from synthbalance.core.models.nn import FusedMLP, SpanPlan, join, one_hot
+from synthbalance.core.models.nn import FusedMLP, SpanPlan, one_hot
 
 #: Bumped when the layout of :meth:`BaseGenerator.state_dict` changes incompatibly.
 FORMAT_VERSION = 1
@@ -353,15 +353,15 @@ class BaseGenerator:
         out = CodedRows.empty(n, self.layout)
         workers = min(len(starts), self._sample_workers())
         with num_threads(1 if workers > 1 else self.config.num_threads), torch.inference_mode():
-            net = FusedMLP(self._sampling_net(), self.plan.fold_head, dtype)
+            net = FusedMLP(self._sampling_net(), self.plan.fold_head, dtype, self.cond_dim)
 
             def batch(i: int) -> None:
                 start, stop = starts[i], min(n, starts[i] + batch_size)
                 torch.set_flush_denormal(True)  # per thread; see num_threads()
                 with torch.inference_mode():  # per thread, too
                     rng = torch.Generator(self._device).manual_seed(int(seeds[i]))
-                    cond = None if labels is None else self._condition(labels[start:stop])
-                    outputs = net(join(self._noise(stop - start, rng), cond))
+                    batch_labels = None if labels is None else labels[start:stop]
+                    outputs = net(self._noise(stop - start, rng), batch_labels)
                     scalars, levels = self.plan.draw(outputs, rng)
                     scalars = self._finish_scalars(scalars, rng)
                     out.scalars[start:stop] = scalars.cpu().numpy().T

@@ -59,16 +59,21 @@ MAX_CENTRED_LOGIT = 80.0
 def sample_levels(weights: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """One level per block and row from ``weights`` (width, blocks, batch), the unnormalised
     probabilities ``exp(logit)`` of each level (overwritten by their running sums), and
-    uniforms ``u`` (blocks, batch) in [0, 1). Returns (blocks, batch) int32.
+    uniforms ``u`` (blocks, batch) in [0, 1). Returns (blocks, batch) levels, ``uint8`` for
+    blocks of up to 256 levels, else ``int32``.
 
     Inverse CDF: the level is the number of running sums below ``u`` times the block's
     total, so one uniform per block, not one Gumbel draw per level. The batch is the
     innermost, contiguous dimension, so every operation runs over long vectors.
     """
-    for level in range(1, weights.shape[0]):  # running sums: vector adds, not a strided scan
+    width = weights.shape[0]
+    for level in range(1, width):  # running sums: vector adds, not a strided scan
         weights[level].add_(weights[level - 1])
     # u < 1, so the last running sum is never below the threshold: counts stay < width.
-    return (weights < u * weights[-1]).sum(0, dtype=torch.int32)
+    below = weights < u * weights[-1]
+    if width <= 256:  # summing bytes as bytes: 6x faster than widening them to int32 first
+        return below.view(torch.uint8).sum(0, dtype=torch.uint8)
+    return below.sum(0, dtype=torch.int32)
 
 
 class FusedMLP:
@@ -78,9 +83,13 @@ class FusedMLP:
 
     Eval-mode BatchNorm is folded into the Linear before it, Dropout (an identity in eval
     mode) is dropped, activations run in place, and ``head`` may rewrite the last Linear's
-    ``(weight, bias)`` (:meth:`SpanPlan.fold_head` reorders and centres output columns
-    there, so no output column is ever gathered). With ``dtype=torch.bfloat16`` the layers
-    run in bfloat16 (float32 accumulation) and the output is float32.
+    ``(weight, bias)`` (:meth:`SpanPlan.fold_head` reorders, combines and centres output
+    columns there, so no output column is ever gathered). With ``dtype=torch.bfloat16``
+    the layers run in bfloat16 (float32 accumulation) and the output is float32.
+
+    With ``n_classes``, the network's last ``n_classes`` inputs are a class one-hot: they
+    are cut from the first layer, and a call passes the class ``labels`` instead, whose
+    weight columns are added to that layer's bias (one vector for a batch of one class).
     """
 
     def __init__(
@@ -89,6 +98,7 @@ class FusedMLP:
         head: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
         | None = None,
         dtype: torch.dtype = torch.float32,
+        n_classes: int = 0,
     ):
         layers: list[list[Any]] = []  # [weight, bias, activation or None]
         for layer in net:
@@ -105,21 +115,43 @@ class FusedMLP:
                 raise TypeError(f"FusedMLP cannot fold a {type(layer).__name__} layer.")
         if head is not None:
             layers[-1][:2] = head(*layers[-1][:2])
+        first = layers[0][0]
+        n_inputs = first.shape[1] - n_classes
+        layers[0][0] = first[:, :n_inputs]
+        # Row c: what class c's one-hot adds to the first layer's outputs.
+        self.class_shift = first[:, n_inputs:].t().to(dtype) if n_classes else None
         *hidden, (last_weight, last_bias, _) = layers
         self.dtype = dtype
         self.hidden = [(w.to(dtype).t(), b.to(dtype), act) for w, b, act in hidden]
         self.last = (last_weight.to(dtype), last_bias.to(dtype)[:, None])
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        shift = self._shift(labels)  # added to the first layer's bias
         x = x.to(self.dtype)
         for weight, bias, activation in self.hidden:
-            x = torch.addmm(bias, x, weight)
+            x = torch.addmm(bias if shift is None else bias + shift, x, weight)
+            shift = None
             if isinstance(activation, nn.ReLU):
                 x = x.relu_()
             elif activation is not None:
                 x = nn.functional.leaky_relu_(x, activation.negative_slope)
         weight, bias = self.last
+        if shift is not None:  # the last layer is the first; its outputs are transposed
+            bias = bias + shift.t() if shift.dim() == 2 else bias + shift[:, None]
         return torch.addmm(bias, weight, x.t()).to(torch.float32)
+
+    def _shift(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        """The first layer's bias shift for ``labels``: (out,) for one class, else (batch, out)."""
+        if self.class_shift is None:
+            if labels is not None:
+                raise ValueError("This network takes no class labels.")
+            return None
+        if labels is None:
+            raise ValueError("This network is conditional: pass the class labels.")
+        labels = labels.to(self.class_shift.device)
+        if len(labels) and bool((labels == labels[0]).all()):
+            return self.class_shift[labels[0]]
+        return self.class_shift.index_select(0, labels)
 
 
 def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -153,14 +185,17 @@ class SpanPlan:
         ]
         # Training builds outputs as [scalars, group 1, group 2, ...]; this puts them back.
         self.inverse = torch.argsort(torch.cat([self.scalar, *[c for _, c in self.groups]]))
-        # Sampling reads outputs as [scalars, then per group: level 0 of each of its blocks,
-        # level 1 of each, ...], so a group is a (width, blocks, batch) view of rows.
-        level_major = [cols.view(-1, w).t().reshape(-1) for w, cols in self.groups]
-        self.sample_order = torch.cat([self.scalar, *level_major])
+        # Sampling draws binary blocks first, from one logit difference each, then the
+        # wider blocks, each group a (width, blocks, batch) view of level-major rows.
+        self.draw_groups = sorted(self.groups, key=lambda group: (group[0] != 2, group[0]))
+        self.n_blocks = sum(len(cols) // w for w, cols in self.groups)
+        self._n_binary = sum(len(cols) // 2 for w, cols in self.groups if w == 2)
+        big = max((w for w, _ in self.groups), default=1) > 256
+        self._level_dtype = torch.int32 if big else torch.uint8
         # Levels are drawn group by group; this puts them back in the layout's span order.
-        span_order = [j for _, spans in sorted(spans_by_width.items()) for j in spans]
+        by_width = dict(sorted(spans_by_width.items()))
+        span_order = [j for w, _ in self.draw_groups for j in by_width[w]]
         self.level_inverse = torch.argsort(torch.tensor(span_order, dtype=torch.long)).to(device)
-        self.n_blocks = len(span_order)
 
     def _blocks(self, raw: torch.Tensor, cols: torch.Tensor, width: int) -> torch.Tensor:
         return raw.index_select(1, cols).view(raw.shape[0], -1, width)
@@ -198,22 +233,24 @@ class SpanPlan:
     def fold_head(
         self, weight: torch.Tensor, bias: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The last Linear of a sampling network rewritten for :meth:`draw`: output rows
-        put in ``sample_order`` and every one-hot block's logits centred on their mean.
+        """The last Linear of a sampling network rewritten for :meth:`draw`: scalar rows,
+        then one row per binary block, its level-1 logit minus its level-0 logit, then the
+        wider blocks' rows level-major, each block's logits centred on their mean.
 
         Softmax ignores a shift shared by a block, so the centred layer samples the same
         levels, and ``exp`` of a centred logit needs no per-row maximum to stay finite.
         """
-        weight, bias = weight[self.sample_order], bias[self.sample_order]
-        offset = len(self.scalar)
-        for width, cols in self.groups:
-            rows = slice(offset, offset + len(cols))
-            w_blocks = weight[rows].view(width, -1, weight.shape[1])
-            b_blocks = bias[rows].view(width, -1)
-            w_blocks -= w_blocks.mean(dim=0, keepdim=True)
-            b_blocks -= b_blocks.mean(dim=0, keepdim=True)
-            offset += len(cols)
-        return weight, bias
+        weights, biases = [weight[self.scalar]], [bias[self.scalar]]
+        for width, cols in self.draw_groups:
+            w = weight[cols].view(-1, width, weight.shape[1]).transpose(0, 1)  # (width, k, in)
+            b = bias[cols].view(-1, width).t()
+            if width == 2:
+                weights.append(w[1] - w[0])
+                biases.append(b[1] - b[0])
+            else:
+                weights.append((w - w.mean(dim=0, keepdim=True)).reshape(-1, weight.shape[1]))
+                biases.append((b - b.mean(dim=0, keepdim=True)).reshape(-1))
+        return torch.cat(weights), torch.cat(biases)
 
     def draw(
         self, outputs: torch.Tensor, generator: torch.Generator
@@ -221,25 +258,34 @@ class SpanPlan:
         """Finished rows as codes, from the transposed output (columns, batch) of a
         :class:`FusedMLP` whose last Linear went through :meth:`fold_head` (``outputs`` is
         overwritten). Returns ``tanh`` scalars (n_scalar, batch) in layout order and one
-        level per one-hot block (n_blocks, batch, int32) in span order, each drawn from its
-        block's softmax: the level a Gumbel-softmax sample would put its mass on.
+        level per one-hot block (n_blocks, batch; ``uint8``, or ``int32`` past 256 levels)
+        in span order, each drawn from its block's softmax: the level a Gumbel-softmax
+        sample would put its mass on.
 
-        One ``exp`` covers every block; each group of equal-width blocks is a
-        (width, blocks, batch) view with the batch innermost, so a batch costs a few
+        A binary block is level 1 when its uniform lies below the sigmoid of its logit
+        difference. One ``exp`` covers every wider block; each group of equal-width blocks
+        is a (width, blocks, batch) view with the batch innermost, so a batch costs a few
         vectorised operations per distinct width and no one-hot matrix is ever built.
         """
         n, offset = outputs.shape[1], len(self.scalar)
         scalars = torch.tanh(outputs[:offset])
-        outputs[offset:].clamp_(max=MAX_CENTRED_LOGIT).exp_()
+        outputs[offset + self._n_binary :].clamp_(max=MAX_CENTRED_LOGIT).exp_()
         u = torch.rand((self.n_blocks, n), generator=generator, device=outputs.device)
         levels, first = [], 0
-        for width, cols in self.groups:
+        for width, cols in self.draw_groups:
             k = len(cols) // width
-            block = outputs[offset : offset + len(cols)].view(width, k, n)
-            levels.append(sample_levels(block, u[first : first + k]))
-            offset, first = offset + len(cols), first + k
+            if width == 2:
+                diff = outputs[offset : offset + k].sigmoid_()
+                drawn = (u[first : first + k] < diff).view(torch.uint8)
+                offset += k
+            else:
+                block = outputs[offset : offset + len(cols)].view(width, k, n)
+                drawn = sample_levels(block, u[first : first + k])
+                offset += len(cols)
+            levels.append(drawn.to(self._level_dtype))
+            first += k
         if not levels:
-            return scalars, torch.zeros((0, n), dtype=torch.int32, device=outputs.device)
+            return scalars, torch.zeros((0, n), dtype=self._level_dtype, device=outputs.device)
         return scalars, torch.cat(levels).index_select(0, self.level_inverse)
 
     def onehot_nll(self, raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
