@@ -94,8 +94,10 @@ def timed(func: Callable[[], T]) -> tuple[T, float]:
     return out, time.perf_counter() - start
 
 
-#: Calls of sample + decode + postprocess per method; the median is reported.
-SPEED_REPEATS = 3
+#: Calls of sample + decode + postprocess per method; the median is reported, so up to two
+#: slow calls (a fresh process's first calls grow its heap; a spike of other load) do not
+#: decide it. The first call's rate is reported as well.
+SPEED_REPEATS = 5
 
 # --------------------------------------------------------------------------- ours
 
@@ -361,7 +363,7 @@ def _throughput(
     data: Prepared,
 ) -> dict[str, float]:
     """Rows per second of sample + decode (the method's own call) + our postprocess: the
-    median of ``SPEED_REPEATS`` calls, so one stray spike of other load does not decide it."""
+    median of ``SPEED_REPEATS`` calls, and the first call's alone."""
     calls = []
     for _ in range(SPEED_REPEATS):
         start = time.perf_counter()
@@ -373,4 +375,5 @@ def _throughput(
         del raw
     total, sample_s, postprocess_s = sorted(calls)[len(calls) // 2]
     return {"speed_rows": n, "rows_per_s": n / total, "sample_s": sample_s,
-            "postprocess_s": postprocess_s, "speed_repeats": len(calls)}
+            "postprocess_s": postprocess_s, "speed_repeats": len(calls),
+            "rows_per_s_first_call": n / calls[0][0]}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks._data import DAY_COUNTS
-from benchmarks._methods import FAMILIES
+from benchmarks._methods import FAMILIES, SPEED_REPEATS
 
 Record = Mapping[str, Any]
 Results = Mapping[str, Mapping[str, Record]]  # setting -> method -> record
@@ -167,9 +167,7 @@ def targets(results: Results, best: str | None, wall_s: float) -> list[Target]:
         _threshold(results, best, "detection_accuracy", MAX_DETECTION, below=True,
                    statement=f"Detection accuracy of {best} <= {MAX_DETECTION:.2f}"),
         _train_speed(results, best),
-        _threshold(results, best, "rows_per_s", MIN_ROWS_PER_S, below=False,
-                   statement=f"Sample + decode + postprocess of {best} >= "
-                             f"{MIN_ROWS_PER_S:,} rows/s", fmt=count),
+        _sampling_speed(results, best),
         _transformer(results),
         _peak(results),
     ]
@@ -206,6 +204,17 @@ def _threshold(results: Results, method: str, key: str, limit: float, *, below: 
     verdicts = [None if not _finite(v) else (v <= limit if below else v >= limit)
                 for _, v in runs]
     return Target(statement, _all(verdicts), "; ".join(f"{s}: {fmt(v)}" for s, v in runs))
+
+
+def _sampling_speed(results: Results, best: str) -> Target:
+    target = _threshold(results, best, "rows_per_s", MIN_ROWS_PER_S, below=False,
+                        statement=f"Sample + decode + postprocess of {best} >= "
+                                  f"{MIN_ROWS_PER_S:,} rows/s (median of the calls)",
+                        fmt=count)
+    first = "; ".join(f"{setting}: {count(r.get('rows_per_s_first_call'))}"
+                      for setting, r in _per_setting(results, best))
+    return Target(target.statement, target.met,
+                  f"{target.evidence}; the first call of each process alone: {first}")
 
 
 def _train_speed(results: Results, best: str) -> Target:
@@ -408,9 +417,9 @@ def _definition_lines(meta: Mapping[str, Any]) -> list[str]:
         "iterations of its epoch loop). **Train speed vs CTGAN**: CTGAN's seconds per "
         "training row per epoch over the method's (>1: faster).",
         f"- **Rows/s**: sample + decode (`Synthesizer.sample` / `CTGAN.sample`) + "
-        f"`postprocess`, the median of 3 calls; ours on {o['speed_rows']:,} rows, CTGAN on "
-        f"{o['ctgan_speed_rows']:,} (its batch-500 sampler is slow), SMOTE on its k rows, "
-        "averaged over the utility experiment's calls (one per seed). "
+        f"`postprocess`, the median of {SPEED_REPEATS} calls; ours on {o['speed_rows']:,} "
+        f"rows, CTGAN on {o['ctgan_speed_rows']:,} (its batch-500 sampler is slow), SMOTE "
+        "on its k rows, averaged over the utility experiment's calls (one per seed). "
         "**Sampling speed vs CTGAN**: the ratio of rows/s.",
         "- **Transformer fit**: ours, `TabularTransformer.fit` on the whole table (the one "
         "training uses is fitted on the training rows); CTGAN, its `DataTransformer.fit` "
