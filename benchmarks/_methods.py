@@ -59,6 +59,7 @@ class RunSpec:
     scarce_rows: int | None = None
     ctgan_discrete: str = "schema"
     pool_ratio: float = 2.0
+    train_seed: int = SEED
 
     def headline_k(self, data: Prepared) -> int:
         return max(1, round(self.k_ratio * data.n_minority_train))
@@ -124,7 +125,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         model=spec.method,
         config=config,
         class_value=None if conditional else data.minority,
-        seed=SEED,
+        seed=spec.train_seed,
     )
     family = type(make_generator(spec.method, transformer.layout, 2 if conditional else None,
                                  config))
@@ -245,7 +246,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
     train = data.minority_rows(data.train)[schema.names]
     discrete = ctgan_discrete_columns(data, spec.ctgan_discrete)
     model = CTGAN(epochs=spec.epochs, enable_gpu=False)
-    model.set_random_state(SEED)
+    model.set_random_state(spec.train_seed)
     with ctgan_transformer_timer() as transformer, ctgan_epoch_timer() as epochs:
         _, fit_s = timed(lambda: model.fit(train, discrete))
     stats = fit_postprocess(data.train, schema)

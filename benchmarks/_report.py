@@ -331,7 +331,8 @@ def _setup_lines(meta: Mapping[str, Any], results: Results) -> list[str]:
         "`PhysHlth` declared `{kind: count, bounds: [0, 30]}`. 70/30 stratified split, "
         "seed 0.",
         f"- Every generator (our six families and CTGAN): **{_plural(o['epochs'], 'epoch')}**,"
-        " batch 500, each library's other defaults. Ours keep the best of their periodic "
+        f" batch 500, training seed {o.get('train_seed', 0)} (`--train-seed`), each library's "
+        "other defaults. Ours keep the best of their periodic "
         f"checks (every {_plural(max(1, o['epochs'] // 5), 'epoch')}, against up to 20 % / "
         "2,000 of the minority training rows, held aside from training); CTGAN trains on "
         "all of them and keeps its last epoch.",

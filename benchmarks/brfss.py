@@ -48,6 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
                    help="epochs of every generator, CTGAN included (default %(default)s)")
     p.add_argument("--seeds", type=int, default=3, help="utility repeats (default 3)")
+    p.add_argument("--train-seed", type=int, default=0,
+                   help="seed of every generator's training, ours and CTGAN's (default 0)")
     p.add_argument("--families", nargs="+", choices=METHODS, default=list(METHODS),
                    metavar="METHOD", help=f"methods to run (default all: {' '.join(METHODS)})")
     p.add_argument("--rows", type=int, default=None,
@@ -131,6 +133,7 @@ def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                     ctgan_speed_rows=args.ctgan_speed_rows, threads=args.threads,
                     rows=args.rows, scarce_rows=args.scarce_rows if setting == "scarce" else None,
                     ctgan_discrete=args.ctgan_discrete, pool_ratio=args.pool_ratio,
+                    train_seed=args.train_seed,
                 )
                 begin = time.perf_counter()
                 records = (_run_isolated(spec, Path(tmp)) if args.isolation == "method"
@@ -256,7 +259,8 @@ def _command(argv: Sequence[str] | None) -> str:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("data", "epochs", "seeds", "rows", "scarce_rows", "trees", "k_ratio", "pool_ratio",
-            "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation")
+            "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation",
+            "train_seed")
     import torch
 
     from synthbalance.core.models.base import SAMPLE_BATCH, sampling_dtype

@@ -92,6 +92,7 @@ def test_baseline_and_targets_are_reported(report: str) -> None:
     assert re.search(r": (met|\*\*missed\*\*|not evaluated) \(", targets)
     assert "```\npython -m benchmarks.brfss --data " in report
     assert "- CPU: " in report and "synthbalance git sha " in report
+    assert "training seed 0 (`--train-seed`)" in report
 
 
 def test_ctgan_is_the_peer_with_its_discrete_columns(report: str) -> None:
