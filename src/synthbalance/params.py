@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 
 #: pandas reader options a user may pass through ``ingest.read_options``.
 READ_OPTIONS = frozenset(
@@ -189,12 +190,10 @@ class SamplingParams(_Section):
     section: typing.ClassVar[str] = "sampling"
     n_rows: int | None = None
     ratio: float = 2.0
-    batch_size: int = 8192  # core.models.SAMPLE_BATCH (not imported: it would load torch)
+    batch_size: int = SAMPLE_BATCH
     precision: str = "auto"
 
     def check(self) -> None:
-        from synthbalance.core.models.base import PRECISIONS
-
         self._positive("n_rows", "ratio", "batch_size")
         if self.precision not in PRECISIONS:
             raise ConfigError(

@@ -296,12 +296,16 @@ def _clean_numeric(
     return out, missing, counts
 
 
+def _limits(col: ColumnStats) -> tuple[float, float]:
+    """The column's clip bounds, infinite on a side without one."""
+    return (-np.inf if col.low is None else col.low, np.inf if col.high is None else col.high)
+
+
 def _legal_range(col: ColumnStats) -> tuple[float, float, bool] | None:
     """``(low, high, whole)`` such that values in ``[low, high]``, and whole if ``whole``,
     are exactly the values no rule changes; ``None`` if no interval says that (levels with
     gaps, or levels that are not whole numbers)."""
-    low = -np.inf if col.low is None else col.low
-    high = np.inf if col.high is None else col.high
+    low, high = _limits(col)
     whole = col.kind in WHOLE_KINDS
     if col.kind in LEVEL_KINDS and col.levels:
         levels = np.asarray(col.levels, dtype=np.float64)
@@ -318,7 +322,7 @@ def _all_legal(x: np.ndarray, low: float, high: float, whole: bool) -> bool:
         return True
     if not (x.min() >= low and x.max() <= high):  # NaN fails both comparisons
         return False
-    return not whole or bool((np.rint(x) == x).all())
+    return not whole or _whole(x, boolean=False)
 
 
 def _chunks(n: int) -> Iterator[slice]:
@@ -334,8 +338,7 @@ def _clean_numbers(
     """Clip, round and snap one chunk of a numeric column; add to ``counts``."""
     n_missing = int(np.count_nonzero(missing))
     if col.kind in NUMERIC_KINDS:
-        low = -np.inf if col.low is None else col.low
-        high = np.inf if col.high is None else col.high
+        low, high = _limits(col)
         counts["below_low_before_clip"] += int(np.count_nonzero(x < low))
         counts["above_high_before_clip"] += int(np.count_nonzero(x > high))
         x = _apply(np.clip(x, low, high), x, n_missing, counts,

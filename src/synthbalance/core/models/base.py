@@ -34,6 +34,7 @@ from synthbalance.core.errors import (
 from synthbalance.core.layout import CodedRows, SpanLayout
 from synthbalance.core.models.config import GeneratorConfig
 from synthbalance.core.models.nn import FusedMLP, SpanPlan, one_hot
+from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 
 #: Bumped when the layout of :meth:`BaseGenerator.state_dict` changes incompatibly.
 FORMAT_VERSION = 1
@@ -50,11 +51,6 @@ STATE_KEYS = (
     "modules",
 )
 
-#: Rows generated per forward pass when sampling: small enough that a batch's activations
-#: stay in the CPU cache (8,192 x 256 floats is 8 MB), large enough that the per-batch
-#: Python overhead is noise. 4,096 and 16,384 were slower here.
-SAMPLE_BATCH = 8192
-
 #: ``callback(epoch, generator) -> {"score": lower is better, ...} | None``
 Callback = Callable[[int, "BaseGenerator"], "Mapping[str, float] | None"]
 
@@ -69,9 +65,6 @@ def resolve_device(name: str) -> torch.device:
             "use device: auto or cpu."
         )
     return torch.device(name)
-
-
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def sampling_dtype(precision: str, device: torch.device) -> torch.dtype:
