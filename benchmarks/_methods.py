@@ -60,6 +60,9 @@ class RunSpec:
     ctgan_discrete: str = "schema"
     pool_ratio: float = 2.0
     train_seed: int = SEED
+    #: False for a repeat with another training seed: its quality and utility are
+    #: evaluated, its speed is not measured again (the table's speed is the first seed's).
+    measure_speed: bool = True
 
     def headline_k(self, data: Prepared) -> int:
         return max(1, round(self.k_ratio * data.n_minority_train))
@@ -137,6 +140,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
                          stats, data)
     measured = {
         "strategy": "conditional" if conditional else "per_class",
+        "train_seed": spec.train_seed,
         "s_per_epoch": statistics.median(epochs.seconds),
         "s_per_epoch_mean": statistics.mean(epochs.seconds),
         "epoch_rows": epochs.rows,
@@ -147,7 +151,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_rows": len(data.table),
         **fixes,
         **_throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
-                      spec.speed_rows, stats, data),
+                      spec.speed_rows if spec.measure_speed else 0, stats, data),
     }
     return MethodRun(rows, measured)
 
@@ -257,6 +261,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
     rows, fixes = _clean(sample(spec.pool_rows(data)), stats, data)
     measured = {
         "strategy": "per_class",
+        "train_seed": spec.train_seed,
         "s_per_epoch": statistics.median(epochs),
         "s_per_epoch_mean": statistics.mean(epochs),
         "epoch_rows": len(train),
@@ -266,7 +271,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_rows": len(train),
         "discrete_columns": discrete,
         **fixes,
-        **_throughput(sample, spec.ctgan_speed_rows, stats, data),
+        **_throughput(sample, spec.ctgan_speed_rows if spec.measure_speed else 0, stats, data),
     }
     return MethodRun(rows, measured)
 
@@ -364,7 +369,9 @@ def _throughput(
     data: Prepared,
 ) -> dict[str, float]:
     """Rows per second of sample + decode (the method's own call) + our postprocess: the
-    median of ``SPEED_REPEATS`` calls, and the first call's alone."""
+    median of ``SPEED_REPEATS`` calls, and the first call's alone; nothing for ``n = 0``."""
+    if n == 0:
+        return {}
     calls = []
     for _ in range(SPEED_REPEATS):
         start = time.perf_counter()

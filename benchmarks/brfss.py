@@ -28,12 +28,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+Results = dict[str, dict[str, Any]]  # setting -> method -> record
+Repeats = dict[str, dict[str, list[Any]]]  # setting -> method -> a record per training seed
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/data/diabetes_binary_health_indicators_BRFSS2015.csv.gz"
 DEFAULT_OUT = "docs/benchmarks.md"
 SETTINGS = ("all", "scarce")
 #: Epochs of every generator, chosen so the default run fits in 30 min on 2 cores.
 DEFAULT_EPOCHS = 10
+#: How the workers' OpenMP threads (torch's and xgboost's) wait between parallel regions:
+#: they spin for libgomp's default count (a few ms) and then sleep. Without the spin
+#: (PASSIVE alone, synthbalance's import-time default), every small op of a batch-500
+#: training step wakes the other thread through the kernel, and epochs ran ~2x slower for
+#: ours and CTGAN alike; spinning without end (ACTIVE) kept a core busy after training and
+#: slowed the sampling threads. See benchmarks/README.md, "OpenMP waiting".
+OPENMP_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "300000"}
 VERSIONED = ("torch", "ctgan", "sdv", "xgboost", "numpy", "pandas", "scikit-learn",
              "imbalanced-learn")
 
@@ -50,6 +59,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seeds", type=int, default=3, help="utility repeats (default 3)")
     p.add_argument("--train-seed", type=int, default=0,
                    help="seed of every generator's training, ours and CTGAN's (default 0)")
+    p.add_argument("--train-seeds", type=int, default=3,
+                   help="train the best family and CTGAN this many times, with seeds "
+                        "--train-seed, +1, ...; the targets compare their means (default "
+                        "%(default)s; 1: no repeats)")
     p.add_argument("--families", nargs="+", choices=METHODS, default=list(METHODS),
                    metavar="METHOD", help=f"methods to run (default all: {' '.join(METHODS)})")
     p.add_argument("--rows", type=int, default=None,
@@ -76,22 +89,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--isolation", choices=("method", "none"), default="method",
                    help="method: a fresh process per method (default); none: in-process")
     p.add_argument("--json", default=None, help="also write the raw records here")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.train_seeds < 1:
+        p.error(f"--train-seeds {args.train_seeds}: use 1 (no repeats) or more.")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark and write the markdown; returns its path."""
-    # before torch is first imported (parse_args imports it), so OpenMP threads sleep
-    # instead of spinning while another process holds a core: spinning, 2 torch threads
-    # ran a GAN epoch 7x slower when other work shared the 2 cores. On a machine of its
-    # own, OMP_WAIT_POLICY=ACTIVE is faster (see benchmarks/README.md); a value set by the
-    # caller is kept.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # before torch is first imported (parse_args imports it); values set by the caller win
+    for name, value in OPENMP_ENV.items():
+        os.environ.setdefault(name, value)
     args = parse_args(argv)
     _check_ctgan(args.families)
     started, load_start, cpu_start = datetime.datetime.now(), os.getloadavg()[0], _cpu()
     start = time.perf_counter()
-    results = run_all(args)
+    results, repeats = run_all(args)
     wall_s = time.perf_counter() - start
     meta = {
         "command": _command(argv),
@@ -109,38 +122,62 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
     out = _resolve(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(document(meta, results))
+    out.write_text(document(meta, results, repeats))
     if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({"meta": meta, "results": results, "repeats": repeats}, indent=1))
     _log(f"wrote {out} ({wall_s / 60:.1f} min)")
     return out
 
 
-def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Every (setting, method), sequentially; records by setting, then method."""
-    from benchmarks._methods import METHODS, RunSpec
+def run_all(args: argparse.Namespace) -> tuple[Results, Repeats]:
+    """Every (setting, method) once, sequentially; then the best family and CTGAN again
+    with each further training seed. Returns the records by setting, then method, and the
+    repeats: by setting, then method, one record per training seed (the first is the one
+    in the results)."""
+    from benchmarks._methods import METHODS
+    from benchmarks._report import best_family
 
-    results: dict[str, dict[str, Any]] = {}
+    results: Results = {}
     methods = [m for m in METHODS if m in args.families]  # the report's order
     with tempfile.TemporaryDirectory(prefix="synthbalance-bench-") as tmp:
         for setting in args.settings:
             results[setting] = {}
             for method in methods:
-                spec = RunSpec(
-                    data=str(_resolve(args.data)), setting=setting, method=method,
-                    epochs=args.epochs, seeds=args.seeds, trees=args.trees,
-                    k_ratio=args.k_ratio, speed_rows=args.speed_rows,
-                    ctgan_speed_rows=args.ctgan_speed_rows, threads=args.threads,
-                    rows=args.rows, scarce_rows=args.scarce_rows if setting == "scarce" else None,
-                    ctgan_discrete=args.ctgan_discrete, pool_ratio=args.pool_ratio,
-                    train_seed=args.train_seed,
-                )
-                begin = time.perf_counter()
-                records = (_run_isolated(spec, Path(tmp)) if args.isolation == "method"
-                           else _run_inline(spec))
-                results[setting].update(records)
-                _log(f"{setting:6s} {method:9s} {time.perf_counter() - begin:7.1f} s")
-    return results
+                results[setting].update(_run(_spec(args, setting, method), args, Path(tmp)))
+        best = best_family(results)
+        again = [m for m in (best, "ctgan") if m in methods]
+        repeats: Repeats = {setting: {m: [results[setting][m]] for m in again}
+                            for setting in args.settings} if args.train_seeds > 1 else {}
+        for setting, runs in repeats.items():
+            for method, records in runs.items():
+                for seed in range(args.train_seed + 1, args.train_seed + args.train_seeds):
+                    spec = _spec(args, setting, method, train_seed=seed, measure_speed=False)
+                    records.append(_run(spec, args, Path(tmp))[method])
+    return results, repeats
+
+
+def _spec(args: argparse.Namespace, setting: str, method: str, **changes: Any) -> Any:
+    from benchmarks._methods import RunSpec
+
+    fields = {
+        "data": str(_resolve(args.data)), "setting": setting, "method": method,
+        "epochs": args.epochs, "seeds": args.seeds, "trees": args.trees,
+        "k_ratio": args.k_ratio, "speed_rows": args.speed_rows,
+        "ctgan_speed_rows": args.ctgan_speed_rows, "threads": args.threads, "rows": args.rows,
+        "scarce_rows": args.scarce_rows if setting == "scarce" else None,
+        "ctgan_discrete": args.ctgan_discrete, "pool_ratio": args.pool_ratio,
+        "train_seed": args.train_seed,
+    }
+    return RunSpec(**{**fields, **changes})
+
+
+def _run(spec: Any, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    begin = time.perf_counter()
+    records = _run_isolated(spec, tmp) if args.isolation == "method" else _run_inline(spec)
+    _log(f"{spec.setting:6s} {spec.method:9s} seed {spec.train_seed} "
+         f"{time.perf_counter() - begin:7.1f} s")
+    return records
 
 
 def _run_inline(spec: Any) -> dict[str, Any]:
@@ -151,11 +188,11 @@ def _run_inline(spec: Any) -> dict[str, Any]:
 
 def _run_isolated(spec: Any, tmp: Path) -> dict[str, Any]:
     """Run one spec in a fresh interpreter; its stdout/stderr go to a log shown on failure."""
-    name = f"{spec.setting}-{spec.method}"
+    name = f"{spec.setting}-{spec.method}-{spec.train_seed}"
     spec_path, out_path, log_path = (tmp / f"{name}.{ext}" for ext in ("spec.json", "json",
                                                                           "log"))
     spec_path.write_text(json.dumps(asdict(spec)))
-    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in OPENMP_ENV.items()},
            "OMP_NUM_THREADS": str(spec.threads),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with log_path.open("w") as log:
@@ -260,13 +297,14 @@ def _command(argv: Sequence[str] | None) -> str:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("data", "epochs", "seeds", "rows", "scarce_rows", "trees", "k_ratio", "pool_ratio",
             "speed_rows", "ctgan_speed_rows", "ctgan_discrete", "threads", "isolation",
-            "train_seed")
+            "train_seed", "train_seeds")
     import torch
 
     from synthbalance.core.models.base import SAMPLE_BATCH, sampling_dtype
 
     return {**{k: getattr(args, k) for k in keys},
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "default"),
             "sample_batch": SAMPLE_BATCH,
             "sample_dtype": str(sampling_dtype("auto", torch.device("cpu"))).split(".")[-1]}
 
