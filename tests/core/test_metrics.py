@@ -326,8 +326,12 @@ def test_recall_at_base_precision_ignores_gains_bought_with_precision():
 def test_utility_rejects_a_bad_grid(rng):
     data = _utility_data(rng)
     schema = infer_schema(data["train"], "y")
-    with pytest.raises(ConfigError, match="headline_k"):
+    with pytest.raises(ConfigError, match=r"recall_gain_experiment: headline_k 20 is not in "
+                       r"k_grid \[10\]; add it to the grid\."):
         recall_gain_experiment(
             data["train"], data["test"], schema, None, None,
             k_grid=[10], seeds=[0], headline_k=20,
         )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"recall_gain_experiment: k_grid is \[0\]"):
+        recall_gain_experiment(data["train"], data["test"], schema, None, None,
+                               k_grid=[0], seeds=[0], headline_k=0)

@@ -193,12 +193,15 @@ def _check_grid(
 ) -> tuple[list[int], list[int]]:
     """The sorted distinct k and the distinct seeds, or a ConfigError naming the problem."""
     ks = sorted({int(k) for k in k_grid})
+    where = "recall_gain_experiment"
     if not ks or ks[0] < 1:
-        raise ConfigError(f"utility.k_grid is {list(k_grid)}; give one or more k >= 1.")
+        raise ConfigError(f"{where}: k_grid is {list(k_grid)}; give one or more k >= 1.")
     if headline_k not in ks:
-        raise ConfigError(f"utility.headline_k {headline_k} is not in utility.k_grid {ks}.")
+        raise ConfigError(
+            f"{where}: headline_k {headline_k} is not in k_grid {ks}; add it to the grid."
+        )
     if not seeds or min(seeds) < 0:
-        raise ConfigError(f"utility.seeds is {list(seeds)}; give one or more seeds >= 0.")
+        raise ConfigError(f"{where}: seeds is {list(seeds)}; give one or more seeds >= 0.")
     return ks, list(dict.fromkeys(int(seed) for seed in seeds))
 
 
