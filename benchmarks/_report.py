@@ -7,6 +7,7 @@ from the records of the run being written.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -192,10 +193,8 @@ def seed_mean(records: Sequence[Record]) -> dict[str, Any]:
         values = [r[key] for r in records if _finite(r.get(key))]
         if len(values) < len(records):
             continue
-        mean = sum(values) / len(values)
-        spread = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 \
-            if len(values) > 1 else 0.0
-        out.update({key: mean, f"{key}_std": spread, f"{key}_seeds": values})
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        out.update({key: statistics.fmean(values), f"{key}_std": spread, f"{key}_seeds": values})
     return out
 
 
@@ -221,8 +220,10 @@ def _seed_note(repeats: Repeats, best: str) -> str:
     if len(runs) < 2:
         return "one training seed; the gains: mean over the utility seeds"
     seeds = ", ".join(str(r.get("train_seed")) for r in runs)
-    return (f"mean over training seeds {seeds} for {best} and CTGAN, each itself a mean over "
-            "the utility seeds; SMOTE, which trains nothing: over the utility seeds")
+    who = best + (" and CTGAN" if any("ctgan" in by_method for by_method in repeats.values())
+                  else "")
+    return (f"mean over training seeds {seeds} for {who}, each itself a mean over the utility "
+            "seeds; SMOTE, which trains nothing: over the utility seeds")
 
 
 def _beats_peers(results: Results, best: str, repeats: Repeats) -> Target:
