@@ -150,8 +150,8 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_fit_s": fit_all_s,
         "transformer_rows": len(data.table),
         **fixes,
-        **_throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
-                      spec.speed_rows if spec.measure_speed else 0, stats, data),
+        **(_throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
+                       spec.speed_rows, stats, data) if spec.measure_speed else {}),
     }
     return MethodRun(rows, measured)
 
@@ -271,7 +271,8 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_rows": len(train),
         "discrete_columns": discrete,
         **fixes,
-        **_throughput(sample, spec.ctgan_speed_rows if spec.measure_speed else 0, stats, data),
+        **(_throughput(sample, spec.ctgan_speed_rows, stats, data)
+           if spec.measure_speed else {}),
     }
     return MethodRun(rows, measured)
 
@@ -369,9 +370,7 @@ def _throughput(
     data: Prepared,
 ) -> dict[str, float]:
     """Rows per second of sample + decode (the method's own call) + our postprocess: the
-    median of ``SPEED_REPEATS`` calls, and the first call's alone; nothing for ``n = 0``."""
-    if n == 0:
-        return {}
+    median of ``SPEED_REPEATS`` calls, and the first call's alone."""
     calls = []
     for _ in range(SPEED_REPEATS):
         start = time.perf_counter()

@@ -215,8 +215,14 @@ def _figure(r: Record, key: str) -> str:
     return text
 
 
+def _seed_runs(repeats: Repeats, method: str) -> Sequence[Record]:
+    """The method's records over training seeds (the longest list of any setting)."""
+    return max((by_method.get(method, []) for by_method in repeats.values()), key=len,
+               default=[])
+
+
 def _seed_note(repeats: Repeats, best: str) -> str:
-    runs = max((by_method.get(best, []) for by_method in repeats.values()), key=len, default=[])
+    runs = _seed_runs(repeats, best)
     if len(runs) < 2:
         return "one training seed; the gains: mean over the utility seeds"
     seeds = ", ".join(str(r.get("train_seed")) for r in runs)
@@ -246,7 +252,7 @@ def _beats_peers(results: Results, best: str, repeats: Repeats) -> Target:
                 first.append(None if key not in alone else records[best][key] > alone[key])
                 parts.append(f"{peer} {_figure(theirs, key) if key in theirs else 'not run'}")
             evidence.append(f"{setting}, {short}: {_figure(ours, key)} vs {', '.join(parts)}")
-    if any(len(runs.get(best, [])) > 1 for runs in repeats.values()):
+    if len(_seed_runs(repeats, best)) > 1:
         marks = {True: "met", False: "missed", None: "not evaluated"}
         evidence.append(f"with the first training seed alone: {marks[_all(first)]}")
     return Target(statement, _all(verdicts), "; ".join(evidence))
@@ -261,7 +267,7 @@ def _detection(results: Results, best: str, repeats: Repeats) -> Target:
                   for r in repeats.get(setting, {}).get(best) or [record]]
         verdicts += [None if not _finite(v) else v <= MAX_DETECTION for v in values]
         evidence.append(f"{setting}: {' / '.join(num(v) for v in values)}")
-    if any(len(runs.get(best, [])) > 1 for runs in repeats.values()):
+    if len(_seed_runs(repeats, best)) > 1:
         statement += " at every training seed"
     return Target(statement, _all(verdicts), "; ".join(evidence))
 

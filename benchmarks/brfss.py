@@ -24,12 +24,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-Results = dict[str, dict[str, Any]]  # setting -> method -> record
-Repeats = dict[str, dict[str, list[Any]]]  # setting -> method -> a record per training seed
+if TYPE_CHECKING:  # _report imports torch, which must wait for OPENMP_ENV (main)
+    from benchmarks._report import Repeats, Results
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/data/diabetes_binary_health_indicators_BRFSS2015.csv.gz"
 DEFAULT_OUT = "docs/benchmarks.md"
@@ -138,7 +139,7 @@ def run_all(args: argparse.Namespace) -> tuple[Results, Repeats]:
     from benchmarks._methods import METHODS
     from benchmarks._report import best_family
 
-    results: Results = {}
+    results: dict[str, dict[str, Any]] = {}
     methods = [m for m in METHODS if m in args.families]  # the report's order
     with tempfile.TemporaryDirectory(prefix="synthbalance-bench-") as tmp:
         for setting in args.settings:
@@ -147,29 +148,28 @@ def run_all(args: argparse.Namespace) -> tuple[Results, Repeats]:
                 results[setting].update(_run(_spec(args, setting, method), args, Path(tmp)))
         best = best_family(results)
         again = [m for m in (best, "ctgan") if m in methods]
-        repeats: Repeats = {setting: {m: [results[setting][m]] for m in again}
-                            for setting in args.settings} if args.train_seeds > 1 else {}
+        repeats = {setting: {m: [results[setting][m]] for m in again}
+                   for setting in args.settings} if args.train_seeds > 1 else {}
         for setting, runs in repeats.items():
             for method, records in runs.items():
                 for seed in range(args.train_seed + 1, args.train_seed + args.train_seeds):
-                    spec = _spec(args, setting, method, train_seed=seed, measure_speed=False)
+                    spec = replace(_spec(args, setting, method), train_seed=seed,
+                                   measure_speed=False)
                     records.append(_run(spec, args, Path(tmp))[method])
     return results, repeats
 
 
-def _spec(args: argparse.Namespace, setting: str, method: str, **changes: Any) -> Any:
+def _spec(args: argparse.Namespace, setting: str, method: str) -> Any:
     from benchmarks._methods import RunSpec
 
-    fields = {
-        "data": str(_resolve(args.data)), "setting": setting, "method": method,
-        "epochs": args.epochs, "seeds": args.seeds, "trees": args.trees,
-        "k_ratio": args.k_ratio, "speed_rows": args.speed_rows,
-        "ctgan_speed_rows": args.ctgan_speed_rows, "threads": args.threads, "rows": args.rows,
-        "scarce_rows": args.scarce_rows if setting == "scarce" else None,
-        "ctgan_discrete": args.ctgan_discrete, "pool_ratio": args.pool_ratio,
-        "train_seed": args.train_seed,
-    }
-    return RunSpec(**{**fields, **changes})
+    return RunSpec(
+        data=str(_resolve(args.data)), setting=setting, method=method, epochs=args.epochs,
+        seeds=args.seeds, trees=args.trees, k_ratio=args.k_ratio, speed_rows=args.speed_rows,
+        ctgan_speed_rows=args.ctgan_speed_rows, threads=args.threads, rows=args.rows,
+        scarce_rows=args.scarce_rows if setting == "scarce" else None,
+        ctgan_discrete=args.ctgan_discrete, pool_ratio=args.pool_ratio,
+        train_seed=args.train_seed,
+    )
 
 
 def _run(spec: Any, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
