@@ -16,6 +16,7 @@ import pandas as pd
 from benchmarks._data import Prepared
 from benchmarks._methods import SEED, RunSpec
 from synthbalance.core.metrics import detection, fidelity, recall_gain_experiment
+from synthbalance.core.metrics.utility import RowMaker
 
 #: Utility figures kept per method (each also with ``_std``, the spread over seeds).
 GAINS = ("pr_auc_gain", "recall_gain_at_base_precision", "recall_gain")
@@ -32,11 +33,12 @@ def evaluate_rows(rows: pd.DataFrame, data: Prepared, spec: RunSpec) -> dict[str
     return out
 
 
-def smote_utility(data: Prepared, spec: RunSpec) -> dict[str, float]:
-    """The utility experiment with SMOTE and, after a scarce cut, the held-back real rows:
-    the baseline, SMOTE's gains and the real ceiling's (``smote_*``, ``real_*`` keys)."""
+def smote_utility(data: Prepared, spec: RunSpec, smote: RowMaker) -> dict[str, float]:
+    """The utility experiment with SMOTE rows from ``smote`` (``smote_rows`` or a function
+    of its signature) and, after a scarce cut, the held-back real rows: the baseline,
+    SMOTE's gains and the real ceiling's (``smote_*``, ``real_*`` keys)."""
     held_back = data.minority_rows(data.held_back)
-    return _utility(data, spec, synthetic=None, smote=True,
+    return _utility(data, spec, synthetic=None, smote=smote,
                     held_back=held_back if len(held_back) else None)
 
 
@@ -81,7 +83,7 @@ def _utility(
     spec: RunSpec,
     *,
     synthetic: pd.DataFrame | None,
-    smote: bool,
+    smote: bool | RowMaker,
     held_back: pd.DataFrame | None,
 ) -> dict[str, float]:
     k = spec.headline_k(data)

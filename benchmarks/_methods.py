@@ -20,14 +20,11 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from benchmarks._data import DAY_COUNTS, Prepared
-from synthbalance.core.models import (
-    CONDITIONAL_MODELS,
-    MODEL_NAMES,
-    GeneratorConfig,
-    make_generator,
-)
+from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorConfig
+from synthbalance.core.models.callbacks import EpochTimer
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, fix_totals, postprocess
 from synthbalance.core.schema import DISCRETE_KINDS
+from synthbalance.core.smote import smote_rows
 from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
 from synthbalance.core.transformer import TabularTransformer
 
@@ -118,6 +115,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
     transformer = TabularTransformer(seed=SEED).fit(data.train, schema)
     encoded = transformer.transform(data.train)
     conditional = spec.method in CONDITIONAL_MODELS
+    timer = EpochTimer()  # first callback: the periodic checks are not training time
     config = GeneratorConfig(
         epochs=spec.epochs,
         check_every=max(1, spec.epochs // 5),
@@ -130,22 +128,19 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         class_value=None if conditional else data.minority,
         seed=spec.train_seed,
     )
-    family = type(make_generator(spec.method, transformer.layout, 2 if conditional else None,
-                                 config))
-    with epoch_timer(family) as epochs:
-        synth, fit_s = timed(lambda: train_synthesizer(
-            data.train, encoded, transformer, schema, plan, progress=False))
+    synth, fit_s = timed(lambda: train_synthesizer(
+        data.train, encoded, transformer, schema, plan, progress=False, callbacks=[timer]))
     stats = fit_postprocess(data.train, schema)
     rows, fixes = _clean(synth.sample(spec.pool_rows(data), label=data.minority, seed=1),
                          stats, data)
     measured = {
         "strategy": "conditional" if conditional else "per_class",
         "train_seed": spec.train_seed,
-        "s_per_epoch": statistics.median(epochs.seconds),
-        "s_per_epoch_mean": statistics.mean(epochs.seconds),
-        "epoch_rows": epochs.rows,
+        "s_per_epoch": statistics.median(timer.seconds),
+        "s_per_epoch_mean": statistics.mean(timer.seconds),
+        "epoch_rows": timer.n_rows,
         "fit_s": fit_s,
-        "check_s": fit_s - sum(epochs.seconds),
+        "check_s": fit_s - sum(timer.seconds),
         "best_epoch": synth.generator.best_epoch,
         "transformer_fit_s": fit_all_s,
         "transformer_rows": len(data.table),
@@ -154,38 +149,6 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
                        spec.speed_rows, stats, data) if spec.measure_speed else {}),
     }
     return MethodRun(rows, measured)
-
-
-@dataclass
-class _EpochLog:
-    seconds: list[float] = field(default_factory=list)
-    rows: int = 0
-
-
-@contextmanager
-def epoch_timer(family: type) -> Iterator[_EpochLog]:
-    """Time every ``_train_epoch`` of ``family`` (the hook each family implements), so the
-    periodic checks and the checkpoint copies are not counted as training time."""
-    log = _EpochLog()
-    own = family.__dict__.get("_train_epoch")
-    train_epoch = family._train_epoch
-
-    def timed_epoch(self: Any, batches: Any, rng: Any) -> dict[str, float]:
-        start = time.perf_counter()
-        try:
-            return train_epoch(self, batches, rng)
-        finally:
-            log.seconds.append(time.perf_counter() - start)
-            log.rows = int(batches.n)
-
-    family._train_epoch = timed_epoch
-    try:
-        yield log
-    finally:
-        if own is None:
-            del family._train_epoch
-        else:
-            family._train_epoch = own
 
 
 # -------------------------------------------------------------------------- peers
@@ -198,8 +161,11 @@ def run_smote(data: Prepared, spec: RunSpec) -> MethodRun:
     README) is needed; rows/s is over the recorded calls."""
     from benchmarks._evaluate import smote_utility
 
-    with recorded_smote() as calls:
-        utility = smote_utility(data, spec)
+    recorder = SmoteRecorder()
+    utility = smote_utility(data, spec, recorder)
+    calls = sorted(recorder.calls, key=lambda c: c["seed"])
+    if not calls:
+        raise RuntimeError("The utility experiment made no SMOTE rows; was smote=False?")
     first = calls[0]
     stats = fit_postprocess(data.train, data.schema)
     rows, fixes = _clean(first["rows"], stats, data)
@@ -210,29 +176,18 @@ def run_smote(data: Prepared, spec: RunSpec) -> MethodRun:
     return MethodRun(rows, measured)
 
 
-@contextmanager
-def recorded_smote() -> Iterator[list[dict[str, Any]]]:
-    """Record every ``smote_rows`` call the utility experiment makes (its rows, k, seed
-    and seconds); the calls themselves are unchanged."""
-    from synthbalance.core import smote as module
+class SmoteRecorder:
+    """:func:`~synthbalance.core.smote.smote_rows`, recording every call (its rows, k, seed
+    and seconds) in :attr:`calls`; handed to the utility experiment as its SMOTE rows."""
 
-    calls: list[dict[str, Any]] = []
-    original = module.smote_rows
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
 
-    def recording(train: pd.DataFrame, schema: Any, k: int, seed: int,
-                  *args: Any, **kwargs: Any) -> pd.DataFrame:
-        rows, seconds = timed(lambda: original(train, schema, k, seed, *args, **kwargs))
-        calls.append({"rows": rows, "k": k, "seed": seed, "seconds": seconds})
+    def __call__(self, train: pd.DataFrame, schema: Any, k: int, seed: int,
+                 minority_class: Any = None) -> pd.DataFrame:
+        rows, seconds = timed(lambda: smote_rows(train, schema, k, seed, minority_class))
+        self.calls.append({"rows": rows, "k": k, "seed": seed, "seconds": seconds})
         return rows
-
-    module.smote_rows = recording
-    try:
-        yield calls
-    finally:
-        module.smote_rows = original
-    if not calls:
-        raise RuntimeError("The utility experiment made no SMOTE rows; was smote=False?")
-    calls.sort(key=lambda c: c["seed"])
 
 
 def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:

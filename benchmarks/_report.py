@@ -415,6 +415,13 @@ def _setup_lines(meta: Mapping[str, Any], results: Results) -> list[str]:
         "2,000 of the minority training rows, held aside from training); CTGAN trains on "
         "all of them and keeps its last epoch.",
         f"- CTGAN: {discrete}.",
+        *_evaluation_lines(o),
+    ]
+
+
+def _evaluation_lines(o: Mapping[str, Any]) -> list[str]:
+    """The setup of the evaluation, the threads and our sampling."""
+    return [
         f"- Every method's rows are cleaned by `fit_postprocess` (on the setting's training "
         "rows) + `postprocess`, then evaluated identically against the minority rows of the "
         f"untouched test split, k = {o['k_ratio']:g} x the minority training rows at a time: "

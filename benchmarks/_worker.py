@@ -19,6 +19,7 @@ import torch
 from benchmarks._data import prepare
 from benchmarks._evaluate import evaluate_references, evaluate_rows
 from benchmarks._methods import RunSpec, run_method
+from synthbalance.core.values import to_python
 
 
 def configure_torch(threads: int) -> None:
@@ -58,8 +59,9 @@ def main(argv: list[str]) -> None:
 
 
 def plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
+    """``json.dumps``'s fallback: numpy scalars as Python ones."""
+    if (python := to_python(value)) is not value:
+        return python
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

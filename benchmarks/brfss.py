@@ -39,7 +39,7 @@ SETTINGS = ("all", "scarce")
 DEFAULT_EPOCHS = 10
 #: How the workers' OpenMP threads (torch's and xgboost's) wait between parallel regions:
 #: they spin for libgomp's default count (a few ms) and then sleep. Without the spin
-#: (PASSIVE alone, synthbalance's import-time default), every small op of a batch-500
+#: (PASSIVE alone, the default of kedro run), every small op of a batch-500
 #: training step wakes the other thread through the kernel, and epochs ran ~2x slower for
 #: ours and CTGAN alike; spinning without end (ACTIVE) kept a core busy after training and
 #: slowed the sampling threads. See benchmarks/README.md, "OpenMP waiting".
@@ -49,10 +49,21 @@ VERSIONED = ("torch", "ctgan", "sdv", "xgboost", "numpy", "pandas", "scikit-lear
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    from benchmarks._methods import CTGAN_DISCRETE, METHODS
-
+    """The command line (``--help`` lists every option with its default)."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.brfss", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    _what_to_run(p)
+    _how_to_measure(p)
+    args = p.parse_args(argv)
+    if args.train_seeds < 1:
+        p.error(f"--train-seeds {args.train_seeds}: use 1 (no repeats) or more.")
+    return args
+
+
+def _what_to_run(p: argparse.ArgumentParser) -> None:
+    """Options that choose the data, the methods and the seeds."""
+    from benchmarks._methods import METHODS
+
     p.add_argument("--data", default=DEFAULT_DATA,
                    help="BRFSS csv(.gz); a relative path is relative to the project root")
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
@@ -73,6 +84,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS))
     p.add_argument("--scarce-rows", type=int, default=1000,
                    help="minority training rows kept in the scarce setting (default 1000)")
+
+
+def _how_to_measure(p: argparse.ArgumentParser) -> None:
+    """Options of the evaluation, the speed measurements and the processes."""
+    from benchmarks._methods import CTGAN_DISCRETE
+
     p.add_argument("--trees", type=int, default=300, help="xgboost trees (default 300)")
     p.add_argument("--k-ratio", type=float, default=1.0,
                    help="rows added = this x the minority training rows (default 1)")
@@ -90,10 +107,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--isolation", choices=("method", "none"), default="method",
                    help="method: a fresh process per method (default); none: in-process")
     p.add_argument("--json", default=None, help="also write the raw records here")
-    args = p.parse_args(argv)
-    if args.train_seeds < 1:
-        p.error(f"--train-seeds {args.train_seeds}: use 1 (no repeats) or more.")
-    return args
 
 
 def main(argv: Sequence[str] | None = None) -> Path:

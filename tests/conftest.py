@@ -11,7 +11,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from synthbalance.core.demo import make_demo_table
+from synthbalance import configure_openmp
+
+# Before any test imports torch or xgboost, as kedro run does (synthbalance/runtime.py):
+# busy CI cores stay responsive.
+configure_openmp()
+
+from synthbalance.core.demo import make_demo_table  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
 BRFSS = PROJECT.parent / "shared" / "data" / "diabetes_binary_health_indicators_BRFSS2015.csv.gz"

@@ -10,9 +10,6 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from synthbalance.branches import set_run_parameters
-from synthbalance.pipelines import sampling, training
-
 from .conftest import make_project, mlflow_runs, run_kedro
 
 CONTRACT_METRICS = [
@@ -92,17 +89,6 @@ def test_synthetic_rows_respect_every_bound_and_level(finished_run):
             assert set(values) <= set(train[name].dropna()), name
         if spec["kind"] in ("integer", "count", "ordinal"):
             assert (values == values.round()).all(), name
-
-
-def test_generators_never_see_the_test_split():
-    """No node of training or sampling reads the test split, in either strategy."""
-    for strategy, model in (("conditional", "wcgan_gp"), ("per_class", "vae")):
-        set_run_parameters({"training": {"strategy": strategy, "model": model}})
-        try:
-            generation = training.create_pipeline() + sampling.create_pipeline()
-        finally:
-            set_run_parameters(None)
-        assert "test_rows" not in generation.all_inputs()
 
 
 def test_same_seed_gives_byte_identical_synthetic_rows(project):

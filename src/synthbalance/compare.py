@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES
 from synthbalance.core.errors import ConfigError
-from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES
+from synthbalance.runtime import configure_openmp
 
 #: The columns of the printed comparison (the contract's headline metrics).
 HEADLINE = (
@@ -105,6 +106,8 @@ def parse_params(text: str | None) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """The command line: ``python -m synthbalance.compare [--families ...] [--params ...]``."""
+    configure_openmp()  # as kedro run does; before the runs load torch and xgboost
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
     parser.add_argument("--experiment", default="synthbalance-compare")

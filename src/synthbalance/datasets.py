@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import time
 from pathlib import PurePosixPath
 from typing import Any
@@ -31,6 +30,7 @@ from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
 from synthbalance.core.errors import DataValidationError, ModelFileError
+from synthbalance.core.naming import metric_key
 from synthbalance.core.postprocess import PostprocessStats
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
@@ -120,12 +120,6 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
         return {"source": self._source, "format": self._format, "read_options": self._read_options}
 
 
-def _metric_name(name: str) -> str:
-    """MLflow accepts letters, digits, '_', '-', '.', ' ' and '/' in names; '(' and the like
-    in a column name (``BMI (kg/m2)``) would fail the run, so they become '_'."""
-    return re.sub(r"[^\w\-. /]", "_", name)
-
-
 def _steps(value: Any) -> Any:
     if isinstance(value, dict):
         return value.items()
@@ -185,7 +179,7 @@ class MetricsDataset(AbstractDataset[dict, dict]):
             return
         now = int(time.time() * 1000)
         metrics = [
-            Metric(_metric_name(self._name(key)), float(v), now, int(step))
+            Metric(metric_key(self._name(key)), float(v), now, int(step))
             for key, value in data.items()
             for step, v in _steps(value)
             if v is not None and math.isfinite(float(v))

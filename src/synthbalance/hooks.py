@@ -42,7 +42,7 @@ class SynthBalanceHooks:
         ingest = self._params.ingest
         catalog["raw_table"] = SourceTableDataset(
             source=ingest.source,
-            read_options=ingest.read_options,
+            read_options=ingest.read_options.pandas_options(),
             format=ingest.format,
             demo_rows=ingest.demo_rows,
             seed=self._params.seed,
@@ -68,6 +68,7 @@ class SynthBalanceHooks:
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self) -> None:
         """Close what is left of the run and say where to look at it."""
+        set_run_parameters(None)  # later pipelines of this process follow conf/ again
         if self._run_id is None:
             return
         _close_run(self._run_id)
@@ -79,6 +80,8 @@ class SynthBalanceHooks:
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
+        """Mark the MLflow run failed."""
+        set_run_parameters(None)
         if self._run_id is not None:
             _close_run(self._run_id, status="FAILED")
 

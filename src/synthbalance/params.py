@@ -1,146 +1,99 @@
 """The parameter schema: every key a user may set, its type and its default.
 
-Each ``parameters_<pipeline>.yml`` block is parsed into a frozen dataclass. An unknown key
-(``trainig.model``, ``training.epcohs``) or a value of the wrong type fails at once, naming the
-key, a close match and the valid keys: a typo never silently falls back to a default.
+One pydantic model per ``parameters_<pipeline>.yml`` block, all built on
+:class:`~synthbalance.core.config.Settings` (``extra="forbid"``, strict types). The training
+section *is* the generator's :class:`~synthbalance.core.config.GeneratorConfig` plus the
+keys that choose the family, so a new generator setting is checked as soon as it exists. An
+unknown key (``trainig.model``, ``training.epcohs``, ``ingest.columns.x.bound``) or a value
+of the wrong type fails at once, naming the key in full, what was given, what is allowed,
+a close match and the file to fix: a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
+from pydantic import Field, model_validator
+
+from synthbalance.core.config import (
+    CONDITIONAL_MODELS,
+    MODEL_NAMES,
+    GeneratorConfig,
+    Number,
+    PositiveInt,
+    Settings,
+)
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
+from synthbalance.core.schema import ColumnHint
 
-#: pandas reader options a user may pass through ``ingest.read_options``.
-READ_OPTIONS = frozenset(
-    {"sep", "na_values", "keep_default_na", "encoding", "decimal", "thousands", "usecols",
-     "nrows", "compression", "skiprows", "comment", "columns", "quotechar"}
-)
 STRATEGIES = ("per_class", "conditional")
 SECTIONS = (
     "seed", "ingest", "profiling", "preprocessing", "training",
     "sampling", "postprocessing", "evaluation",
 )
+Share = Annotated[Number, Field(gt=0, lt=1)]
+Positive = Annotated[Number, Field(gt=0)]
 
 
-def _unknown_key_error(section: str, key: str, valid: list[str]) -> ConfigError:
-    close = difflib.get_close_matches(key, valid, n=1)
-    hint = f" Did you mean '{section}.{close[0]}'?" if close else ""
-    return ConfigError(
-        f"Unknown parameter '{section}.{key}'.{hint} Valid keys of '{section}': "
-        f"{', '.join(sorted(valid))}."
-    )
-
-
-def _check_type(section: str, name: str, value: Any, annotation: Any) -> None:
-    allowed = _allowed_types(annotation)
-    if allowed is None:
-        return
-    ok = isinstance(value, allowed)
-    if isinstance(value, bool) and bool not in allowed:
-        ok = False  # bool is an int to Python, never to a user
-    elif not ok and float in allowed and isinstance(value, int):
-        ok = True
-    if ok:
-        return
-    names = " or ".join(sorted({"null" if t is type(None) else t.__name__ for t in allowed}))
-    raise ConfigError(
-        f"Parameter '{section}.{name}' must be {names}, got {value!r} "
-        f"({type(value).__name__}). Fix it in conf/base/parameters_{section}.yml or --params."
-    )
-
-
-def _allowed_types(annotation: Any) -> tuple[type, ...] | None:
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        out: list[type] = []
-        for arg in typing.get_args(annotation):
-            sub = _allowed_types(arg)
-            if sub is None:
-                return None
-            out.extend(sub)
-        return tuple(out)
-    if annotation is Any:
-        return None
-    if annotation is type(None):
-        return (type(None),)
-    base = origin or annotation
-    if base in (list, tuple):
-        return (list, tuple)
-    if base in (dict, Mapping):
-        return (dict, Mapping)
-    return (base,) if isinstance(base, type) else None
-
-
-class _Section:
-    """Mixin: build a frozen dataclass from a mapping, rejecting unknown keys and bad types."""
-
-    section: typing.ClassVar[str]
+class Section(Settings):
+    """A block of the parameters files; messages say which file holds the key."""
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Any:
-        data = dict(data or {})
-        hints = typing.get_type_hints(cls)
-        valid = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        for key, value in data.items():
-            if key not in valid:
-                raise _unknown_key_error(cls.section, key, valid)
-            _check_type(cls.section, key, value, hints[key])
-        obj = cls(**data)
-        obj.check()
-        return obj
-
-    def check(self) -> None:
-        """Cross-field checks; subclasses override."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
-
-    def _positive(self, *names: str) -> None:
-        for name in names:
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ConfigError(f"Parameter '{self.section}.{name}' must be > 0, got {value}.")
+    def fix_for(cls, section: str) -> str:
+        file = f"parameters_{section}.yml" if section in SECTIONS[1:] else "parameters.yml"
+        return f" Fix it in conf/base/{file} or with --params."
 
 
-@dataclass(frozen=True)
-class IngestParams(_Section):
+class ReadOptions(Section):
+    """pandas reader options a user may pass through ``ingest.read_options``."""
+
+    where: ClassVar[str] = "ingest.read_options"
+
+    sep: str | None = None
+    na_values: Any = None
+    keep_default_na: bool | None = None
+    encoding: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+    usecols: list[Any] | None = None
+    nrows: PositiveInt | None = None
+    compression: Any = None
+    skiprows: Any = None
+    comment: str | None = None
+    columns: list[Any] | None = None
+    quotechar: str | None = None
+
+    def pandas_options(self) -> dict[str, Any]:
+        """The options the user set, as keyword arguments of the pandas reader."""
+        return self.model_dump(exclude_unset=True)
+
+
+class IngestParams(Section):
     """Where the raw table comes from and how to read and validate it."""
 
-    section: typing.ClassVar[str] = "ingest"
+    where: ClassVar[str] = "ingest"
+
     source: str = "demo"
     target: str | None = None
     dataset_name: str | None = None
-    format: str | None = None
-    read_options: dict = field(default_factory=dict)
-    columns: dict = field(default_factory=dict)
-    minority_classes: list | None = None
-    min_class_rows: int = 20
-    drop_columns: list = field(default_factory=list)
-    demo_rows: int = 20_000
+    format: Literal["csv", "parquet"] | None = None
+    read_options: ReadOptions = ReadOptions()
+    columns: dict[str, ColumnHint] = {}
+    minority_classes: list[Any] | None = None
+    min_class_rows: PositiveInt = 20
+    drop_columns: list[str] = []
+    demo_rows: PositiveInt = 20_000
 
-    def check(self) -> None:
-        self._positive("min_class_rows", "demo_rows")
-        unknown = sorted(set(self.read_options) - READ_OPTIONS)
-        if unknown:
-            raise ConfigError(
-                f"Unknown reader option(s) ingest.read_options.{unknown[0]}; "
-                f"valid: {', '.join(sorted(READ_OPTIONS))}."
-            )
-        if self.format not in (None, "csv", "parquet"):
-            raise ConfigError(f"ingest.format is {self.format!r}; use csv, parquet or null.")
+    @model_validator(mode="after")
+    def _target_for_a_file(self) -> IngestParams:
         if self.source != "demo" and not self.target:
             raise ConfigError(
                 f"ingest.source is {self.source!r} but ingest.target is not set; name the "
                 "label column, e.g. --params=\"ingest.target=label\"."
             )
+        return self
 
     @property
     def name(self) -> str:
@@ -153,132 +106,86 @@ class IngestParams(_Section):
         return stem.split(".", 1)[0] or "table"
 
 
-@dataclass(frozen=True)
-class ProfilingParams(_Section):
+class ProfilingParams(Section):
     """ydata-profiling settings: minimal mode and a row sample keep big tables to a minute."""
 
-    section: typing.ClassVar[str] = "profiling"
+    where: ClassVar[str] = "profiling"
+
     minimal: bool = True
-    sample_rows: int | None = 20_000
+    sample_rows: PositiveInt | None = 20_000
     title: str | None = None
 
-    def check(self) -> None:
-        self._positive("sample_rows")
 
-
-@dataclass(frozen=True)
-class PreprocessingParams(_Section):
+class PreprocessingParams(Section):
     """Split, scarce cut and transformer settings."""
 
-    section: typing.ClassVar[str] = "preprocessing"
-    test_size: float = 0.3
-    scarce_minority_rows: int | None = None
-    max_modes: int = 10
-    max_onehot_levels: int = 64
-    fit_sample: int = 20_000
+    where: ClassVar[str] = "preprocessing"
 
-    def check(self) -> None:
-        if not 0.0 < self.test_size < 1.0:
-            raise ConfigError(f"preprocessing.test_size must lie in (0, 1), got {self.test_size}.")
-        self._positive("scarce_minority_rows", "max_modes", "max_onehot_levels", "fit_sample")
+    test_size: Share = 0.3
+    scarce_minority_rows: PositiveInt | None = None
+    max_modes: PositiveInt = 10
+    max_onehot_levels: PositiveInt = 64
+    fit_sample: PositiveInt = 20_000
 
 
-@dataclass(frozen=True)
-class SamplingParams(_Section):
-    """How many synthetic rows per minority class: ``n_rows``, else ``ratio`` x real rows."""
+class SamplingParams(Section):
+    """How many synthetic rows per minority class: ``n_rows``, else ``ratio`` x real rows.
 
-    section: typing.ClassVar[str] = "sampling"
-    n_rows: int | None = None
-    ratio: float = 2.0
-    batch_size: int = SAMPLE_BATCH
-    precision: str = "auto"
+    ``batch_size`` rows are generated per forward pass, each batch from its own random
+    stream seeded from the seed and the batch's index: one seed gives the same rows for
+    the same ``batch_size``, and other rows (from the same distribution) for another.
+    """
 
-    def check(self) -> None:
-        self._positive("n_rows", "ratio", "batch_size")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(
-                f"sampling.precision is {self.precision!r}; use one of {', '.join(PRECISIONS)}."
-            )
+    where: ClassVar[str] = "sampling"
+
+    n_rows: PositiveInt | None = None
+    ratio: Positive = 2.0
+    batch_size: PositiveInt = SAMPLE_BATCH
+    precision: Literal[PRECISIONS] = "auto"  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True)
-class PostprocessingParams(_Section):
+class PostprocessingParams(Section):
     """Which cleaning rules run on synthetic rows."""
 
-    section: typing.ClassVar[str] = "postprocessing"
+    where: ClassVar[str] = "postprocessing"
+
     clip: bool = True
     round: bool = True
     snap: bool = True
     restore_missing: bool = True
 
 
-@dataclass(frozen=True)
-class EvaluationParams(_Section):
+class EvaluationParams(Section):
     """Fidelity, detection, utility and privacy settings."""
 
-    section: typing.ClassVar[str] = "evaluation"
-    seeds: int = 3
-    k_ratios: list = field(default_factory=lambda: [0.25, 0.5, 1.0, 2.0])
-    headline_ratio: float = 1.0
+    where: ClassVar[str] = "evaluation"
+
+    seeds: PositiveInt = 3
+    k_ratios: Annotated[list[Positive], Field(min_length=1)] = [0.25, 0.5, 1.0, 2.0]
+    headline_ratio: Positive = 1.0
     smote: bool = True
-    n_trees: int = 300
-    max_rows: int = 20_000
-    n_jobs: int = 2
+    n_trees: PositiveInt = 300
+    max_rows: PositiveInt = 20_000
+    n_jobs: PositiveInt = 2
     compare_profile: bool = True
-    compare_sample_rows: int = 5_000
-
-    def check(self) -> None:
-        self._positive("seeds", "headline_ratio", "n_trees", "max_rows", "n_jobs")
-        if not self.k_ratios or any(
-            not isinstance(k, int | float) or k <= 0 for k in self.k_ratios
-        ):
-            raise ConfigError(
-                f"evaluation.k_ratios must be a non-empty list of positive numbers, "
-                f"got {self.k_ratios!r}."
-            )
+    compare_sample_rows: PositiveInt = 5_000
 
 
-@dataclass(frozen=True)
-class TrainingParams(_Section):
-    """Which generator family and strategy; the rest is the generator's own config.
+class TrainingParams(Section, GeneratorConfig):
+    """Which generator family and strategy, plus every generator setting of
+    :class:`~synthbalance.core.config.GeneratorConfig` at the same level
+    (``training.epochs``, ``training.batch_size``, ...)."""
 
-    Keys other than the ones below are generator hyper-parameters (``epochs``,
-    ``batch_size``, ...), checked by :class:`~synthbalance.core.models.GeneratorConfig`.
-    """
+    where: ClassVar[str] = "training"
+    noun: ClassVar[str] = "parameter"
 
-    section: typing.ClassVar[str] = "training"
-    model: str = "wcgan_gp"
-    strategy: str = "conditional"
-    check_fraction: float = 0.2
-    check_max_rows: int = 2_000
-    generator: dict = field(default_factory=dict)
+    model: Literal[MODEL_NAMES] = "wcgan_gp"  # type: ignore[valid-type]
+    strategy: Literal[STRATEGIES] = "conditional"  # type: ignore[valid-type]
+    check_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.2
+    check_max_rows: PositiveInt = 2_000
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> TrainingParams:
-        from synthbalance.core.models import GeneratorConfig
-
-        own = {f.name for f in dataclasses.fields(cls)} - {"generator"}
-        hyper = {f.name for f in dataclasses.fields(GeneratorConfig)}
-        data = dict(data or {})
-        for key in data:
-            if key not in own | hyper:
-                raise _unknown_key_error(cls.section, key, sorted(own | hyper))
-        generator = {k: data.pop(k) for k in list(data) if k in hyper}
-        return super().from_dict({**data, "generator": generator})
-
-    def check(self) -> None:
-        from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorConfig
-
-        if self.model not in MODEL_NAMES:
-            close = difflib.get_close_matches(self.model, MODEL_NAMES, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"training.model is {self.model!r}.{hint} Use one of {', '.join(MODEL_NAMES)}."
-            )
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(
-                f"training.strategy is {self.strategy!r}; use per_class or conditional."
-            )
+    @model_validator(mode="after")
+    def _strategy_fits_the_family(self) -> TrainingParams:
         conditional = self.model in CONDITIONAL_MODELS
         if conditional != (self.strategy == "conditional"):
             need = "conditional" if conditional else "per_class"
@@ -289,57 +196,35 @@ class TrainingParams(_Section):
                 f"(cgan, wcgan_gp, cvae) learn all classes at once; unconditional ones "
                 f"(gan, wgan_gp, vae) are trained per class."
             )
-        if not 0.0 <= self.check_fraction < 1.0:
-            raise ConfigError("training.check_fraction must lie in [0, 1).")
-        try:
-            GeneratorConfig.from_dict(self.generator)
-        except ConfigError as exc:
-            raise ConfigError(f"In parameters 'training': {exc}") from None
+        return self
 
     @property
-    def generator_config(self) -> Any:
-        from synthbalance.core.models import GeneratorConfig
+    def generator_config(self) -> GeneratorConfig:
+        """The generator settings of this section, as the core's typed config."""
+        return GeneratorConfig(**{k: getattr(self, k) for k in GeneratorConfig.model_fields})
 
-        return GeneratorConfig.from_dict(self.generator)
 
-
-@dataclass(frozen=True)
-class Params:
+class Params(Section):
     """All parameters of a run, parsed and checked."""
 
-    seed: int
-    ingest: IngestParams
-    profiling: ProfilingParams
-    preprocessing: PreprocessingParams
-    training: TrainingParams
-    sampling: SamplingParams
-    postprocessing: PostprocessingParams
-    evaluation: EvaluationParams
+    seed: Annotated[int, Field(ge=0)] = 0
+    ingest: IngestParams = IngestParams()
+    profiling: ProfilingParams = ProfilingParams()
+    preprocessing: PreprocessingParams = PreprocessingParams()
+    training: TrainingParams = TrainingParams()
+    sampling: SamplingParams = SamplingParams()
+    postprocessing: PostprocessingParams = PostprocessingParams()
+    evaluation: EvaluationParams = EvaluationParams()
 
-
-_SECTION_CLASSES: dict[str, type[_Section]] = {
-    "ingest": IngestParams,
-    "profiling": ProfilingParams,
-    "preprocessing": PreprocessingParams,
-    "training": TrainingParams,
-    "sampling": SamplingParams,
-    "postprocessing": PostprocessingParams,
-    "evaluation": EvaluationParams,
-}
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """A section left empty in YAML (``sampling:``) reads as ``None``: its defaults."""
+        if isinstance(data, Mapping):
+            return {k: {} if v is None and k != "seed" else v for k, v in data.items()}
+        return data
 
 
 def parse_params(params: Mapping[str, Any]) -> Params:
-    """Check every top-level key and every section; raise ConfigError on the first problem."""
-    for key in params:
-        if key not in SECTIONS:
-            close = difflib.get_close_matches(key, SECTIONS, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"Unknown parameter '{key}'.{hint} Top-level parameters are "
-                f"{', '.join(SECTIONS)}."
-            )
-    seed = params.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ConfigError(f"Parameter 'seed' must be a non-negative integer, got {seed!r}.")
-    sections = {name: cls.from_dict(params.get(name)) for name, cls in _SECTION_CLASSES.items()}
-    return Params(seed=seed, **sections)
+    """Check every key of every section; raise one ConfigError naming each problem."""
+    return Params.from_dict(params)

@@ -1,7 +1,8 @@
-"""Project pipelines."""
+"""Project pipelines, and the one place where their shape is decided."""
 
 from kedro.pipeline import Pipeline
 
+from synthbalance.branches import generator_branches, run_parameters
 from synthbalance.pipelines import (
     evaluation,
     ingest,
@@ -14,32 +15,40 @@ from synthbalance.pipelines import (
 )
 
 #: The stages of ``__default__``, in order. (Listed rather than found with
-#: ``find_pipelines``: Kedro 1.7 loads only requested pipeline folders, and the
-#: ``smote_reference`` composite needs several of them.)
-_STAGES = {
-    "ingest": ingest,
-    "profiling": profiling,
-    "preprocessing": preprocessing,
-    "training": training,
-    "sampling": sampling,
-    "postprocessing": postprocessing,
-    "evaluation": evaluation,
-}
+#: ``find_pipelines``: Kedro 1.7 loads only requested pipeline folders, the
+#: ``smote_reference`` composite needs several of them, and three stages take the
+#: generator branches as an argument.)
+STAGES = ("ingest", "profiling", "preprocessing", "training", "sampling", "postprocessing",
+          "evaluation")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
-    ``__default__`` runs everything from the raw table to the evaluation with the generator
-    chosen by ``training.model``; ``smote_reference`` puts SMOTE rows (not part of the
-    default, as they also write ``synthetic_raw``) through the same cleaning and evaluation.
+    The generator branches (one per minority class for ``per_class``, one ``conditional``
+    model otherwise) follow from the run's parameters and are decided here, once, for the
+    training, sampling and evaluation stages. ``__default__`` runs everything from the raw
+    table to the evaluation; ``smote_reference`` puts SMOTE rows (not part of the default,
+    as they also write ``synthetic_raw``) through the same cleaning and evaluation.
+
+    Raises:
+        ConfigError: the parameters in ``conf/`` cannot be read or are invalid.
     """
-    pipelines = {name: module.create_pipeline() for name, module in _STAGES.items()}
-    pipelines["smote"] = smote.create_pipeline()
-    pipelines["__default__"] = sum(pipelines[name] for name in _STAGES)
-    evaluation_ = pipelines["evaluation"]
+    branches = generator_branches(run_parameters())
+    pipelines = {
+        "ingest": ingest.create_pipeline(),
+        "profiling": profiling.create_pipeline(),
+        "preprocessing": preprocessing.create_pipeline(),
+        "training": training.create_pipeline(branches=branches),
+        "sampling": sampling.create_pipeline(branches=branches),
+        "postprocessing": postprocessing.create_pipeline(),
+        "evaluation": evaluation.create_pipeline(branches=branches),
+        "smote": smote.create_pipeline(),
+    }
+    pipelines["__default__"] = sum(pipelines[name] for name in STAGES)
     pipelines["smote_reference"] = (
         pipelines["ingest"] + pipelines["preprocessing"] + pipelines["smote"]
-        + pipelines["postprocessing"] + evaluation_.only_nodes_with_tags("metrics", "reports")
+        + pipelines["postprocessing"]
+        + pipelines["evaluation"].only_nodes_with_tags("metrics", "reports")
     )
     return pipelines

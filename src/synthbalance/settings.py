@@ -3,9 +3,15 @@
 import os
 from pathlib import Path
 
-from kedro.config import OmegaConfigLoader
+from synthbalance.runtime import configure_openmp
 
-from synthbalance.hooks import SynthBalanceHooks
+# Before the hooks below import torch and xgboost: OpenMP reads its wait policy once, when
+# it loads (see synthbalance/runtime.py for why runs wait passively by default).
+configure_openmp()
+
+from kedro.config import OmegaConfigLoader  # noqa: E402
+
+from synthbalance.hooks import SynthBalanceHooks  # noqa: E402
 
 HOOKS = (SynthBalanceHooks(),)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import numpy as np
@@ -23,6 +22,7 @@ from synthbalance.core.models import (
     load_generator,
     make_generator,
 )
+from synthbalance.core.models.callbacks import BestCheckpoint, PeriodicCheck
 from synthbalance.core.models.nn import FusedMLP, SpanPlan
 
 # One thread: tiny networks run faster without thread hand-offs, and a busy CI box stays calm.
@@ -142,11 +142,19 @@ def test_sampling_before_fit_and_bad_arguments_raise() -> None:
         gen.fit(_rows(64), _labels(64) + 1, progress=False)
 
 
-def test_sampling_in_batches_matches_one_batch() -> None:
+def test_rows_depend_on_the_batch_size_as_documented() -> None:
+    """Each batch draws from its own stream, seeded from the seed and the batch's index
+    (documented at ``sampling.batch_size`` and in ``BaseGenerator.sample_coded``): the same
+    seed and batch size give the same rows; another batch size gives other rows of the
+    same distribution."""
     gen = _fit("vae", epochs=1)
-    rows = gen.sample(1000, seed=3, batch_size=128)
-    assert rows.shape == (1000, LAYOUT.width)
-    _assert_valid(rows, LAYOUT)
+    small = gen.sample(4000, seed=3, batch_size=128)
+    assert small.shape == (4000, LAYOUT.width)
+    _assert_valid(small, LAYOUT)
+    np.testing.assert_array_equal(gen.sample(4000, seed=3, batch_size=128), small)
+    large = gen.sample(4000, seed=3, batch_size=4000)
+    assert not np.array_equal(small, large)
+    np.testing.assert_allclose(small.mean(axis=0), large.mean(axis=0), atol=0.05)
     assert gen.sample(0).shape == (0, LAYOUT.width)
 
 
@@ -383,7 +391,7 @@ def test_callback_keeps_the_weights_of_the_best_check() -> None:
     gen = _fit("wgan_gp", epochs=5, check_every=2)
     assert gen.best_epoch == 5  # without callback: last epoch
     gen = _make("wgan_gp", epochs=5, check_every=2).fit(
-        _rows(256), callback=callback, progress=False
+        _rows(256), callbacks=[PeriodicCheck(callback), BestCheckpoint()], progress=False
     )
     assert sorted(seen) == [2, 4, 5] and gen.best_epoch == 2
     assert gen.history["check.score"] == [0.0, 2.0, 3.0] and "check.other" in gen.history
@@ -412,7 +420,7 @@ def test_same_seed_gives_identical_samples(name: str) -> None:
 def test_rows_do_not_depend_on_how_many_workers_sample_them() -> None:
     gen = _fit("wcgan_gp", num_threads=1)
     one = gen.sample(2000, y=1, seed=4, batch_size=300)  # 7 batches on one thread
-    gen.config = dataclasses.replace(gen.config, num_threads=3)
+    gen.config = gen.config.model_copy(update={"num_threads": 3})
     np.testing.assert_array_equal(gen.sample(2000, y=1, seed=4, batch_size=300), one)
 
 

@@ -264,7 +264,7 @@ def test_switches_turn_rules_off_but_still_count_out_of_bound_values(fitted):
 
 def test_wrong_inputs_give_clear_errors(fitted):
     train, schema, stats = fitted
-    with pytest.raises(DataValidationError, match=r"lack schema column\(s\) \['region'\]"):
+    with pytest.raises(DataValidationError, match=r"synthetic rows lack column\(s\) \['region'\]"):
         postprocess(train.drop(columns="region"), stats, schema)
     other = PostprocessStats(tuple(c for c in stats.columns if c.name != "glucose"))
     with pytest.raises(ConfigError, match="'glucose'.*refit"):

@@ -101,13 +101,20 @@ def test_values_outside_declared_bounds(table):
         validate_table(table, "label", hints={"days": {"kind": "count", "bounds": [0, 10]}})
 
 
-def test_hint_for_an_unknown_column_or_with_a_typo(table):
-    with pytest.raises(ConfigError, match=r"\['dayz'\]"):
-        validate_table(table, "label", hints={"dayz": {"kind": "count"}})
-    with pytest.raises(ConfigError, match=r"'bound'"):
-        validate_table(table, "label", hints={"days": {"bound": [0, 30]}})
-    with pytest.raises(ConfigError, match=r"ingest.columns.days.kind is 'countt'; use one of"):
-        validate_table(table, "label", hints={"days": {"kind": "countt"}})
+@pytest.mark.parametrize(("hints", "message"), [
+    ({"dayz": {"kind": "count"}}, r"\['dayz'\]"),
+    ({"days": {"bound": [0, 30]}},
+     r"'ingest.columns.days.bound'.*Did you mean 'ingest.columns.days.bounds'"),
+    ({"days": {"kind": "countt"}},
+     r"'ingest.columns.days.kind' is 'countt'. Did you mean 'count'\? Use one of continuous"),
+    ({"days": {"bounds": [30, 0]}},
+     r"'ingest.columns.days.bounds' is \[30.0, 0.0\], whose low is above its high"),
+    ({"days": {"bounds": [0, "x"]}},
+     r"'ingest.columns.days.bounds\[1\]' is 'x'; it must be a valid number"),
+])
+def test_hint_for_an_unknown_column_or_with_a_typo(table, hints, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_table(table, "label", hints=hints)
 
 
 def test_file_missing(tmp_path):

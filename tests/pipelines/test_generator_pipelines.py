@@ -8,7 +8,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
-from synthbalance.branches import set_run_parameters
+from synthbalance.branches import generator_branches
 from synthbalance.core.errors import ConfigError, ModelFileError
 from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES
 from synthbalance.datasets import SynthesizerDataset
@@ -31,12 +31,9 @@ def prepared(demo):
 
 
 def _generation(model: str, strategy: str):
-    set_run_parameters({"training": {"model": model, "strategy": strategy}})
-    try:
-        return (training.create_pipeline() + sampling.create_pipeline()
-                + postprocessing.create_pipeline())
-    finally:
-        set_run_parameters(None)
+    branches = generator_branches({"training": {"model": model, "strategy": strategy}})
+    return (training.create_pipeline(branches=branches)
+            + sampling.create_pipeline(branches=branches) + postprocessing.create_pipeline())
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
@@ -95,10 +92,7 @@ def test_saved_generator_reloads_to_identical_samples_and_rejects_a_corrupt_file
 
 
 def test_per_class_with_several_minority_classes_has_a_branch_per_class():
-    set_run_parameters({"training": {"model": "vae", "strategy": "per_class"},
-                        "ingest": {"minority_classes": ["b", "c"]}})
-    try:
-        pipeline = training.create_pipeline()
-    finally:
-        set_run_parameters(None)
+    pipeline = training.create_pipeline(branches=generator_branches({
+        "training": {"model": "vae", "strategy": "per_class"},
+        "ingest": {"minority_classes": ["b", "c"]}}))
     assert {n.namespace for n in pipeline.nodes} == {"class_b", "class_c"}

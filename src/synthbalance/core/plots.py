@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from synthbalance.core.schema import ColumnSpec, Schema
+from synthbalance.core.tables import require_columns
 
 REAL_COLOR = "#1f77b4"
 SYNTH_COLOR = "#ff7f0e"
@@ -116,10 +117,8 @@ def marginals(
     """
     if max_columns < 1:
         raise ValueError(f"max_columns is {max_columns}; draw at least one column.")
-    for df, what in ((real, "real"), (synth, "synthetic")):
-        missing = [name for name in schema.names if name not in df.columns]
-        if missing:
-            raise ValueError(f"The {what} rows lack the schema column(s) {missing}.")
+    require_columns(real, schema.names, "real rows")
+    require_columns(synth, schema.names, "synthetic rows")
     specs = schema.columns[:max_columns]
     fig, axes = _grid(len(specs), ncols=4, panel=(3.6, 2.8))
     if not specs:

@@ -43,17 +43,19 @@ stay ``float64``). Columns not in the schema (the target, say) pass through unto
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.errors import ConfigError
+from synthbalance.core.naming import metric_key
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, NUMERIC_KINDS, ColumnSpec, Schema
+from synthbalance.core.tables import require_columns
+from synthbalance.core.values import CHUNK, chunks, is_whole, restore_dtype, sorted_levels
 
 #: Every rule of the fixes table, in the order they run.
 RULES: tuple[str, ...] = (
@@ -82,7 +84,7 @@ MAX_TABLE_SPAN = 100_000
 #: ten per column) each cost fresh memory pages on a million rows, which made the step's
 #: time swing 3x from call to call; chunks of 256 KB are reused from malloc's free lists
 #: and stay in the CPU cache.
-CHUNK_ROWS = 32_768
+CHUNK_ROWS = CHUNK
 
 _FIXES_COLUMNS = ["column", "rule", "count", "rows"]
 
@@ -146,7 +148,7 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     Raises:
         DataValidationError: ``train_rows`` lacks a schema column.
     """
-    _check_columns(train_rows, schema.names, "training rows")
+    require_columns(train_rows, schema.names, "training rows")
     return PostprocessStats(tuple(_fit_column(train_rows[s.name], s) for s in schema.columns))
 
 
@@ -172,7 +174,7 @@ def postprocess(
         DataValidationError: ``synth`` lacks a schema column.
         ConfigError: ``stats`` were fitted on another schema.
     """
-    _check_columns(synth, schema.names, "synthetic rows")
+    require_columns(synth, schema.names, "synthetic rows")
     switches = {"clip": clip, "round": round, "snap": snap, "restore_missing": restore_missing}
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
     jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child))
@@ -206,7 +208,7 @@ def fix_totals(fixes: pd.DataFrame) -> dict[str, float]:
     out.update({f"postprocess.{rule}": float(by_rule.get(rule, 0)) for rule in RULES})
     below = fixes[fixes["rule"] == "below_low_before_clip"]
     for name, count, rows in zip(below["column"], below["count"], below["rows"], strict=True):
-        key = f"postprocess.negative_share.{_metric_safe(str(name))}"
+        key = f"postprocess.negative_share.{metric_key(str(name))}"
         out[key] = float(count / rows) if rows else 0.0
     return out
 
@@ -220,9 +222,8 @@ def _fit_column(series: pd.Series, spec: ColumnSpec) -> ColumnStats:
     fields: dict[str, Any] = {}
     if spec.kind in LEVEL_KINDS:
         shares = present.value_counts(normalize=True)
-        order = _sorted_levels(list(shares.index))
-        fields["levels"] = tuple(_plain(v) for v in order)
-        fields["level_shares"] = tuple(float(shares[v]) for v in order)
+        fields["levels"] = sorted_levels(shares.index)
+        fields["level_shares"] = tuple(float(shares[v]) for v in fields["levels"])
     if spec.kind in NUMERIC_KINDS:
         numbers = pd.to_numeric(present, errors="coerce").dropna().to_numpy(dtype=np.float64)
         fields["low"], fields["high"] = _bounds(spec, numbers)
@@ -244,13 +245,6 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray) -> tuple[float | None, float 
     return (None if low is None else float(low), None if high is None else float(high))
 
 
-def _sorted_levels(levels: list[Any]) -> list[Any]:
-    try:
-        return sorted(levels)
-    except TypeError:  # mixed types: a stable textual order, as the schema does
-        return sorted(levels, key=str)
-
-
 # --- cleaning ------------------------------------------------------------------------------
 
 
@@ -266,7 +260,7 @@ def _clean_column(
     else:
         restored = (0, 0)
     counts["restore_missing"], counts["fill_missing"] = restored
-    out = _restore_dtype(values, col)
+    out = restore_dtype(values, col.dtype, col.levels)
     if isinstance(series.values, np.ndarray) and np.may_share_memory(out, series.values):
         out = out.copy()  # the clean frame is built without copying; it must not alias synth
     return pd.Series(out, index=series.index, name=series.name), counts
@@ -288,7 +282,7 @@ def _clean_numeric(
                                       ("snap", LEVEL_KINDS)) if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     legal = _legal_range(col)
-    for rows in _chunks(len(x)):
+    for rows in chunks(len(x), CHUNK_ROWS):
         if legal is not None and _all_legal(x[rows], *legal):
             out[rows] = x[rows]  # no rule would change a value: every count stays
         else:
@@ -322,13 +316,7 @@ def _all_legal(x: np.ndarray, low: float, high: float, whole: bool) -> bool:
         return True
     if not (x.min() >= low and x.max() <= high):  # NaN fails both comparisons
         return False
-    return not whole or _whole(x, boolean=False)
-
-
-def _chunks(n: int) -> Iterator[slice]:
-    """Row slices of ``CHUNK_ROWS`` (one empty slice when ``n`` is 0)."""
-    for start in range(0, max(n, 1), CHUNK_ROWS):
-        yield slice(start, start + CHUNK_ROWS)
+    return not whole or is_whole(x)
 
 
 def _clean_numbers(
@@ -475,44 +463,7 @@ def _draw(col: ColumnStats, k: int, rng: np.random.Generator) -> np.ndarray | No
     return None
 
 
-def _restore_dtype(values: np.ndarray, col: ColumnStats) -> Any:
-    """The training dtype where it holds the values exactly, else the closest safe one."""
-    try:
-        dtype = pd.api.types.pandas_dtype(col.dtype)
-    except TypeError:
-        return values
-    if isinstance(dtype, pd.CategoricalDtype):
-        return pd.Categorical(values, categories=list(col.levels or ()))
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
-        try:
-            return pd.array(values, dtype=dtype)
-        except (TypeError, ValueError):
-            return values
-    if dtype.kind in "iub" and values.dtype.kind == "f":
-        fits = all(_whole(values[rows], boolean=dtype.kind == "b") for rows in _chunks(len(values)))
-        return values.astype(dtype) if fits else values
-    if dtype.kind == "f":
-        return values.astype(dtype, copy=False)
-    return values
-
-
-def _whole(values: np.ndarray, boolean: bool) -> bool:
-    """Every value is a whole number (0 or 1 if ``boolean``); NaN is not."""
-    if boolean:
-        return bool(((values == 0.0) | (values == 1.0)).all())
-    return bool((np.rint(values) == values).all())  # NaN != NaN
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _check_columns(df: pd.DataFrame, names: list[str], what: str) -> None:
-    missing = [n for n in names if n not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"The {what} lack schema column(s) {missing}; they have {list(df.columns)}. "
-            "Pass rows decoded to the validated table's schema."
-        )
 
 
 def _stats_for(stats: PostprocessStats, spec: ColumnSpec) -> ColumnStats:
@@ -534,12 +485,3 @@ def _stats_to_dict(col: ColumnStats) -> dict[str, Any]:
         if out[key] is not None:
             out[key] = list(out[key])
     return out
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _metric_safe(name: str) -> str:
-    """MLflow metric names allow letters, digits, ``_ - . / ``and spaces only."""
-    return re.sub(r"[^\w\-./ ]", "_", name)

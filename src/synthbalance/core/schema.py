@@ -7,17 +7,23 @@ user copies a column's ``kind`` and ``bounds`` from it into ``ingest.columns`` t
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BeforeValidator, field_validator
 
+from synthbalance.core.config import Number, Settings, tuple_from_list
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.tables import find_label
+from synthbalance.core.values import sorted_levels, to_python
 
 #: Every column kind the transformer, the generators and the postprocessor understand.
-KINDS: tuple[str, ...] = ("continuous", "integer", "count", "binary", "categorical", "ordinal")
+Kind = Literal["continuous", "integer", "count", "binary", "categorical", "ordinal"]
+KINDS: tuple[str, ...] = typing.get_args(Kind)
 #: Kinds whose values are numbers.
 NUMERIC_KINDS: frozenset[str] = frozenset({"continuous", "integer", "count", "ordinal"})
 #: Kinds whose values are a finite set of levels.
@@ -28,6 +34,43 @@ ORDINAL_MAX_LEVELS = 15
 #: Non-negative integer columns with at least this share of zeros (and more levels than an
 #: ordinal) are inferred as counts (zero-inflated, like "days of poor health in 30 days").
 COUNT_MIN_ZERO_SHARE = 0.3
+
+
+Bounds = tuple[float | None, float | None]
+
+
+class ColumnHint(Settings):
+    """A user's hint for one column (``ingest.columns.<name>``), on top of inference.
+
+    ``kind``: one of :data:`KINDS`; ``bounds``: inclusive ``[low, high]``, ``null`` for an
+    open side (``[0, 30]`` for a day count). Either may be left out.
+    """
+
+    where: ClassVar[str] = "ingest.columns"
+
+    kind: Kind | None = None
+    bounds: Annotated[tuple[Number | None, Number | None],
+                      BeforeValidator(tuple_from_list)] | None = None
+
+    @field_validator("bounds")
+    @classmethod
+    def _low_below_high(cls, bounds: Bounds | None) -> Bounds | None:
+        if bounds is not None and None not in bounds and bounds[0] > bounds[1]:  # type: ignore[operator]
+            raise ValueError(
+                f"is {list(bounds)}, whose low is above its high; write [low, high], with "
+                "null for an open side, e.g. [0, 30]."
+            )
+        return bounds
+
+
+def parse_hints(hints: Mapping[str, Any] | None) -> dict[str, ColumnHint]:
+    """Column hints as :class:`ColumnHint` (plain mappings are validated; a bad key or
+    value raises :class:`ConfigError` naming ``ingest.columns.<column>.<key>``)."""
+    return {
+        name: hint if isinstance(hint, ColumnHint)
+        else ColumnHint.from_dict(hint, where=f"ingest.columns.{name}")
+        for name, hint in (hints or {}).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -61,7 +104,7 @@ class ColumnSpec:
         if self.bounds is not None:
             out["bounds"] = list(self.bounds)
         if self.levels is not None:
-            out["levels"] = [_plain(v) for v in self.levels]
+            out["levels"] = [to_python(v) for v in self.levels]
         if self.nullable:
             out["nullable"] = True
         return out
@@ -97,9 +140,9 @@ class Schema:
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
-            "classes": [_plain(c) for c in self.classes],
+            "classes": [to_python(c) for c in self.classes],
             "class_counts": [int(n) for n in self.class_counts],
-            "minority_classes": [_plain(c) for c in self.minority_classes],
+            "minority_classes": [to_python(c) for c in self.minority_classes],
             "columns": {c.name: c.to_dict() for c in self.columns},
         }
 
@@ -109,7 +152,7 @@ class Schema:
             ColumnSpec(
                 name=name,
                 kind=spec["kind"],
-                bounds=_as_bounds(name, spec.get("bounds")),
+                bounds=parse_hints({name: {"bounds": spec.get("bounds")}})[name].bounds,
                 levels=tuple(spec["levels"]) if spec.get("levels") is not None else None,
                 nullable=bool(spec.get("nullable", False)),
             )
@@ -127,48 +170,37 @@ class Schema:
 def infer_schema(
     df: pd.DataFrame,
     target: str,
-    hints: Mapping[str, Mapping[str, Any]] | None = None,
+    hints: Mapping[str, ColumnHint | Mapping[str, Any]] | None = None,
     minority_classes: Sequence[Any] | None = None,
 ) -> Schema:
     """Infer every feature column's kind, then apply the user's hints on top.
 
-    Hints are ``{column: {"kind": ..., "bounds": [low, high]}}``; either key may be left out.
+    Hints are ``{column: ColumnHint | {"kind": ..., "bounds": [low, high]}}``; either key
+    may be left out.
+
+    Raises:
+        ConfigError: a hint names a column the table lacks, or has a bad key or value.
     """
-    hints = dict(hints or {})
+    hints = parse_hints(hints)
     unknown = sorted(set(hints) - set(df.columns))
     if unknown:
         raise ConfigError(
             f"ingest.columns names {unknown}, which the table does not have; "
             f"the columns are {list(df.columns)}. Fix the names in parameters_ingest.yml."
         )
-    columns = []
-    for name in df.columns:
-        if name == target:
-            continue
-        hint = hints.get(name) or {}
-        _check_hint_keys(name, hint)
-        kind = hint.get("kind") or _infer_kind(df[name])
-        if kind not in KINDS:
-            raise ConfigError(
-                f"ingest.columns.{name}.kind is {kind!r}; use one of {', '.join(KINDS)}."
-            )
-        bounds = _as_bounds(name, hint.get("bounds"))
-        if bounds is None and kind == "count":
-            bounds = (0.0, None)
-        series = df[name]
-        levels = _levels(series) if kind in DISCRETE_KINDS or kind == "count" else None
-        columns.append(
-            ColumnSpec(name, kind, bounds, levels, nullable=bool(series.isna().any()))
-        )
+    columns = tuple(
+        _column_spec(df[name], hints.get(name, ColumnHint())) for name in df.columns
+        if name != target
+    )
     counts = df[target].value_counts(sort=False)
     order = sorted(counts.index, key=lambda c: (counts[c], str(c)))
-    classes = tuple(_plain(c) for c in order)
+    classes = tuple(to_python(c) for c in order)
     if minority_classes is None:
         minority = classes[:1]
     else:
         minority = tuple(_match_class(c, classes, target) for c in minority_classes)
     return Schema(
-        columns=tuple(columns),
+        columns=columns,
         target=target,
         classes=classes,
         minority_classes=minority,
@@ -193,53 +225,24 @@ def _infer_kind(series: pd.Series) -> str:
     return "integer"
 
 
-def _levels(series: pd.Series) -> tuple[Any, ...]:
-    levels = pd.unique(series.dropna())
-    try:
-        levels = sorted(levels)
-    except TypeError:  # mixed types: keep a stable textual order
-        levels = sorted(levels, key=str)
-    return tuple(_plain(v) for v in levels)
-
-
-def _check_hint_keys(name: str, hint: Mapping[str, Any]) -> None:
-    unknown = sorted(set(hint) - {"kind", "bounds"})
-    if unknown:
-        raise ConfigError(
-            f"ingest.columns.{name} has unknown key(s) {unknown}; "
-            "a column hint takes only 'kind' and 'bounds'."
-        )
-
-
-def _as_bounds(name: str, bounds: Any) -> tuple[float | None, float | None] | None:
-    if bounds is None:
-        return None
-    if not isinstance(bounds, list | tuple) or len(bounds) != 2:
-        raise ConfigError(
-            f"ingest.columns.{name}.bounds is {bounds!r}; write it as [low, high], "
-            "with null for an open side, e.g. [0, 30]."
-        )
-    low, high = (None if b is None else float(b) for b in bounds)
-    if low is not None and high is not None and low > high:
-        raise ConfigError(f"ingest.columns.{name}.bounds {list(bounds)} has low > high.")
-    return (low, high)
+def _column_spec(series: pd.Series, hint: ColumnHint) -> ColumnSpec:
+    """One column's kind (the hint's, else inferred), bounds, levels and missingness."""
+    kind = hint.kind or _infer_kind(series)
+    bounds = hint.bounds
+    if bounds is None and kind == "count":
+        bounds = (0.0, None)
+    levels = sorted_levels(series) if kind in DISCRETE_KINDS or kind == "count" else None
+    return ColumnSpec(str(series.name), kind, bounds, levels, nullable=bool(series.isna().any()))
 
 
 def _match_class(value: Any, classes: tuple[Any, ...], target: str) -> Any:
-    for c in classes:
-        if c == value or str(c) == str(value):
-            return c
+    found = find_label(value, classes)
+    if found is not None:
+        return found
     raise ConfigError(
         f"ingest.minority_classes names {value!r}, which is not a value of {target!r}; "
         f"its values are {list(classes)}."
     )
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars to Python ones, integral floats kept as float, for JSON and equality."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def with_bounds(spec: ColumnSpec, low: float | None, high: float | None) -> ColumnSpec:

@@ -10,7 +10,7 @@
   interpolated and raises :class:`DataValidationError`;
 - the new rows come back in the original schema: the same columns and dtypes, categorical
   values as the original levels (strings stay strings), integer and count columns rounded,
-  ordinal columns snapped to their nearest level.
+  ordinal columns snapped to their nearest training level.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
 
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics._features import (
-    check_columns,
-    class_mask,
     joint_levels,
     level_codes,
     numeric_values,
 )
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import label_mask, require_columns
+from synthbalance.core.values import restore_dtype, sorted_levels
 
 
 def smote_rows(
@@ -43,11 +43,11 @@ def smote_rows(
 ) -> pd.DataFrame:
     """Exactly ``k`` new rows of ``minority_class`` (default: the schema's first minority
     class), feature columns and target, in ``train``'s dtypes (module docstring)."""
-    check_columns(train, schema, "training")
+    require_columns(train, schema.names, "training rows")
     if k < 0:
         raise ConfigError(f"SMOTE was asked for k={k} rows; k must be 0 or more.")
     cls = schema.minority_classes[0] if minority_class is None else minority_class
-    is_class = class_mask(train[schema.target], cls)
+    is_class = label_mask(train[schema.target], cls)
     n_class = int(is_class.sum())
     if n_class < 2:
         raise DataValidationError(
@@ -62,7 +62,7 @@ def smote_rows(
     # the full label, as a user would pass it (SMOTEN's value-difference metric reads every
     # class); the dict strategy over-samples only this one
     y, _ = pd.factorize(train[schema.target], use_na_sentinel=True)
-    label = int(y[is_class.to_numpy()][0])
+    label = int(y[is_class][0])
     sampler = _sampler(schema, min(k_neighbors, n_class - 1), seed, {label: n_class + k})
     x_new = np.asarray(sampler.fit_resample(x, y)[0], dtype=float)[len(x) :]
     out = _decode(x_new, train, schema, levels)
@@ -109,17 +109,14 @@ def _decode(
         if not spec.is_numeric:
             choices = np.array(levels[spec.name], dtype=object)
             values = choices[np.clip(np.rint(values).astype(int), 0, len(choices) - 1)]
-        elif spec.kind == "ordinal" and spec.levels:
-            grid = np.asarray(spec.levels, dtype=float)
+        elif spec.kind == "ordinal" and train[spec.name].notna().any():
+            # the training rows' levels: the schema's describe the whole table, test split
+            # included, and SMOTE rows may not take a value only a test row has
+            grid = np.asarray(sorted_levels(train[spec.name]), dtype=float)
             values = grid[np.abs(values[:, None] - grid[None, :]).argmin(axis=1)]
         elif spec.kind in ("integer", "count"):
             values = np.rint(values)
-        out[spec.name] = _as_dtype(pd.Series(values), train[spec.name].dtype)
+        restored = restore_dtype(np.asarray(values), str(train[spec.name].dtype),
+                                 levels.get(spec.name))
+        out[spec.name] = pd.Series(restored, copy=False)
     return pd.DataFrame(out)
-
-
-def _as_dtype(series: pd.Series, dtype: Any) -> pd.Series:
-    try:
-        return series.astype(dtype)
-    except (TypeError, ValueError):  # e.g. a mixed object column: keep the values as they are
-        return series

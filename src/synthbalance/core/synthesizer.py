@@ -10,7 +10,7 @@ original schema and is saved as plain data plus tensors (``torch.load(weights_on
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,8 +29,10 @@ from synthbalance.core.models import (
     load_generator,
     make_generator,
 )
+from synthbalance.core.models.callbacks import BestCheckpoint, Callback, PeriodicCheck
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import find_label
 from synthbalance.core.transformer import TabularTransformer
 
 FORMAT = "synthbalance.synthesizer"
@@ -81,7 +83,9 @@ class Synthesizer:
         """``n`` decoded rows of class ``label`` (default: the first class it can make).
 
         Generated ``batch_size`` rows at a time as codes (scalars and level indices, see
-        :class:`~synthbalance.core.layout.CodedRows`), then decoded in one pass per column.
+        :class:`~synthbalance.core.layout.CodedRows`), then decoded in one pass per column;
+        one ``seed`` gives the same rows for the same ``batch_size`` (each batch draws from
+        its own seeded stream), other rows of the same distribution for another.
         The target column holds ``label``. With ``clean=True`` the cleaning rules fitted at
         training time (clip, round, snap, missing values) are applied too; the pipelines
         clean in their own stage, to count every fix. ``precision`` is that of the
@@ -99,9 +103,9 @@ class Synthesizer:
         return rows
 
     def _known_label(self, label: Any) -> Any:
-        for c in self.classes:
-            if c == label or str(c) == str(label):
-                return c
+        found = find_label(label, self.classes)
+        if found is not None:
+            return found
         raise ConfigError(
             f"This synthesizer makes rows of class(es) {list(self.classes)}, not {label!r}."
         )
@@ -182,10 +186,13 @@ def train_synthesizer(
     schema: Schema,
     plan: TrainingPlan,
     progress: bool = True,
+    callbacks: Sequence[Callback] = (),
 ) -> Synthesizer:
     """Fit ``plan.model`` on the training rows and keep its best-checked checkpoint.
 
-    ``encoded`` is ``transformer.transform(train_rows)``, row for row.
+    ``encoded`` is ``transformer.transform(train_rows)``, row for row. ``callbacks`` run
+    before the periodic check and the checkpoint keeping (an
+    :class:`~synthbalance.core.models.callbacks.EpochTimer` there times training alone).
     """
     labels = train_rows[schema.target].to_numpy()
     conditional = plan.model in CONDITIONAL_MODELS
@@ -205,8 +212,10 @@ def train_synthesizer(
     if len(x_fit) == 0:
         raise DataValidationError(f"No training rows of class {checked_class!r} to learn from.")
     holdout = train_rows.iloc[check_rows]
-    callback = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
-    generator.fit(x_fit, y_fit, callback=callback if len(holdout) else None, progress=progress)
+    if len(holdout):
+        check = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
+        callbacks = [*callbacks, PeriodicCheck(check), BestCheckpoint()]
+    generator.fit(x_fit, y_fit, callbacks=callbacks, progress=progress)
     cleaning = fit_postprocess(train_rows, schema)
     return Synthesizer(generator, transformer, schema, classes, cleaning)
 

@@ -30,6 +30,8 @@ from synthbalance.core.errors import DataValidationError, ModelFileError, NotFit
 from synthbalance.core.layout import CodedRows, Span, SpanLayout
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import require_columns
+from synthbalance.core.values import restore_dtype, sorted_levels
 
 #: Mixture components below this weight are dropped after fitting.
 MIN_MODE_WEIGHT = 0.005
@@ -100,18 +102,20 @@ class TabularTransformer:
     # ------------------------------------------------------------------ fitting
     def fit(self, df: pd.DataFrame, schema: Schema) -> TabularTransformer:
         """Learn levels and mixture modes of every feature column of ``schema`` from ``df``."""
-        _check_columns(df, schema.names)
+        require_columns(df, schema.names, "rows to fit the transformer on")
         rng = np.random.default_rng(self.seed)
         codecs = []
         for spec in schema.columns:
             series = df[spec.name]
-            nullable = bool(spec.nullable or series.isna().any())
+            # the training rows' own missing values: the schema's flag describes the whole
+            # table, test split included, and nothing fitted may learn from that
+            nullable = bool(series.isna().any())
             common = {"name": spec.name, "kind": spec.kind, "dtype": str(series.dtype)}
             if self._uses_modes(spec.kind, series):
                 means, stds = self._fit_modes(series, rng)
                 codecs.append(_ColumnCodec(**common, nullable=nullable, means=means, stds=stds))
             else:
-                levels = _observed_levels(series)
+                levels = sorted_levels(series)
                 codecs.append(_ColumnCodec(**common, nullable=nullable, levels=levels))
         self._set_codecs(codecs)
         return self
@@ -180,7 +184,7 @@ class TabularTransformer:
         Levels not seen in training encode as an all-zero block.
         """
         self._check_fitted()
-        _check_columns(df, self.columns)
+        require_columns(df, self.columns, "rows to encode")
         out = np.zeros((len(df), self.layout.width), dtype=dtype)
         blocks = iter(self.layout)
         for codec in self._codecs:  # type: ignore[union-attr]
@@ -285,24 +289,6 @@ class TabularTransformer:
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
-    missing = [n for n in names if n not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"The table lacks column(s) {missing} that the transformer was fitted on; "
-            "pass a table with the same columns as the training data."
-        )
-
-
-def _observed_levels(series: pd.Series) -> tuple[Any, ...]:
-    levels = pd.unique(series.dropna())
-    try:
-        levels = np.sort(levels)
-    except TypeError:
-        levels = np.array(sorted(levels, key=str), dtype=object)
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in levels)
-
-
 def _safe_std(values: np.ndarray) -> float:
     std = float(values.std())
     return std if std > 0 else 1.0
@@ -346,9 +332,9 @@ def _decode_levels(codec: _ColumnCodec, code: np.ndarray) -> pd.Series:
         if not codec.nullable:
             return pd.Series(np.asarray(codec.levels, dtype=codec.dtype)[code], copy=False)
         levels = np.asarray([*codec.levels, np.nan], dtype=np.float64)
-        return _restore_dtype(pd.Series(levels[code], copy=False), codec)
+        return _restored(levels[code], codec)
     levels = np.array(list(codec.levels) + ([None] if codec.nullable else []), dtype=object)
-    return _restore_dtype(pd.Series(levels[code]), codec)
+    return _restored(levels[code], codec)
 
 
 def _numpy_kind(name: str) -> str:
@@ -367,16 +353,9 @@ def _decode_modes(codec: _ColumnCodec, offset: np.ndarray, code: np.ndarray) -> 
     if codec.kind != "continuous":
         x = np.round(x)
     x[code >= n] = np.nan
-    return _restore_dtype(pd.Series(x), codec)
+    return _restored(x, codec)
 
 
-def _restore_dtype(series: pd.Series, codec: _ColumnCodec) -> pd.Series:
-    dtype = codec.dtype
-    try:
-        if dtype.startswith(("int", "uint", "Int", "UInt")) and series.isna().any():
-            return series.astype("Float64" if dtype[0] == "I" else "float64")
-        if dtype in ("object", "str", "string"):
-            return series.astype(object).where(series.notna(), None)
-        return series.astype(dtype)
-    except (TypeError, ValueError):
-        return series
+def _restored(values: np.ndarray, codec: _ColumnCodec) -> pd.Series:
+    """A decoded column in its training dtype (:func:`~synthbalance.core.values.restore_dtype`)."""
+    return pd.Series(restore_dtype(values, codec.dtype, codec.levels), copy=False)

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from synthbalance.core.errors import ConfigError, DataValidationError
-from synthbalance.core.schema import NUMERIC_KINDS, Schema, infer_schema
+from synthbalance.core.schema import NUMERIC_KINDS, ColumnHint, Schema, infer_schema, parse_hints
 
 
 def validate_table(
     df: pd.DataFrame,
     target: str,
-    hints: Mapping[str, Mapping[str, Any]] | None = None,
+    hints: Mapping[str, ColumnHint | Mapping[str, Any]] | None = None,
     minority_classes: Sequence[Any] | None = None,
     min_class_rows: int = 20,
     drop_columns: Sequence[str] = (),
@@ -38,7 +38,7 @@ def validate_table(
     _check_duplicate_columns(df.columns)
     df = _drop_columns(df, drop_columns)
     _check_target(df, target)
-    hints = dict(hints or {})
+    hints = parse_hints(hints)
     df = _coerce_hinted_numbers(df, hints)
     _check_empty_columns(df, target)
     _check_infinite(df)
@@ -81,9 +81,7 @@ def _check_target(df: pd.DataFrame, target: str) -> None:
         )
 
 
-def _coerce_hinted_numbers(
-    df: pd.DataFrame, hints: Mapping[str, Mapping[str, Any]]
-) -> pd.DataFrame:
+def _coerce_hinted_numbers(df: pd.DataFrame, hints: Mapping[str, ColumnHint]) -> pd.DataFrame:
     """Text columns that are numbers become numbers; a stray word in one is an error.
 
     A column hinted numeric must parse fully. An unhinted text column that is at least 90 %
@@ -94,7 +92,7 @@ def _coerce_hinted_numbers(
         series = df[name]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        kind = (hints.get(name) or {}).get("kind")
+        kind = hints[name].kind if name in hints else None
         if kind is not None and kind not in NUMERIC_KINDS:
             continue
         numbers = pd.to_numeric(series, errors="coerce")

@@ -8,6 +8,7 @@ from synthbalance.core.metrics.detection import DETECTION_MAX_ROWS, detection
 from synthbalance.core.metrics.fidelity import (
     correlation_difference,
     fidelity,
+    fidelity_by_class,
     scaled_wasserstein,
     total_variation,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "correlation_difference",
     "detection",
     "fidelity",
+    "fidelity_by_class",
     "gain_curve",
     "privacy",
     "recall_gain_experiment",

@@ -24,28 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbalance.core.errors import DataValidationError
 from synthbalance.core.schema import ColumnSpec, Schema
+from synthbalance.core.tables import require_columns
 
 Levels = Mapping[str, tuple[Any, ...]]
-
-
-def check_columns(df: pd.DataFrame, schema: Schema, what: str) -> None:
-    """Raise a :class:`DataValidationError` naming the feature columns ``df`` lacks."""
-    missing = [name for name in schema.names if name not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"The {what} rows lack the feature column(s) {missing}; they need every column "
-            f"of the schema: {schema.names}."
-        )
-
-
-def class_mask(target: pd.Series, cls: Any) -> pd.Series:
-    """Rows whose label is ``cls``, matched by value or, failing that, by text."""
-    mask = target == cls
-    if not mask.any():
-        mask = target.astype(str) == str(cls)
-    return mask
 
 
 def discrete_columns(schema: Schema) -> list[ColumnSpec]:
@@ -91,7 +73,7 @@ def numeric_values(series: pd.Series) -> np.ndarray:
 def numeric_matrix(df: pd.DataFrame, schema: Schema, levels: Levels | None = None) -> np.ndarray:
     """Feature columns as a float matrix for xgboost: numbers as they are, discrete columns
     as codes over ``levels`` (default: the schema's), ``NaN`` kept."""
-    check_columns(df, schema, "input")
+    require_columns(df, schema.names, "input rows")
     levels = levels or {}
     out = np.empty((len(df), len(schema.columns)), dtype=float)
     for j, spec in enumerate(schema.columns):
@@ -115,7 +97,7 @@ class DistanceScaler:
 
 def fit_distance_scaler(reference: pd.DataFrame, schema: Schema) -> DistanceScaler:
     """Centres, scales (real std; 1 where it is 0 or undefined) and levels from real rows."""
-    check_columns(reference, schema, "reference")
+    require_columns(reference, schema.names, "reference rows")
     centre, scale, flag = {}, {}, {}
     for spec in schema.columns:
         if not spec.is_numeric:
@@ -135,7 +117,7 @@ def scaled_matrix(df: pd.DataFrame, scaler: DistanceScaler) -> np.ndarray:
     A value outside the reference levels gets all zeros in its one-hot block, so it sits
     at the same distance from every level.
     """
-    check_columns(df, scaler.schema, "input")
+    require_columns(df, scaler.schema.names, "input rows")
     blocks: list[np.ndarray] = []
     for spec in scaler.schema.columns:
         if spec.is_numeric:

@@ -21,13 +21,13 @@ from xgboost import XGBClassifier
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import (
-    check_columns,
     joint_levels,
     numeric_matrix,
     row_keys,
     subsample,
 )
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import require_columns
 
 #: Rows per side at most; detection stays a quick check even on large tables.
 DETECTION_MAX_ROWS = 20_000
@@ -49,8 +49,8 @@ def detection(
 
     Pass rows of one class on both sides (the target column, if present, is ignored).
     """
-    check_columns(real, schema, "real")
-    check_columns(synth, schema, "synthetic")
+    require_columns(real, schema.names, "real rows")
+    require_columns(synth, schema.names, "synthetic rows")
     n = min(len(real), len(synth), max_rows)
     if n < 2:
         raise DataValidationError(
@@ -59,22 +59,13 @@ def detection(
         )
     rng = np.random.default_rng(seed)
     levels = joint_levels(schema, real, synth)
-    x = np.vstack(
-        [
-            numeric_matrix(df.iloc[subsample(len(df), n, rng)], schema, levels)
-            for df in (real, synth)
-        ]
-    )
+    x = np.vstack([numeric_matrix(df.iloc[subsample(len(df), n, rng)], schema, levels)
+                   for df in (real, synth)])
     y = np.repeat([0, 1], n)
     train = _split_halves(x, y, rng)
-    model = XGBClassifier(
-        n_estimators=n_estimators,
-        max_depth=max_depth,
-        learning_rate=learning_rate,
-        tree_method="hist",
-        n_jobs=n_jobs,
-        random_state=seed,
-    )
+    model = XGBClassifier(n_estimators=n_estimators, max_depth=max_depth,
+                          learning_rate=learning_rate, tree_method="hist", n_jobs=n_jobs,
+                          random_state=seed)
     model.fit(x[train], y[train])
     proba = model.predict_proba(x[~train])[:, 1]
     y_test = y[~train]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,14 @@ from scipy.stats import wasserstein_distance
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import (
-    check_columns,
     joint_levels,
     level_codes,
     numeric_matrix,
     numeric_values,
 )
+from synthbalance.core.metrics.per_class import class_mean, per_class
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import require_columns
 
 
 def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> dict[str, Any]:
@@ -52,6 +54,28 @@ def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> dict[st
     off_diagonal = ~np.eye(len(diff), dtype=bool)
     corr = float(np.abs(diff[off_diagonal]).mean()) if off_diagonal.any() else 0.0
     return {"wasserstein_mean": mean, "correlation_distance": corr, "columns": columns}
+
+
+def fidelity_by_class(
+    real: pd.DataFrame, synth: pd.DataFrame, schema: Schema
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """:func:`fidelity` for each minority class, then averaged over the classes.
+
+    Returns the metrics ``fidelity.wasserstein_mean``, ``fidelity.correlation_distance``
+    and ``fidelity.column.<column>``, and a table of every distance with columns
+    ``class``, ``column``, ``kind`` and ``distance``.
+    """
+    results = per_class(partial(fidelity, schema=schema), schema, real, synth)
+    table = pd.DataFrame(
+        [{"class": c, "column": col, "kind": schema[col].kind, "distance": d}
+         for c, result in results.items() for col, d in result["columns"].items()]
+    )
+    by_column = {c: result["columns"] for c, result in results.items()}
+    metrics = {
+        **class_mean(results, ("wasserstein_mean", "correlation_distance"), prefix="fidelity."),
+        **class_mean(by_column, schema.names, prefix="fidelity.column."),
+    }
+    return metrics, table
 
 
 def scaled_wasserstein(real: pd.Series, synth: pd.Series) -> float:
@@ -95,8 +119,8 @@ def correlation_difference(real: pd.DataFrame, synth: pd.DataFrame, schema: Sche
 
 
 def _check_frames(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> None:
-    check_columns(real, schema, "real")
-    check_columns(synth, schema, "synthetic")
+    require_columns(real, schema.names, "real rows")
+    require_columns(synth, schema.names, "synthetic rows")
     if real.empty or synth.empty:
         raise DataValidationError(
             f"Fidelity needs rows on both sides; got {len(real)} real and {len(synth)} "

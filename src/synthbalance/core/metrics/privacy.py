@@ -28,7 +28,6 @@ from sklearn.neighbors import NearestNeighbors
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import (
-    check_columns,
     fit_distance_scaler,
     joint_levels,
     numeric_matrix,
@@ -37,6 +36,7 @@ from synthbalance.core.metrics._features import (
     subsample,
 )
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import require_columns
 
 #: Rows per set at most for the nearest-neighbour distances.
 PRIVACY_MAX_ROWS = 10_000
@@ -58,7 +58,7 @@ def privacy(
     """
     frames = {"training": train_minority, "hold-out": holdout_minority, "synthetic": synth}
     for what, df in frames.items():
-        check_columns(df, schema, what)
+        require_columns(df, schema.names, f"{what} rows")
         if df.empty:
             raise DataValidationError(f"Privacy needs {what} rows; got none.")
     copies = copy_mask(train_minority, synth, schema)

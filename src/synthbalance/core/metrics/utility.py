@@ -5,7 +5,8 @@ classifier on the training split plus k rows of each kind, for every k of a grid
 
 - ``synthetic``: a seeded subsample, without replacement, of the generator's rows (all of
   them when k exceeds their number; ``k_used`` says how many were added);
-- ``smote``: k SMOTE rows from the training split (:func:`synthbalance.core.smote.smote_rows`);
+- ``smote``: k SMOTE rows from the training split (:func:`synthbalance.core.smote.smote_rows`,
+  or any function with its signature passed as ``smote``);
 - ``real``: k held-back real minority rows, the ceiling, where such rows exist.
 
 Every model is scored on the untouched real test split: recall and precision at 0.5, PR AUC
@@ -25,7 +26,7 @@ With several minority classes, each is the positive class in its own one-vs-rest
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +45,11 @@ from xgboost import XGBClassifier
 from synthbalance.core import smote as smote_baseline
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics._features import (
-    check_columns,
-    class_mask,
     joint_levels,
     numeric_matrix,
 )
 from synthbalance.core.schema import Schema
+from synthbalance.core.tables import label_mask, require_columns
 
 #: The classifier every method is scored with; ``xgb_params`` override single keys.
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
@@ -62,6 +62,8 @@ METHODS: tuple[str, ...] = ("baseline", "synthetic", "smote", "real")
 METRICS: tuple[str, ...] = ("recall", "precision", "pr_auc", "recall_at_base_precision")
 #: The metrics whose gains (over the same seed's baseline) are headline numbers.
 GAIN_METRICS: tuple[str, ...] = ("pr_auc", "recall", "recall_at_base_precision")
+#: ``(train, schema, k, seed, minority_class) -> k rows``, as ``core.smote.smote_rows``.
+RowMaker = Callable[[pd.DataFrame, Schema, int, int, Any], pd.DataFrame]
 _PREFIX = {"synthetic": "", "smote": "smote_", "real": "real_"}
 _GAIN_NAMES = {
     "pr_auc": "pr_auc_gain",
@@ -88,6 +90,19 @@ class UtilityResult:
         """Mean and spread per method and k, for plotting; see :func:`gain_curve`."""
         return gain_curve(self.table)
 
+    def metrics(self, prefix: str = "") -> dict[str, Any]:
+        """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``, and
+        per method the curves ``curve.<method>.pr_auc_gain`` and
+        ``curve.<method>.recall_at_base_precision_gain`` as ``{k: mean gain}``."""
+        out: dict[str, Any] = {prefix + k: v for k, v in self.summary().items()}
+        out[prefix + "headline_k"] = float(self.headline_k)
+        curve = self.curve()
+        for column in ("pr_auc_gain_mean", "recall_at_base_precision_gain_mean"):
+            for method, rows in curve[curve["method"] != "baseline"].groupby("method"):
+                name = f"{prefix}curve.{method}.{column.removesuffix('_mean')}"
+                out[name] = dict(zip(rows["k"].astype(int), rows[column], strict=True))
+        return out
+
 
 @dataclass(frozen=True)
 class _Data:
@@ -112,7 +127,7 @@ def recall_gain_experiment(  # noqa: PLR0917
     seeds: Sequence[int],
     headline_k: int,
     *,
-    smote: bool = True,
+    smote: bool | RowMaker = True,
     xgb_params: Mapping[str, Any] | None = None,
     n_jobs: int = 2,
     progress: bool = False,
@@ -121,11 +136,15 @@ def recall_gain_experiment(  # noqa: PLR0917
 
     ``synthetic`` and ``held_back`` hold minority rows with the target column (which may be
     left out of ``synthetic`` when there is one minority class); either may be ``None``.
+    ``smote``: ``True`` runs :func:`~synthbalance.core.smote.smote_rows`, ``False`` leaves
+    the SMOTE rows out, and a function of the same signature ``(train, schema, k, seed,
+    minority_class)`` makes them instead (to time or record the calls, say).
     """
     ks, seeds = _check_grid(k_grid, seeds, headline_k)
     data = _encode(train, test, schema, synthetic, held_back)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {}), "n_jobs": n_jobs}
-    n_methods = len({m for pools in data.pools.values() for m in pools}) + int(smote)
+    make_smote = smote if callable(smote) else smote_baseline.smote_rows if smote else None
+    n_methods = len({m for pools in data.pools.values() for m in pools}) + int(bool(smote))
     n_fits = len(seeds) * len(data.pools) * (1 + len(ks) * n_methods)
     records: list[dict[str, Any]] = []
     with tqdm(total=n_fits, disable=not progress, desc="recall gain") as bar:
@@ -133,8 +152,8 @@ def recall_gain_experiment(  # noqa: PLR0917
             per_class = []
             for index, (cls, pools) in enumerate(data.pools.items()):
                 extra = dict(pools)
-                if smote:
-                    rows = smote_baseline.smote_rows(train, schema, max(ks), seed, cls)
+                if make_smote is not None:
+                    rows = make_smote(train, schema, max(ks), seed, cls)
                     extra["smote"] = numeric_matrix(rows, schema, data.levels)
                 per_class.append(
                     _class_runs(
@@ -216,7 +235,7 @@ def _encode(
     frames = {"synthetic": synthetic, "real": held_back}
     frames = {m: df for m, df in frames.items() if df is not None and len(df) > 0}
     for what, df in {"training": train, "test": test, **frames}.items():
-        check_columns(df, schema, what)
+        require_columns(df, schema.names, f"{what} rows")
     levels = joint_levels(schema, train, test, *frames.values())
     y_train, y_test, pools = {}, {}, {}
     for cls in schema.minority_classes:
@@ -239,7 +258,7 @@ def _encode(
 def _labels(df: pd.DataFrame, schema: Schema, cls: Any, what: str) -> np.ndarray:
     if schema.target not in df.columns:
         raise DataValidationError(f"The {what} rows lack the target column {schema.target!r}.")
-    y = class_mask(df[schema.target], cls).to_numpy().astype(int)
+    y = label_mask(df[schema.target], cls).astype(int)
     if y.min() == y.max():
         raise DataValidationError(
             f"The {what} rows hold {'only' if y.min() else 'no'} rows of class {cls!r}; the "
@@ -251,7 +270,7 @@ def _labels(df: pd.DataFrame, schema: Schema, cls: Any, what: str) -> np.ndarray
 def _rows_of(df: pd.DataFrame, schema: Schema, cls: Any) -> np.ndarray:
     """Rows of class ``cls``; all rows when the frame has no target and one class is minority."""
     if schema.target in df.columns:
-        return class_mask(df[schema.target], cls).to_numpy()
+        return label_mask(df[schema.target], cls)
     if len(schema.minority_classes) == 1:
         return np.ones(len(df), dtype=bool)
     raise DataValidationError(

@@ -13,24 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorConfig
 from synthbalance.core.errors import ConfigError, ModelFileError
 from synthbalance.core.layout import SpanLayout
 from synthbalance.core.models.base import FORMAT_VERSION, SAMPLE_BATCH, BaseGenerator
-from synthbalance.core.models.config import GeneratorConfig
 from synthbalance.core.models.gan import CGAN, GAN
 from synthbalance.core.models.vae import CVAE, VAE
 from synthbalance.core.models.wgan import WCGANGP, WGANGP
 
-_FAMILIES: dict[str, type[BaseGenerator]] = {
+#: The family of every name in :data:`~synthbalance.core.config.MODEL_NAMES` (the names live
+#: there, without torch, so parameters are checked before a model loads).
+FAMILIES: dict[str, type[BaseGenerator]] = {
     cls.name: cls for cls in (GAN, CGAN, WGANGP, WCGANGP, VAE, CVAE)
 }
-#: Every model name ``training.model`` accepts.
-MODEL_NAMES: tuple[str, ...] = tuple(_FAMILIES)
-#: Families that learn ``p(row | class)`` and need class indices in fit and sample.
-CONDITIONAL_MODELS: frozenset[str] = frozenset(n for n, c in _FAMILIES.items() if c.conditional)
 
 __all__ = [
     "CONDITIONAL_MODELS",
+    "FAMILIES",
     "FORMAT_VERSION",
     "MODEL_NAMES",
     "SAMPLE_BATCH",
@@ -53,9 +52,9 @@ def make_generator(
     ``n_classes`` (>= 2) is required by conditional families and must be ``None``/0 for the
     others. ``config`` is a :class:`GeneratorConfig`, a dict of its fields, or ``None``.
     """
-    if name not in _FAMILIES:
+    if name not in FAMILIES:
         raise ConfigError(f"Unknown model {name!r}; use one of {', '.join(MODEL_NAMES)}.")
-    return _FAMILIES[name](layout, n_classes, config, seed)
+    return FAMILIES[name](layout, n_classes, config, seed)
 
 
 def load_generator(state: Mapping[str, Any], device: str | None = None) -> BaseGenerator:
@@ -70,9 +69,9 @@ def load_generator(state: Mapping[str, Any], device: str | None = None) -> BaseG
             "written from BaseGenerator.state_dict() (torch.load(path, weights_only=True))."
         )
     name = state.get("name")
-    if name not in _FAMILIES:
+    if name not in FAMILIES:
         raise ModelFileError(
             f"Saved generator names model {name!r}, not one of {', '.join(MODEL_NAMES)}; "
             "the file is corrupt or not a synthbalance generator."
         )
-    return _FAMILIES[name].from_state(state, device=device)
+    return FAMILIES[name].from_state(state, device=device)

@@ -3,17 +3,16 @@
 A family only says how to build its networks and optimisers (``_build``,
 ``_make_optimizers``), how to train one epoch from a stream of batches (``_train_epoch``)
 and which network turns noise into rows (``_sampling_net``). Everything else is written
-once, here: input checks, seeding, the epoch loop, best-checkpoint keeping, batched
-sampling, and state save/load as plain data (loadable with
+once, here: input checks, seeding, the epoch loop (its cross-cutting work, from progress
+bars to best-checkpoint keeping, is done by :mod:`~synthbalance.core.models.callbacks`),
+batched sampling, and state save/load as plain data (loadable with
 ``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
+from synthbalance.core.config import GeneratorConfig
 from synthbalance.core.errors import (
     ConfigError,
     DataValidationError,
@@ -32,7 +31,7 @@ from synthbalance.core.errors import (
     NotFittedError,
 )
 from synthbalance.core.layout import CodedRows, SpanLayout
-from synthbalance.core.models.config import GeneratorConfig
+from synthbalance.core.models.callbacks import Callback, ProgressBar, cpu_copy
 from synthbalance.core.models.nn import FusedMLP, SpanPlan, one_hot
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 
@@ -50,10 +49,6 @@ STATE_KEYS = (
     "history",
     "modules",
 )
-
-#: ``callback(epoch, generator) -> {"score": lower is better, ...} | None``
-Callback = Callable[[int, "BaseGenerator"], "Mapping[str, float] | None"]
-
 
 def resolve_device(name: str) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without CUDA -> ConfigError."""
@@ -168,15 +163,6 @@ class Batches:
 
 
 @dataclass
-class _Best:
-    """The best-scoring check seen so far during one ``fit``."""
-
-    score: float = math.inf
-    epoch: int | None = None
-    weights: dict[str, dict[str, torch.Tensor]] | None = None
-
-
-@dataclass
 class LossSums:
     """Sums of per-step losses as tensors, turned into floats once per epoch (no syncs)."""
 
@@ -218,11 +204,10 @@ class BaseGenerator:
         self.n_classes = self._check_n_classes(n_classes)
         if not isinstance(config, GeneratorConfig):
             config = GeneratorConfig.from_dict(config)
-        config = dataclasses.replace(
-            config,
-            hidden_dims=config.hidden_dims or self.default_hidden_dims,
-            latent_dim=config.latent_dim or self.default_latent_dim,
-        )
+        config = config.model_copy(update={
+            "hidden_dims": config.hidden_dims or self.default_hidden_dims,
+            "latent_dim": config.latent_dim or self.default_latent_dim,
+        })
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ConfigError(f"seed={seed!r} is not an integer; pass an int such as 0.")
         self.config, self.seed = config, int(seed)
@@ -232,6 +217,8 @@ class BaseGenerator:
         self._modules = self._build_modules()
         self._history: dict[str, list[float]] = {}
         self.best_epoch: int | None = None
+        #: Set by a callback to end ``fit`` after the current epoch.
+        self.stop_training = False
         self._fitted = False
         self._sample_rng: np.random.Generator | None = None
 
@@ -277,24 +264,43 @@ class BaseGenerator:
         self,
         X: np.ndarray,
         y: np.ndarray | None = None,
-        callback: Callback | None = None,
+        callbacks: Sequence[Callback] = (),
         progress: bool = True,
     ) -> BaseGenerator:
         """Train from fresh seeded weights on encoded rows ``X`` (and class indices ``y``).
 
-        ``callback(epoch, self)`` is called every ``config.check_every`` epochs and after the
-        last one; it returns ``{"score": lower is better, ...}`` or ``None``. The weights of
-        the best-scoring check are restored at the end (the last epoch's without callback).
+        Parameters
+        ----------
+        X : float array, shape ``(n_rows, layout.width)``
+            Encoded rows (:meth:`TabularTransformer.transform
+            <synthbalance.core.transformer.TabularTransformer.transform>`).
+        y : int array, shape ``(n_rows,)``, optional
+            Class indices ``0..n_classes-1``; required by conditional families, refused by
+            the others.
+        callbacks : sequence of :class:`~synthbalance.core.models.callbacks.Callback`
+            Called around every epoch, in this order (e.g. ``[PeriodicCheck(check),
+            BestCheckpoint()]`` keeps the best-checked weights).
+        progress : bool
+            Show a progress bar over the epochs (a :class:`ProgressBar` after the others).
+
+        Raises
+        ------
+        DataValidationError
+            ``X`` or ``y`` has the wrong shape, values or labels.
+        ConfigError
+            ``y`` given to an unconditional family, or missing for a conditional one.
         """
         x, labels = self._check_data(X, y, min_rows=max(2, self.config.pac))
+        callbacks = [*callbacks, *([ProgressBar()] if progress else [])]
         with num_threads(self.config.num_threads), seeded(self.seed, self._device):
             self._modules = self._build_modules()
             self._make_optimizers()
             rng = torch.Generator(self._device).manual_seed(self.seed)
             batches = self._batches(x, labels, rng)
             self._history, self.best_epoch, self._fitted = {}, None, True
+            self.stop_training = False
             try:
-                self._loop(batches, rng, callback, progress)
+                self._loop(batches, rng, callbacks)
             except BaseException:
                 self._fitted = False
                 raise
@@ -332,7 +338,9 @@ class BaseGenerator:
         Every batch draws from its own generator, seeded from ``seed`` and the batch's
         index, so on the CPU batches run side by side in ``num_threads`` single-threaded
         workers (torch's random draws are serial; one worker per core keeps every core
-        busy) and the rows do not depend on how many workers there are.
+        busy) and the rows do not depend on how many workers there are. They do depend on
+        ``batch_size``: the same ``seed`` gives the same rows for the same ``batch_size``,
+        and other rows, from the same distribution, for another.
         """
         if not self._fitted:
             raise NotFittedError(f"{self.name} generator is not fitted; call fit(X) first.")
@@ -344,29 +352,35 @@ class BaseGenerator:
             len(starts), dtype=np.uint64
         )
         out = CodedRows.empty(n, self.layout)
+        rows = [slice(start, min(n, start + batch_size)) for start in starts]
         workers = min(len(starts), self._sample_workers())
         with num_threads(1 if workers > 1 else self.config.num_threads), torch.inference_mode():
             net = FusedMLP(self._sampling_net(), self.plan.fold_head, dtype, self.cond_dim)
 
             def batch(i: int) -> None:
-                start, stop = starts[i], min(n, starts[i] + batch_size)
-                torch.set_flush_denormal(True)  # per thread; see num_threads()
-                with torch.inference_mode():  # per thread, too
-                    rng = torch.Generator(self._device).manual_seed(int(seeds[i]))
-                    batch_labels = None if labels is None else labels[start:stop]
-                    outputs = net(self._noise(stop - start, rng), batch_labels)
-                    scalars, levels = self.plan.draw(outputs, rng)
-                    scalars = self._finish_scalars(scalars, rng)
-                    out.scalars[start:stop] = scalars.cpu().numpy().T
-                    out.levels[start:stop] = levels.cpu().numpy().T
+                self._sample_batch(net, out, rows[i], labels, int(seeds[i]))
 
             if workers > 1:
                 with ThreadPoolExecutor(workers, thread_name_prefix="synthbalance") as pool:
-                    list(pool.map(batch, range(len(starts))))
+                    list(pool.map(batch, range(len(rows))))
             else:
-                for i in range(len(starts)):
+                for i in range(len(rows)):
                     batch(i)
         return out
+
+    def _sample_batch(
+        self, net: FusedMLP, out: CodedRows, rows: slice, labels: torch.Tensor | None, seed: int
+    ) -> None:
+        """Draw ``out``'s ``rows`` from ``net`` with a generator seeded ``seed`` (any thread)."""
+        torch.set_flush_denormal(True)  # per thread; see num_threads()
+        with torch.inference_mode():  # per thread, too
+            rng = torch.Generator(self._device).manual_seed(seed)
+            batch_labels = None if labels is None else labels[rows]
+            outputs = net(self._noise(rows.stop - rows.start, rng), batch_labels)
+            scalars, levels = self.plan.draw(outputs, rng)
+            scalars = self._finish_scalars(scalars, rng)
+            out.scalars[rows] = scalars.cpu().numpy().T
+            out.levels[rows] = levels.cpu().numpy().T
 
     def _sample_workers(self) -> int:
         """Batches sampled at once: one per CPU thread on the CPU, one on a GPU."""
@@ -386,7 +400,7 @@ class BaseGenerator:
             "fitted": self._fitted,
             "best_epoch": self.best_epoch,
             "history": self.history,
-            "modules": {k: _cpu_copy(m.state_dict()) for k, m in self._modules.items()},
+            "modules": self.weights(),
         }
 
     @classmethod
@@ -412,7 +426,7 @@ class BaseGenerator:
                 f"Saved {cls.name} generator has an invalid config, layout "
                 f"or class count ({exc}); re-train and save it again."
             ) from exc
-        gen._load_modules(state["modules"])
+        gen.load_weights(state["modules"])
         gen._history = {str(k): [float(v) for v in vals] for k, vals in state["history"].items()}
         gen.best_epoch, gen._fitted = state["best_epoch"], bool(state["fitted"])
         return gen
@@ -447,45 +461,37 @@ class BaseGenerator:
         batch_size = min(self.config.batch_size, x.shape[0]) // pac * pac
         return Batches(x, cond, batch_size, rng, balance)
 
-    def _loop(
-        self, batches: Batches, rng: torch.Generator, callback: Callback | None, progress: bool
-    ) -> None:
-        epochs, best = self.config.epochs, _Best()
-        bar = tqdm(range(1, epochs + 1), desc=self.name, unit="epoch", disable=not progress)
-        for epoch in bar:
+    def _loop(self, batches: Batches, rng: torch.Generator, callbacks: list[Callback]) -> None:
+        """The epochs, with every callback hook around them (see ``callbacks``)."""
+        for callback in callbacks:
+            callback.on_train_begin(self, batches.n)
+        epoch = 0
+        for epoch in range(1, self.config.epochs + 1):
+            for callback in callbacks:
+                callback.on_epoch_begin(self, epoch)
             for module in self._modules.values():
                 module.train()
             losses = self._train_epoch(batches, rng)
-            self._record(losses)
-            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
-            due = epoch % self.config.check_every == 0 or epoch == epochs
-            if callback is not None and due:
-                self._check(epoch, callback, best)
-        if best.weights is not None:
-            self._load_modules(best.weights)
-        self.best_epoch = best.epoch if best.epoch is not None else epochs
+            self.record(losses)
+            for callback in callbacks:
+                callback.on_epoch_end(self, epoch, losses)
+            if self.stop_training:
+                break
+        self.best_epoch = epoch  # a BestCheckpoint replaces it with the epoch it keeps
+        for callback in callbacks:
+            callback.on_train_end(self)
 
-    def _check(self, epoch: int, callback: Callback, best: _Best) -> None:
-        result = callback(epoch, self)
-        if result is None:
-            return
-        if "score" not in result:
-            raise ConfigError(
-                f"fit callback returned {sorted(result)} without a 'score' key; "
-                "return {'score': <lower is better>, ...} or None."
-            )
-        self._record({"check.epoch": float(epoch)})
-        self._record({f"check.{k}": float(v) for k, v in result.items()})
-        score = float(result["score"])
-        if score < best.score:  # NaN never wins
-            best.score, best.epoch = score, epoch
-            best.weights = {k: _cpu_copy(m.state_dict()) for k, m in self._modules.items()}
-
-    def _record(self, values: Mapping[str, float]) -> None:
+    def record(self, values: Mapping[str, float]) -> None:
+        """Append ``values`` (name -> number) to the history (what callbacks log with)."""
         for key, value in values.items():
             self._history.setdefault(key, []).append(float(value))
 
-    def _load_modules(self, weights: Mapping[str, Any]) -> None:
+    def weights(self) -> dict[str, dict[str, torch.Tensor]]:
+        """A CPU copy of every network's ``state_dict``, by network name."""
+        return {k: cpu_copy(m.state_dict()) for k, m in self._modules.items()}
+
+    def load_weights(self, weights: Mapping[str, Any]) -> None:
+        """Load :meth:`weights` output; a mismatch raises :class:`ModelFileError`."""
         if not isinstance(weights, Mapping) or set(weights) != set(self._modules):
             found = sorted(weights) if isinstance(weights, Mapping) else type(weights).__name__
             raise ModelFileError(
@@ -589,10 +595,6 @@ def _count(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ConfigError(f"{name}={value!r}: use an integer >= {minimum}.")
     return int(value)
-
-
-def _cpu_copy(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
 
 
 def _check_state(state: object, name: str) -> None:

@@ -7,9 +7,9 @@ computed per minority class and averaged over classes.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from ydata_profiling import ProfileReport
@@ -18,16 +18,19 @@ from synthbalance.core import plots
 from synthbalance.core.metrics import (
     correlation_difference,
     detection,
-    fidelity,
+    fidelity_by_class,
     privacy,
     recall_gain_experiment,
 )
+from synthbalance.core.metrics.per_class import class_mean, per_class
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
+from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
 
-HEADLINE_PRIVACY = ("exact_copies", "exact_copy_share", "mia_auc", "dcr_ratio",
-                    "dcr_synthetic_median", "dcr_holdout_median", "holdout_exact_copy_share")
+#: Privacy metrics averaged over classes; ``exact_copies`` is their sum instead.
+HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
+                    "dcr_holdout_median", "holdout_exact_copy_share")
 
 
 def evaluate_fidelity(
@@ -35,22 +38,10 @@ def evaluate_fidelity(
 ) -> tuple[dict[str, float], pd.DataFrame, Figure]:
     """Per-column distances (std-scaled Wasserstein, total variation), their mean and the
     correlation distance, real test minority rows vs synthetic rows; plus the heatmap."""
-    per_class = {c: fidelity(*_pair(test_rows, synthetic_rows, schema, c), schema)
-                 for c in schema.minority_classes}
-    columns = pd.DataFrame(
-        [{"class": c, "column": col, "kind": schema[col].kind, "distance": d}
-         for c, result in per_class.items() for col, d in result["columns"].items()]
-    )
-    metrics = {
-        "fidelity.wasserstein_mean": _mean(r["wasserstein_mean"] for r in per_class.values()),
-        "fidelity.correlation_distance": _mean(
-            r["correlation_distance"] for r in per_class.values()),
-        **{f"fidelity.column.{col}": d
-           for col, d in columns.groupby("column", sort=False)["distance"].mean().items()},
-    }
+    metrics, columns = fidelity_by_class(test_rows, synthetic_rows, schema)
     first = schema.minority_classes[0]
     heatmap = plots.correlation_heatmap(
-        correlation_difference(*_pair(test_rows, synthetic_rows, schema, first), schema),
+        correlation_difference(*_first_class(schema, test_rows, synthetic_rows), schema),
         title=f"|corr(real) - corr(synthetic)|, class {first}",
     )
     return metrics, columns, heatmap
@@ -67,17 +58,13 @@ def evaluate_detection(
     """xgboost real-vs-synthetic accuracy and ROC AUC (0.5: indistinguishable), and the same
     test on real training vs real test rows as the reference a perfect generator reaches."""
     params = EvaluationParams.from_dict(evaluation)
-    options = {"n_jobs": params.n_jobs, "max_rows": params.max_rows}
-    found, reference = [], []
-    for c in schema.minority_classes:
-        real, synth = _pair(test_rows, synthetic_rows, schema, c)
-        found.append(detection(real, synth, schema, seed, **options))
-        reference.append(detection(real, _rows(train_rows, schema, c), schema, seed, **options))
+    detect = partial(detection, schema=schema, seed=seed, n_jobs=params.n_jobs,
+                     max_rows=params.max_rows)
+    found = per_class(detect, schema, test_rows, synthetic_rows)
+    reference = per_class(detect, schema, test_rows, train_rows)
     return {
-        "detection.accuracy": _mean(d["accuracy"] for d in found),
-        "detection.auc": _mean(d["auc"] for d in found),
-        "detection.reference_accuracy": _mean(d["accuracy"] for d in reference),
-        "detection.reference_auc": _mean(d["auc"] for d in reference),
+        **class_mean(found, ("accuracy", "auc"), prefix="detection."),
+        **class_mean(reference, ("accuracy", "auc"), prefix="detection.reference_"),
     }
 
 
@@ -100,14 +87,7 @@ def evaluate_utility(
         k_grid, [seed + i for i in range(params.seeds)], headline_k,
         smote=params.smote, xgb_params={"n_estimators": params.n_trees}, n_jobs=params.n_jobs,
     )
-    curve = result.curve()
-    metrics: dict[str, Any] = {f"utility.{k}": v for k, v in result.summary().items()}
-    metrics["utility.headline_k"] = float(headline_k)
-    for column in ("pr_auc_gain_mean", "recall_at_base_precision_gain_mean"):
-        for method, rows in curve[curve["method"] != "baseline"].groupby("method"):
-            name = f"utility.curve.{method}.{column.removesuffix('_mean')}"
-            metrics[name] = dict(zip(rows["k"].astype(int), rows[column], strict=True))
-    return metrics, result.table, plots.recall_gain_curve(curve)
+    return result.metrics("utility."), result.table, plots.recall_gain_curve(result.curve())
 
 
 def evaluate_privacy(
@@ -121,22 +101,16 @@ def evaluate_privacy(
     """Exact copies of training rows, distance to closest record vs real hold-out rows,
     and the distance-based membership-inference AUC (0.5: no leak)."""
     params = EvaluationParams.from_dict(evaluation)
-    results = [
-        privacy(_rows(train_rows, schema, c), *_pair(test_rows, synthetic_rows, schema, c),
-                schema, seed, max_rows=params.max_rows)
-        for c in schema.minority_classes
-    ]
-    out = {f"privacy.{k}": _mean(r[k] for r in results) for k in HEADLINE_PRIVACY}
-    out["privacy.exact_copies"] = float(sum(r["exact_copies"] for r in results))
-    return out
+    attack = partial(privacy, schema=schema, seed=seed, max_rows=params.max_rows)
+    results = per_class(attack, schema, train_rows, test_rows, synthetic_rows)
+    return class_mean(results, HEADLINE_PRIVACY, prefix="privacy.", totals=["exact_copies"])
 
 
 def plot_marginals(
     test_rows: pd.DataFrame, synthetic_rows: pd.DataFrame, schema: Schema
 ) -> Figure:
     """Real (test) vs synthetic minority rows, one panel per column."""
-    return plots.marginals(*_pair(test_rows, synthetic_rows, schema, schema.minority_classes[0]),
-                           schema)
+    return plots.marginals(*_first_class(schema, test_rows, synthetic_rows), schema)
 
 
 def plot_losses(generator: Synthesizer) -> Figure:
@@ -156,7 +130,7 @@ def compare_profiles(
     params = EvaluationParams.from_dict(evaluation)
     if not params.compare_profile:
         return "<html><body>evaluation.compare_profile is false.</body></html>"
-    real, synth = _pair(test_rows, synthetic_rows, schema, schema.minority_classes[0])
+    real, synth = _first_class(schema, test_rows, synthetic_rows)
     n = params.compare_sample_rows
     real = real.sample(min(n, len(real)), random_state=seed)[schema.names]
     synth = synth.sample(min(n, len(synth)), random_state=seed)[schema.names]
@@ -173,19 +147,9 @@ def metrics_table(*metric_sets: dict[str, Any]) -> pd.DataFrame:
     return table.drop_duplicates("metric").sort_values("metric", ignore_index=True)
 
 
-def _rows(df: pd.DataFrame, schema: Schema, cls: Any) -> pd.DataFrame:
-    return df[df[schema.target] == cls]
-
-
-def _pair(
-    real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, cls: Any
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _rows(real, schema, cls), _rows(synth, schema, cls)
-
-
-def _mean(values: Any) -> float:
-    values = [float(v) for v in values]
-    return float(np.nanmean(values)) if values and np.isfinite(values).any() else float("nan")
+def _first_class(schema: Schema, *frames: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """Each frame's rows of the first minority class (the one plots and reports show)."""
+    return tuple(rows_of(df, schema.target, schema.minority_classes[0]) for df in frames)
 
 
 def _k_grid(train_rows: pd.DataFrame, schema: Schema, params: EvaluationParams

@@ -1,8 +1,10 @@
 """Wiring of the ``evaluation`` pipeline."""
 
+from collections.abc import Sequence
+
 from kedro.pipeline import Node, Pipeline
 
-from synthbalance.branches import generator_branches
+from synthbalance.branches import Branch
 
 from .nodes import (
     compare_profiles,
@@ -18,9 +20,10 @@ from .nodes import (
 _EVAL = ["schema", "params:evaluation", "params:seed"]
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Metrics and reports (tags ``metrics``, ``reports``) and one loss plot per generator."""
-    return _metrics() + _reports() + _loss_plots()
+def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
+    """Metrics and reports (tags ``metrics``, ``reports``) and a loss plot per generator
+    branch (``branches``, decided by the pipeline registry)."""
+    return _metrics() + _reports() + _loss_plots(branches)
 
 
 def _metrics() -> Pipeline:
@@ -58,12 +61,12 @@ def _reports() -> Pipeline:
     )
 
 
-def _loss_plots() -> Pipeline:
+def _loss_plots(branches: Sequence[Branch]) -> Pipeline:
     return sum(
         (
             Pipeline([Node(plot_losses, "generator", "loss_plot", name="plot_losses")],
                      namespace=b.namespace)
-            for b in generator_branches()
+            for b in branches
         ),
         Pipeline([]),
     )

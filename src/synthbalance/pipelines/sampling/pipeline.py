@@ -1,16 +1,17 @@
 """Wiring of the ``sampling`` pipeline: sample in each generator branch, then combine."""
 
 import warnings
+from collections.abc import Sequence
 
 from kedro.pipeline import Node, Pipeline
 
-from synthbalance.branches import generator_branches
+from synthbalance.branches import Branch
 
 from .nodes import combine_rows, sample_rows
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    branches = generator_branches()
+def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
+    """Sampling in each of ``branches`` (decided by the pipeline registry), then one table."""
     template = Pipeline(
         [
             Node(

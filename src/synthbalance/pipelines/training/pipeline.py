@@ -5,17 +5,19 @@
 ``conditional`` branch.
 """
 
+from collections.abc import Sequence
 from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from synthbalance.branches import Branch, generator_branches
+from synthbalance.branches import Branch
 
 from .nodes import train_generator
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    return sum((_branch(b) for b in generator_branches()), Pipeline([]))
+def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
+    """One training branch per item of ``branches`` (decided by the pipeline registry)."""
+    return sum((_branch(b) for b in branches), Pipeline([]))
 
 
 def _branch(branch: Branch) -> Pipeline:

@@ -1,0 +1,93 @@
+"""The training loop's callbacks: the hooks, their order, timing, checks and early stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from synthbalance.core.errors import ConfigError
+from synthbalance.core.models import make_generator
+from synthbalance.core.models.callbacks import (
+    BestCheckpoint,
+    Callback,
+    EpochTimer,
+    PeriodicCheck,
+)
+
+from .test_models import LAYOUT, TINY, _rows
+
+
+class Recorder(Callback):
+    """Logs every hook call; stops training after ``stop_at`` epochs if given."""
+
+    def __init__(self, stop_at: int | None = None):
+        self.calls: list[tuple] = []
+        self.stop_at = stop_at
+
+    def on_train_begin(self, generator, n_rows):
+        self.calls.append(("train_begin", n_rows))
+
+    def on_epoch_begin(self, generator, epoch):
+        self.calls.append(("epoch_begin", epoch))
+
+    def on_epoch_end(self, generator, epoch, losses):
+        assert generator.history["loss"][-1] == losses["loss"]  # recorded before the hook
+        self.calls.append(("epoch_end", epoch))
+        if epoch == self.stop_at:
+            generator.stop_training = True
+
+    def on_train_end(self, generator):
+        self.calls.append(("train_end",))
+
+
+def _vae(**overrides):
+    return make_generator("vae", LAYOUT, config={**TINY, **overrides}, seed=0)
+
+
+def test_hooks_run_in_order_around_every_epoch():
+    recorder = Recorder()
+    _vae(epochs=2).fit(_rows(128), callbacks=[recorder], progress=False)
+    assert recorder.calls == [("train_begin", 128), ("epoch_begin", 1), ("epoch_end", 1),
+                              ("epoch_begin", 2), ("epoch_end", 2), ("train_end",)]
+
+
+def test_a_callback_stops_training_and_the_check_runs_on_the_last_epoch_trained():
+    checked = []
+
+    def check(epoch, generator):
+        checked.append(epoch)
+        return {"score": float(epoch)}
+
+    gen = _vae(epochs=10, check_every=4).fit(
+        _rows(128), callbacks=[Recorder(stop_at=3), PeriodicCheck(check), BestCheckpoint()],
+        progress=False)
+    assert len(gen.history["loss"]) == 3 and checked == [3]
+    assert gen.best_epoch == 3 and gen.history["check.epoch"] == [3.0]
+
+
+def test_epoch_timer_times_each_epoch_and_changes_no_weight():
+    timer = EpochTimer()
+    timed = _vae(epochs=3).fit(_rows(128), callbacks=[timer], progress=False)
+    plain = _vae(epochs=3).fit(_rows(128), progress=False)
+    assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
+    assert timer.n_rows == 128
+    for net, weights in plain.weights().items():
+        for key, value in weights.items():
+            assert torch.equal(timed.weights()[net][key], value), (net, key)
+
+
+def test_a_check_without_a_score_is_a_clear_error():
+    with pytest.raises(ConfigError, match="without a 'score' key"):
+        _vae(epochs=1).fit(_rows(64), callbacks=[PeriodicCheck(lambda e, g: {"x": 1.0})],
+                           progress=False)
+
+
+def test_best_checkpoint_ignores_nan_scores_and_keeps_the_last_epoch_without_checks():
+    scores = iter([float("nan"), 2.0, 1.0, float("nan")])
+    gen = _vae(epochs=4, check_every=1).fit(
+        _rows(64), callbacks=[PeriodicCheck(lambda e, g: {"score": next(scores)}),
+                              BestCheckpoint()], progress=False)
+    assert gen.best_epoch == 3
+    assert np.isnan(gen.history["check.score"][0])
+    assert _vae(epochs=2).fit(_rows(64), progress=False).best_epoch == 2
