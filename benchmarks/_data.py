@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from synthbalance.core.schema import Schema
-from synthbalance.core.split import scarce_cut, split_table
+from synthbalance.core.split import inner_split, scarce_cut, split_table
 from synthbalance.core.validation import validate_table
 
 TARGET = "Diabetes_binary"
@@ -20,6 +20,7 @@ HINTS: dict[str, dict[str, Any]] = {
     name: {"kind": "count", "bounds": [0, 30]} for name in DAY_COUNTS
 }
 TEST_SIZE = 0.3
+VALIDATION_SIZE = 0.2  # the pipeline's preprocessing.validation_size
 SPLIT_SEED = 0
 
 
@@ -27,8 +28,10 @@ SPLIT_SEED = 0
 class Prepared:
     """One setting's data: every frame is shared, so nobody may modify one in place.
 
-    ``train`` holds the training rows after the scarce cut (if any); ``held_back`` the
-    minority rows the cut removed (the real ceiling); ``test`` the untouched test split.
+    ``train`` holds the training rows after the scarce cut (if any); ``validation`` the
+    share of them kept for validation (no generator and no utility classifier trains on
+    them, as in the pipeline); ``held_back`` the minority rows the cut removed (the real
+    ceiling); ``test`` the untouched test split.
     """
 
     table: pd.DataFrame
@@ -36,6 +39,7 @@ class Prepared:
     train: pd.DataFrame
     test: pd.DataFrame
     held_back: pd.DataFrame
+    validation: pd.DataFrame
 
     @property
     def minority(self) -> Any:
@@ -43,6 +47,11 @@ class Prepared:
 
     def minority_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame[self.schema.target] == self.minority]
+
+    @property
+    def fit(self) -> pd.DataFrame:
+        """The training rows a generator may learn from: all but the validation rows."""
+        return self.train[~self.train.index.isin(self.validation.index)]
 
     @property
     def n_minority_train(self) -> int:
@@ -69,4 +78,5 @@ def prepare(path: str, rows: int | None, scarce_rows: int | None) -> Prepared:
     table, schema = validate_table(read_table(path, rows), TARGET, HINTS)
     train, test = split_table(table, schema, TEST_SIZE, SPLIT_SEED)
     train, held_back = scarce_cut(train, schema, scarce_rows, SPLIT_SEED)
-    return Prepared(table, schema, train, test, held_back)
+    _, validation = inner_split(train, schema, VALIDATION_SIZE, SPLIT_SEED)
+    return Prepared(table, schema, train, test, held_back, validation)

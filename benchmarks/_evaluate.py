@@ -89,7 +89,7 @@ def _utility(
     k = spec.headline_k(data)
     result = recall_gain_experiment(
         data.train, data.test, data.schema, synthetic, held_back, [k],
-        list(range(SEED, SEED + spec.seeds)), k,
+        list(range(SEED, SEED + spec.seeds)), k, validation=data.validation,
         smote=smote, xgb_params={"n_estimators": spec.trees}, n_jobs=spec.threads,
     )
     return result.summary()

@@ -122,14 +122,11 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         device="cpu",
         num_threads=spec.threads,
     )
-    plan = TrainingPlan(
-        model=spec.method,
-        config=config,
-        class_value=None if conditional else data.minority,
-        seed=spec.train_seed,
-    )
+    plan = TrainingPlan(model=spec.method, config=config, seed=spec.train_seed,
+                        class_value=None if conditional else data.minority)
     synth, fit_s = timed(lambda: train_synthesizer(
-        data.train, encoded, transformer, schema, plan, progress=False, callbacks=[timer]))
+        data.train, encoded, transformer, schema, plan, progress=False, callbacks=[timer],
+        validation=data.validation))
     stats = fit_postprocess(data.train, schema)
     rows, fixes = _clean(synth.sample(spec.pool_rows(data), label=data.minority, seed=1),
                          stats, data)
@@ -191,7 +188,8 @@ class SmoteRecorder:
 
 
 def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
-    """SDV's CTGAN trained per class, as a user would: on the minority training rows, with
+    """SDV's CTGAN trained per class, as a user would: on the minority training rows (but
+    the validation share, on which no generator trains), with
     ``discrete_columns`` set, our epoch budget, and its other defaults. Its rows are
     cleaned by the same postprocessing as ours."""
     try:
@@ -202,7 +200,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
             "--families."
         ) from exc
     schema = data.schema
-    train = data.minority_rows(data.train)[schema.names]
+    train = data.minority_rows(data.fit)[schema.names]  # as ours: never a validation row
     discrete = ctgan_discrete_columns(data, spec.ctgan_discrete)
     model = CTGAN(epochs=spec.epochs, enable_gpu=False)
     model.set_random_state(spec.train_seed)

@@ -411,9 +411,10 @@ def _setup_lines(meta: Mapping[str, Any], results: Results) -> list[str]:
         f" batch 500, training seed {o.get('train_seed', 0)} (`--train-seed`)"
         f"{_more_seeds(o)}, each library's other defaults. Ours keep the best of their "
         "periodic "
-        f"checks (every {_plural(max(1, o['epochs'] // 5), 'epoch')}, against up to 20 % / "
-        "2,000 of the minority training rows, held aside from training); CTGAN trains on "
-        "all of them and keeps its last epoch.",
+        f"checks (every {_plural(max(1, o['epochs'] // 5), 'epoch')}, against up to 2,000 "
+        "minority rows of the validation share, 20 % of the training rows, on which no "
+        "generator trains); CTGAN trains on the other minority training rows and keeps its "
+        "last epoch.",
         f"- CTGAN: {discrete}.",
         *_evaluation_lines(o),
     ]
@@ -428,10 +429,12 @@ def _evaluation_lines(o: Mapping[str, Any]) -> list[str]:
         f"a generator samples a pool of {o['pool_ratio']:g} x those rows, quality is measured "
         "on k of them and each utility seed adds its own k; SMOTE makes k fresh rows per "
         "seed.",
-        f"- Utility: xgboost with {o['trees']} trees, {o['seeds']} seeds; gains are the "
-        "mean ± sample standard deviation over the seeds. xgboost (`hist`, no row or column "
-        "subsampling) fits the same model for every seed, so the spread is that of the "
-        "rows drawn, and the baseline's is 0.",
+        f"- Utility: xgboost with {o['trees']} trees, {o['seeds']} seeds, fitted on the "
+        "training rows but the validation share; recall at the baseline's precision takes "
+        "each model's threshold from the validation rows. Gains are the mean ± sample "
+        "standard deviation over the seeds. xgboost (`hist`, no row or column subsampling) "
+        "fits the same model for every seed, so the spread is that of the rows drawn, and "
+        "the baseline's is 0.",
         f"- Torch threads per worker: {o['threads']} (`OMP_WAIT_POLICY="
         f"{o.get('omp_wait_policy', 'PASSIVE')}`, `GOMP_SPINCOUNT="
         f"{o.get('gomp_spincount', 'default')}`, flush denormals); isolation: "

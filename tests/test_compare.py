@@ -34,6 +34,9 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "3 runs in experiment 'cmp'" in text
+    assert "advice.arm" in text  # the advice of every run
+    tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "random oversampling" in tables and "synthetic (vae)" in tables
     assert any("image/png" in o.get("data", {}) for o in outputs)
 
 

@@ -30,7 +30,12 @@ from synthbalance.pipeline_registry import register_pipelines
 from synthbalance.pipelines import postprocessing, sampling, training
 from synthbalance.pipelines.ingest.nodes import validate_raw_table
 from synthbalance.pipelines.postprocessing.nodes import fit_cleaning_rules
-from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
+from synthbalance.pipelines.preprocessing.nodes import (
+    carve_validation,
+    encode_rows,
+    fit_transformer,
+    split_rows,
+)
 
 from .conftest import make_project, run_kedro
 
@@ -237,6 +242,7 @@ def test_conditional_rows_of_each_class_are_told_to_be_of_that_class():
                                                    "minority_classes": ["b", "c"]})
     train, _, _ = split_rows(validated, schema, {"test_size": 0.3}, 0)
     transformer = fit_transformer(train, schema, {}, 0)
+    validation = carve_validation(train, schema, {}, 0)
     params = {"training": {"model": "cvae", "strategy": "conditional", "epochs": 120,
                            "batch_size": 200, "check_every": 120, "hidden_dims": [64]},
               "ingest": {"minority_classes": ["b", "c"]}}
@@ -245,6 +251,7 @@ def test_conditional_rows_of_each_class_are_told_to_be_of_that_class():
         "train_rows": MemoryDataset(train), "schema": MemoryDataset(schema),
         "transformer": MemoryDataset(transformer),
         "train_encoded": MemoryDataset(encode_rows(train, transformer)),
+        "validation_rows": MemoryDataset(validation),
         "params:training": MemoryDataset(params["training"]),
         "params:sampling": MemoryDataset({"n_rows": 500}), "params:seed": MemoryDataset(0),
     })
@@ -285,3 +292,49 @@ def test_a_broken_conf_stops_the_pipeline_registry_with_a_clear_error(project):
     local.write_text("training: {model: [unclosed\n")
     with pytest.raises(ConfigError, match=r"parameters.*cannot be read.*parameters_mine.yml"):
         register_pipelines()
+
+
+# ------------------------------------------------------------------ validation rows
+
+
+@pytest.mark.parametrize("model", ["cvae", "vae"])
+def test_no_generator_trains_on_a_validation_row(demo, model):
+    from synthbalance.core.models.callbacks import EpochTimer
+    from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+
+    validated, schema = validate_raw_table(demo, {"source": "demo"})
+    train, _, _ = split_rows(validated, schema, {"test_size": 0.3}, 0)
+    validation = carve_validation(train, schema, {}, 0)
+    transformer = fit_transformer(train, schema, {}, 0)
+    timer = EpochTimer()
+    plan = TrainingPlan(model, {"epochs": 1, "hidden_dims": [8], "check_every": 1},
+                        class_value=None if model == "cvae" else 1)
+    train_synthesizer(train, transformer.transform(train), transformer, schema, plan,
+                      progress=False, callbacks=[timer], validation=validation)
+    kept = train.drop(index=validation.index)
+    expected = len(kept) if model == "cvae" else int((kept["outcome"] == 1).sum())
+    assert timer.n_rows == expected
+
+
+def test_the_advice_never_reads_the_test_split(demo):
+    """Scramble the test split's labels and features: the advice may not change."""
+    from synthbalance.pipelines.advice.nodes import choose_arm
+    from synthbalance.pipelines.evaluation.nodes import evaluate_utility
+
+    validated, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(validated, schema, {"test_size": 0.3}, 0)
+    validation = carve_validation(train, schema, {}, 0)
+    scrambled = test.assign(outcome=np.random.default_rng(0).permutation(test["outcome"]),
+                            glucose=test["glucose"][::-1].to_numpy())
+    synthetic = train[train["outcome"] == 1].drop(index=validation.index, errors="ignore")
+    evaluation = {"seeds": 1, "k_ratios": [1.0], "n_trees": 30, "n_bootstrap": 100}
+    advice = []
+    for rows in (test, scrambled):
+        _, table, arms, _ = evaluate_utility(train, validation, rows, held, synthetic, schema,
+                                             evaluation, 0)
+        advice.append(choose_arm(arms, table)[0])
+    chosen = ("arm", "k", "validation_pr_auc_gain", "validation_pr_auc_gain_low",
+              "validation_pr_auc_gain_high", "best_rejected")
+    assert [{key: a[key] for key in chosen} for a in advice][0] == \
+        {key: advice[1][key] for key in chosen}
+    assert advice[0]["pr_auc_baseline"] != advice[1]["pr_auc_baseline"]  # the test did change

@@ -20,12 +20,20 @@ CONTRACT_METRICS = [
     "utility.smote_pr_auc_gain", "utility.smote_recall_gain",
     "utility.smote_recall_gain_at_base_precision",
     "privacy.exact_copies", "privacy.mia_auc", "postprocess.values_fixed",
+    *(f"utility.{arm}_{gain}" for arm in ("class_weights", "random_oversampling", "smote")
+      for gain in ("pr_auc_gain", "pr_auc_gain_low", "pr_auc_gain_high", "brier",
+                   "recall_gain_at_base_precision", "validation_pr_auc_gain")),
+    "utility.pr_auc_gain_low", "utility.pr_auc_gain_high", "utility.brier_baseline",
+    "utility.recall_gain_at_base_precision_test_threshold",
+    "advice.k", "advice.validation_pr_auc_gain", "advice.validation_pr_auc_gain_low",
+    "advice.validation_pr_auc_gain_high", "advice.test_pr_auc_gain",
 ]
 ARTIFACTS = [
     "data/schema.json", "model/transformer.json", "plots/correlation.png",
     "plots/losses_conditional.png", "plots/marginals.png", "plots/recall_gain.png",
     "reports/profile.html", "reports/real_vs_synthetic_profile.html", "tables/metrics.csv",
     "tables/postprocess_fixes.csv", "tables/utility_runs.csv", "tables/fidelity_columns.csv",
+    "tables/utility_arms.csv", "advice/advice.json", "advice/advice.txt",
 ]
 
 
@@ -48,7 +56,9 @@ def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):
         "wcgan_gp", "conditional", "demo")
     assert run["params.training.model"] == "wcgan_gp"
     client = MlflowClient(tracking_uri=f"sqlite:///{finished_run / 'mlflow.db'}")
-    found = {a.path for d in ("data", "model", "plots", "reports", "tables")
+    assert run["tags.advice.arm"] in ("none", "class_weights", "random_oversampling", "smote",
+                                      "synthetic")
+    found = {a.path for d in ("data", "model", "plots", "reports", "tables", "advice")
              for a in client.list_artifacts(run["run_id"], d)}
     assert set(ARTIFACTS) <= found
     history = client.get_metric_history(run["run_id"], "loss.critic")
@@ -91,6 +101,21 @@ def test_synthetic_rows_respect_every_bound_and_level(finished_run):
             assert (values == values.round()).all(), name
 
 
+def test_the_run_ends_with_the_advice_and_writes_the_advised_training_set(finished_run, capfd):
+    data = finished_run / "data"
+    advice = json.loads((data / "08_reporting/advice.json").read_text())
+    augmented = pd.read_parquet(data / "05_model_input/augmented_train.parquet")
+    train = pd.read_parquet(data / "05_model_input/train_rows.parquet")
+    added = augmented["synthbalance_added"]
+    assert len(augmented) == len(train) + added.sum()
+    assert added.sum() == (advice["k"] if advice["arm"] in ("random_oversampling", "smote",
+                                                           "synthetic") else 0)
+    run_kedro(finished_run, ["advice"])
+    printed = capfd.readouterr().out.strip().splitlines()
+    assert printed[-1].startswith("Advice: ") and "augmented_train.parquet" in printed[-1]
+    assert printed[-1] == (data / "08_reporting/advice.txt").read_text().strip()
+
+
 def test_same_seed_gives_byte_identical_synthetic_rows(project):
     generate = ["ingest", "preprocessing", "training", "sampling", "postprocessing"]
     out = project / "data/07_model_output/synthetic_rows.parquet"
@@ -100,3 +125,14 @@ def test_same_seed_gives_byte_identical_synthetic_rows(project):
         contents.append(out.read_bytes())
     assert contents[0] == contents[1]
     assert contents[0] != contents[2]
+
+
+def test_the_verdict_names_the_path_the_catalog_writes():
+    import yaml
+
+    from synthbalance.pipelines.advice.nodes import AUGMENTED_PATH
+
+    from .conftest import PROJECT
+
+    catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
+    assert catalog["augmented_train"]["filepath"] == AUGMENTED_PATH

@@ -36,7 +36,7 @@ HEADLINE = (
 )
 #: Pipelines of a family's run; profiling is left out (the data is the same in every run).
 FAMILY_PIPELINES = ["ingest", "preprocessing", "training", "sampling", "postprocessing",
-                    "evaluation"]
+                    "evaluation", "advice"]
 
 
 def compare(

@@ -205,6 +205,34 @@ class MetricsDataset(AbstractDataset[dict, dict]):
         return {"prefix": self._prefix}
 
 
+class MlflowTagsDataset(AbstractDataset[dict, dict]):
+    """Tags of the active MLflow run, from ``{name: value}`` (``advice.arm``, say).
+
+    kedro-mlflow has datasets for metrics and artifacts, none for tags; the values are
+    logged as text. Without an active run (tracking disabled) nothing is logged.
+    """
+
+    def __init__(self, metadata: dict[str, Any] | None = None):
+        self.metadata = metadata
+        self._data: dict[str, Any] | None = None
+
+    def save(self, data: dict[str, Any]) -> None:
+        self._data = dict(data)
+        if mlflow.active_run() is not None:
+            mlflow.set_tags({k: str(v) for k, v in data.items()})
+
+    def load(self) -> dict[str, Any]:
+        if self._data is not None:
+            return self._data
+        run = mlflow.active_run() or mlflow.last_active_run()
+        if run is None:
+            raise DatasetError("No MLflow run to read tags from.")
+        return dict(MlflowClient().get_run(run.info.run_id).data.tags)
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
 class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
     """A trained :class:`~synthbalance.core.synthesizer.Synthesizer` as a versioned file.
 

@@ -66,17 +66,20 @@ class SynthBalanceHooks:
         )
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
-    def after_pipeline_run(self) -> None:
-        """Close what is left of the run and say where to look at it."""
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        """Close what is left of the run, say where to look at it, and end with the advice."""
         set_run_parameters(None)  # later pipelines of this process follow conf/ again
-        if self._run_id is None:
-            return
-        _close_run(self._run_id)
-        logger.info(
-            "Done: MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
-            self._run_id,
-            mlflow.get_tracking_uri(),
-        )
+        if self._run_id is not None:
+            _close_run(self._run_id)
+            logger.info(
+                "Done: MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
+                self._run_id,
+                mlflow.get_tracking_uri(),
+            )
+        if "advice_verdict" in pipeline.all_outputs():
+            # printed, not logged: the log handler wraps it at a narrow width, and it is the
+            # one paragraph of the run meant to be read as it is
+            print(f"\n{catalog.get('advice_verdict').load().strip()}\n", flush=True)
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:

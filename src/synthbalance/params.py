@@ -122,6 +122,7 @@ class PreprocessingParams(Section):
     where: ClassVar[str] = "preprocessing"
 
     test_size: Share = 0.3
+    validation_size: Share = 0.2
     scarce_minority_rows: PositiveInt | None = None
     max_modes: PositiveInt = 10
     max_onehot_levels: PositiveInt = 64
@@ -167,6 +168,7 @@ class EvaluationParams(Section):
     n_trees: PositiveInt = 300
     max_rows: PositiveInt = 20_000
     n_jobs: PositiveInt = 2
+    n_bootstrap: PositiveInt = 500
     compare_profile: bool = True
     compare_sample_rows: PositiveInt = 5_000
 
@@ -181,7 +183,6 @@ class TrainingParams(Section, GeneratorConfig):
 
     model: Literal[MODEL_NAMES] = "wcgan_gp"  # type: ignore[valid-type]
     strategy: Literal[STRATEGIES] = "conditional"  # type: ignore[valid-type]
-    check_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.2
     check_max_rows: PositiveInt = 2_000
 
     @model_validator(mode="after")

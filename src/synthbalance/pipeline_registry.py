@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline
 
 from synthbalance.branches import generator_branches, run_parameters
 from synthbalance.pipelines import (
+    advice,
     evaluation,
     ingest,
     postprocessing,
@@ -19,7 +20,7 @@ from synthbalance.pipelines import (
 #: ``smote_reference`` composite needs several of them, and three stages take the
 #: generator branches as an argument.)
 STAGES = ("ingest", "profiling", "preprocessing", "training", "sampling", "postprocessing",
-          "evaluation")
+          "evaluation", "advice")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -28,8 +29,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     The generator branches (one per minority class for ``per_class``, one ``conditional``
     model otherwise) follow from the run's parameters and are decided here, once, for the
     training, sampling and evaluation stages. ``__default__`` runs everything from the raw
-    table to the evaluation; ``smote_reference`` puts SMOTE rows (not part of the default,
-    as they also write ``synthetic_raw``) through the same cleaning and evaluation.
+    table to the evaluation and the advice; ``smote_reference`` puts SMOTE rows (not part
+    of the default, as they also write ``synthetic_raw``) through the same cleaning and
+    evaluation.
 
     Raises:
         ConfigError: the parameters in ``conf/`` cannot be read or are invalid.
@@ -43,6 +45,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "sampling": sampling.create_pipeline(branches=branches),
         "postprocessing": postprocessing.create_pipeline(),
         "evaluation": evaluation.create_pipeline(branches=branches),
+        "advice": advice.create_pipeline(),
         "smote": smote.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines[name] for name in STAGES)

@@ -17,7 +17,7 @@ class _NotAValue:
 
 def test_the_training_section_is_the_generator_config_plus_the_family_choice():
     own = set(TrainingParams.model_fields) - set(GeneratorConfig.model_fields)
-    assert own == {"model", "strategy", "check_fraction", "check_max_rows"}
+    assert own == {"model", "strategy", "check_max_rows"}
     params = parse_params({"training": {"epochs": 7, "hidden_dims": [8, 4], "model": "cvae"}})
     assert params.training.generator_config == GeneratorConfig(epochs=7, hidden_dims=(8, 4))
 

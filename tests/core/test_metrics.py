@@ -6,29 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics import (
     correlation_difference,
     detection,
     fidelity,
-    gain_curve,
     privacy,
-    recall_gain_experiment,
 )
 from synthbalance.core.metrics._features import (
     fit_distance_scaler,
     numeric_matrix,
     scaled_matrix,
 )
-from synthbalance.core.metrics.utility import _scores
 from synthbalance.core.schema import Schema, infer_schema
 from synthbalance.core.smote import smote_rows
 
-SUMMARY_KEYS = [
-    f"{prefix}{name}"
-    for prefix in ("", "smote_", "real_")
-    for name in ("pr_auc_gain", "recall_gain", "recall_gain_at_base_precision")
-] + ["pr_auc_baseline"]
 FAST_XGB = {"n_estimators": 40, "max_depth": 4}
 # one thread: on a small table, OpenMP threads waiting on a core that other processes hold
 # cost far more than they give (seen: 0.5 s fits taking 9 s on a shared 2-core machine)
@@ -218,120 +210,3 @@ def test_smote_multiclass_and_few_rows(rng):
     assert len(out) == 10 and (out["y"] == 2).all()
     with pytest.raises(DataValidationError, match="at least 2"):
         smote_rows(train.iloc[:-2], schema, k=5, seed=0)
-
-
-# --- utility --------------------------------------------------------------------------------
-
-
-def _utility_data(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    """A starved baseline: 12 minority rows in train, hundreds held back."""
-
-    def draw(n: int, label: int) -> pd.DataFrame:
-        mu = 1.3 * label
-        return pd.DataFrame(
-            {
-                "a": rng.normal(mu, 1.0, n),
-                "b": rng.normal(mu, 1.0, n),
-                "g": rng.choice(["u", "v"], n, p=[0.3, 0.7] if label else [0.6, 0.4]),
-                "y": label,
-            }
-        )
-
-    return {
-        "train": pd.concat([draw(1500, 0), draw(12, 1)], ignore_index=True),
-        "test": pd.concat([draw(600, 0), draw(150, 1)], ignore_index=True),
-        "held_back": draw(400, 1),
-        "synthetic": draw(400, 1).assign(a=lambda d: d["a"] + 0.2),
-    }
-
-
-def test_real_rows_raise_recall_and_result_is_complete(rng):
-    data = _utility_data(rng)
-    schema = infer_schema(pd.concat([data["train"], data["test"]]), "y")
-    result = recall_gain_experiment(
-        data["train"], data["test"], schema, data["synthetic"], data["held_back"],
-        k_grid=[50, 300], seeds=[0, 1], headline_k=300, xgb_params=FAST_XGB, n_jobs=N_JOBS,
-    )  # fmt: skip
-    table = result.table
-    combos = set(zip(table["method"], table["k"], table["seed"], strict=True))
-    expected = {("baseline", 0, s) for s in (0, 1)} | {
-        (m, k, s) for m in ("synthetic", "smote", "real") for k in (50, 300) for s in (0, 1)
-    }
-    assert combos == expected and len(table) == len(expected)
-    assert table[["recall", "precision", "pr_auc", "recall_at_base_precision"]].notna().all().all()
-    summary = result.summary()
-    assert set(SUMMARY_KEYS) | {f"{key}_std" for key in SUMMARY_KEYS} <= set(summary)
-    assert summary["real_recall_gain"] > 0
-    assert summary["real_pr_auc_gain"] > 0
-    baseline = table[table["method"] == "baseline"]
-    assert (baseline["recall_at_base_precision"] >= baseline["recall"]).all()
-    curve = gain_curve(table)
-    assert {"recall_gain_mean", "recall_gain_std", "pr_auc_mean"} <= set(curve.columns)
-    assert len(curve) == 7
-
-
-def test_synthetic_k_beyond_supply_reports_k_used(rng):
-    data = _utility_data(rng)
-    schema = infer_schema(pd.concat([data["train"], data["test"]]), "y")
-    synth = data["synthetic"].iloc[:80].drop(columns="y")  # one minority class: y optional
-    result = recall_gain_experiment(
-        data["train"], data["test"], schema, synth, None,
-        k_grid=[200], seeds=[0], headline_k=200, smote=False, xgb_params=FAST_XGB, n_jobs=N_JOBS,
-    )  # fmt: skip
-    assert set(result.table["method"]) == {"baseline", "synthetic"}
-    assert result.summary()["k_used"] == 80
-    assert not any(key.startswith(("real_", "smote_")) for key in result.summary())
-
-
-def test_real_ceiling_does_not_depend_on_the_synthetic_rows(rng):
-    data = _utility_data(rng)
-    schema = infer_schema(pd.concat([data["train"], data["test"]]), "y")
-
-    def real_rows(synthetic: pd.DataFrame | None) -> pd.DataFrame:
-        table = recall_gain_experiment(
-            data["train"], data["test"], schema, synthetic, data["held_back"],
-            k_grid=[100], seeds=[3], headline_k=100, smote=False,
-            xgb_params=FAST_XGB, n_jobs=N_JOBS,
-        ).table  # fmt: skip
-        return table[table["method"] == "real"].reset_index(drop=True)
-
-    pd.testing.assert_frame_equal(real_rows(None), real_rows(data["synthetic"]))
-
-
-def test_multiclass_target_runs_one_vs_rest(rng):
-    data = _utility_data(rng)
-    extra = data["held_back"].iloc[:40].assign(y=2, a=lambda d: d["a"] - 3.0)
-    train = pd.concat([data["train"], extra.iloc[:20]], ignore_index=True)
-    test = pd.concat([data["test"], extra.iloc[20:]], ignore_index=True)
-    schema = infer_schema(train, "y", minority_classes=[1, 2])
-    held = pd.concat([data["held_back"], extra.iloc[:20]], ignore_index=True)
-    result = recall_gain_experiment(
-        train, test, schema, None, held,
-        k_grid=[20], seeds=[0], headline_k=20, xgb_params=FAST_XGB, n_jobs=N_JOBS,
-    )  # fmt: skip
-    assert set(result.table["method"]) == {"baseline", "smote", "real"}
-    assert result.summary()["real_k_used"] == 20
-
-
-def test_recall_at_base_precision_ignores_gains_bought_with_precision():
-    y = np.array([1, 1, 1, 0, 0, 0, 0])
-    proba = np.array([0.9, 0.6, 0.55, 0.7, 0.1, 0.2, 0.3])
-    scores = _scores(y, proba, reference=1.0)  # the baseline made no false positive
-    assert scores["recall"] == 1.0 and scores["precision"] == 0.75
-    assert scores["recall_at_base_precision"] == pytest.approx(1 / 3)
-    own = _scores(y, proba, reference=None)  # a baseline is measured at its own precision
-    assert own["recall_at_base_precision"] == 1.0
-
-
-def test_utility_rejects_a_bad_grid(rng):
-    data = _utility_data(rng)
-    schema = infer_schema(data["train"], "y")
-    with pytest.raises(ConfigError, match=r"recall_gain_experiment: headline_k 20 is not in "
-                       r"k_grid \[10\]; add it to the grid\."):
-        recall_gain_experiment(
-            data["train"], data["test"], schema, None, None,
-            k_grid=[10], seeds=[0], headline_k=20,
-        )  # fmt: skip
-    with pytest.raises(ConfigError, match=r"recall_gain_experiment: k_grid is \[0\]"):
-        recall_gain_experiment(data["train"], data["test"], schema, None, None,
-                               k_grid=[0], seeds=[0], headline_k=0)

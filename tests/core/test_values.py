@@ -62,8 +62,8 @@ def test_is_whole_and_boolean_values():
 def test_require_columns_names_what_is_missing_and_what_is_there():
     df = pd.DataFrame({"a": [1], "b": [2]})
     require_columns(df, ["a", "b"], "training rows")
-    with pytest.raises(DataValidationError,
-                       match=r"The synthetic rows lack column\(s\) \['c'\]; they have \['a', 'b'\]"):
+    with pytest.raises(DataValidationError, match=r"The synthetic rows lack column\(s\) "
+                                                  r"\['c'\]; they have \['a', 'b'\]"):
         require_columns(df, ["a", "c"], "synthetic rows")
 
 

@@ -14,7 +14,12 @@ from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES
 from synthbalance.datasets import SynthesizerDataset
 from synthbalance.pipelines import postprocessing, sampling, training
 from synthbalance.pipelines.ingest.nodes import validate_raw_table
-from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
+from synthbalance.pipelines.preprocessing.nodes import (
+    carve_validation,
+    encode_rows,
+    fit_transformer,
+    split_rows,
+)
 
 PREP = {"test_size": 0.3}
 TINY = {"epochs": 1, "batch_size": 200, "hidden_dims": [32, 32], "latent_dim": 16,
@@ -27,7 +32,8 @@ def prepared(demo):
     train, test, held = split_rows(validated, schema, PREP, 0)
     transformer = fit_transformer(train, schema, PREP, 0)
     return {"train_rows": train, "train_encoded": encode_rows(train, transformer),
-            "transformer": transformer, "schema": schema}
+            "transformer": transformer, "schema": schema,
+            "validation_rows": carve_validation(train, schema, PREP, 0)}
 
 
 def _generation(model: str, strategy: str):
@@ -78,7 +84,8 @@ def test_saved_generator_reloads_to_identical_samples_and_rejects_a_corrupt_file
 
     synthesizer, _, _ = train_generator(
         prepared["train_rows"], prepared["train_encoded"], prepared["transformer"],
-        prepared["schema"], {"model": "cvae", "strategy": "conditional", **TINY}, 0)
+        prepared["schema"], prepared["validation_rows"],
+        {"model": "cvae", "strategy": "conditional", **TINY}, 0)
     path = tmp_path / "generator.pt"
     dataset = SynthesizerDataset(filepath=str(path))
     dataset.save(synthesizer)

@@ -25,12 +25,15 @@ from synthbalance.core.tables import require_columns
 
 REAL_COLOR = "#1f77b4"
 SYNTH_COLOR = "#ff7f0e"
-#: method in a gain curve -> (colour, legend label)
+#: arm in a gain curve -> (colour, legend label)
 METHOD_STYLES: dict[str, tuple[str, str]] = {
     "synthetic": (SYNTH_COLOR, "synthetic"),
     "smote": ("#2ca02c", "SMOTE"),
+    "random_oversampling": ("#9467bd", "random oversampling"),
     "real": (REAL_COLOR, "real (held-back ceiling)"),
 }
+#: The class-weights arm adds no rows: a horizontal line at its gain.
+CLASS_WEIGHTS_STYLE = ("#8c564b", "class weights (no rows added)")
 #: A numeric column with at most this many distinct values is drawn as bars (a 0..30 day
 #: count has 31); more, and side-by-side bars stop being readable, so it gets a histogram.
 MAX_BAR_LEVELS = 31
@@ -191,7 +194,8 @@ def recall_gain_curve(
     drawn as a ±1 std band); a baseline row (``method == "baseline"``) with ``<metric>_mean``
     puts the baseline's own value in the legend. The per-seed table
     (``UtilityResult.table``, recognised by its ``seed`` column) is summarised first.
-    Methods drawn, where present: ``synthetic``, ``smote``, ``real``.
+    Arms drawn, where present: ``synthetic``, ``smote``, ``random_oversampling``, ``real``
+    as lines over k, and ``class_weights`` (no rows added) as a dotted horizontal line.
     """
     if "seed" in curve.columns:
         # lazy: the utility module pulls in xgboost and sklearn, which plotting needs not
@@ -514,6 +518,11 @@ def _plot_gain_lines(ax: Axes, curve: pd.DataFrame, mean_col: str, std_col: str)
         ax.plot(k, mean, marker="o", color=color, label=label, linewidth=1.8)
         ax.fill_between(k, mean - std, mean + std, color=color, alpha=0.18, linewidth=0)
         drawn.append(k)
+    weights = curve[curve["method"] == "class_weights"]
+    if not weights.empty and np.isfinite(_finite(weights[mean_col])).any():
+        color, label = CLASS_WEIGHTS_STYLE
+        ax.axhline(float(np.nanmean(_finite(weights[mean_col]))), color=color, linestyle=":",
+                   linewidth=1.5, label=label)
     return np.concatenate(drawn) if drawn else np.array([])
 
 

@@ -28,6 +28,48 @@ def split_table(
     return train, test
 
 
+def inner_split(
+    train: pd.DataFrame, schema: Schema, size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cut the training split into fitting and validation rows (stratified on the target).
+
+    Validation rows choose what a user could only choose on data of their own: thresholds,
+    the advised arm, a generator's checkpoint. Returns ``(fitting rows, validation rows)``,
+    each in the training split's order; the same seed gives the same cut.
+
+    Raises:
+        DataValidationError: a class has too few training rows to put one on each side.
+    """
+    labels = train[schema.target]
+    counts = labels.value_counts()
+    too_few = counts[(counts * size < 1) | (counts * (1 - size) < 1)]
+    if len(too_few):
+        raise DataValidationError(
+            f"Class(es) {list(too_few.index)} of {schema.target!r} have too few training rows "
+            f"({dict(too_few)}) to keep {size:.0%} of them for validation; keep more rows "
+            "(preprocessing.scarce_minority_rows) or change preprocessing.validation_size."
+        )
+    fit, validation = train_test_split(
+        np.arange(len(train)), test_size=size, stratify=labels, random_state=seed
+    )
+    return train.iloc[np.sort(fit)], train.iloc[np.sort(validation)]
+
+
+def validation_mask(train: pd.DataFrame, validation: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``train`` are ``validation`` rows (matched by index).
+
+    Raises:
+        DataValidationError: the indexes are not unique, or a validation row is not a
+            training row.
+    """
+    if not train.index.is_unique or not validation.index.isin(train.index).all():
+        raise DataValidationError(
+            "The validation rows must be rows of the training split (the same index, "
+            "unique); pass the validation_rows the preprocessing pipeline made."
+        )
+    return train.index.isin(validation.index)
+
+
 def scarce_cut(
     train: pd.DataFrame, schema: Schema, keep_rows: int | None, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -32,7 +32,8 @@ from synthbalance.core.models import (
 from synthbalance.core.models.callbacks import BestCheckpoint, Callback, PeriodicCheck
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
 from synthbalance.core.schema import Schema
-from synthbalance.core.tables import find_label
+from synthbalance.core.split import inner_split, validation_mask
+from synthbalance.core.tables import find_label, label_mask, rows_of
 from synthbalance.core.transformer import TabularTransformer
 
 FORMAT = "synthbalance.synthesizer"
@@ -169,14 +170,19 @@ class Synthesizer:
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """What :func:`train_synthesizer` trains: which family, on which class, how checked."""
+    """What :func:`train_synthesizer` trains: which family, on which class, how checked.
+
+    ``validation_size``: the share of training rows kept for validation when
+    :func:`train_synthesizer` is given no validation rows; ``check_max_rows``: the most
+    validation rows a periodic check compares with.
+    """
 
     model: str
     config: GeneratorConfig
     class_value: Any = None  # per_class: the class learned; None: conditional
-    check_fraction: float = 0.2
     check_max_rows: int = 2_000
     seed: int = 0
+    validation_size: float = 0.2
 
 
 def train_synthesizer(
@@ -187,31 +193,40 @@ def train_synthesizer(
     plan: TrainingPlan,
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
+    validation: pd.DataFrame | None = None,
 ) -> Synthesizer:
     """Fit ``plan.model`` on the training rows and keep its best-checked checkpoint.
 
-    ``encoded`` is ``transformer.transform(train_rows)``, row for row. ``callbacks`` run
-    before the periodic check and the checkpoint keeping (an
+    ``encoded`` is ``transformer.transform(train_rows)``, row for row. The generator never
+    trains on a validation row: ``validation`` (rows of ``train_rows``, same index; the
+    pipeline's ``validation_rows``), else ``plan.validation_size`` of the training rows
+    (:func:`~synthbalance.core.split.inner_split`). The periodic checks compare sampled rows
+    with the validation rows of the checked class (the branch's class, or the first
+    minority class). ``callbacks`` run before the check and the checkpoint keeping (an
     :class:`~synthbalance.core.models.callbacks.EpochTimer` there times training alone).
+
+    Raises:
+        DataValidationError: no training row of the class to learn, or validation rows
+            that are not training rows.
     """
-    labels = train_rows[schema.target].to_numpy()
+    if validation is None:
+        _, validation = inner_split(train_rows, schema, plan.validation_size, plan.seed)
     conditional = plan.model in CONDITIONAL_MODELS
     checked_class = schema.minority_classes[0] if conditional else plan.class_value
-    rng = np.random.default_rng(plan.seed)
-    fit_rows, check_rows = _hold_aside(labels == checked_class, conditional, plan, rng)
+    fit = ~validation_mask(train_rows, validation)
     if conditional:
         classes = tuple(schema.classes)
-        y = pd.Categorical(labels, categories=list(classes)).codes.astype(np.int64)
-        generator = make_generator(plan.model, transformer.layout, len(classes), plan.config,
-                                   plan.seed)
-        x_fit, y_fit = encoded[fit_rows], y[fit_rows]
+        labels = pd.Categorical(train_rows[schema.target], categories=list(classes))
+        y_fit = labels.codes.astype(np.int64)[fit]
     else:
-        classes = (checked_class,)
-        generator = make_generator(plan.model, transformer.layout, None, plan.config, plan.seed)
-        x_fit, y_fit = encoded[fit_rows], None
-    if len(x_fit) == 0:
+        classes, y_fit = (checked_class,), None
+        fit &= label_mask(train_rows[schema.target], checked_class)
+    if not fit.any():
         raise DataValidationError(f"No training rows of class {checked_class!r} to learn from.")
-    holdout = train_rows.iloc[check_rows]
+    generator = make_generator(plan.model, transformer.layout, len(classes) if conditional
+                               else None, plan.config, plan.seed)
+    holdout = _check_rows(validation, schema, checked_class, plan)
+    x_fit = encoded[fit]
     if len(holdout):
         check = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
         callbacks = [*callbacks, PeriodicCheck(check), BestCheckpoint()]
@@ -224,23 +239,20 @@ def _cleaning(state: dict[str, Any] | None) -> PostprocessStats | None:
     return None if state is None else PostprocessStats.from_dict(state)
 
 
-def _hold_aside(
-    is_class: np.ndarray, conditional: bool, plan: TrainingPlan, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices to fit on, and the held-aside slice of the checked class's rows.
-
-    A per-class generator fits on its class's rows only; a conditional one on every row.
-    """
-    class_rows = np.flatnonzero(is_class)
-    n_check = min(int(len(class_rows) * plan.check_fraction), plan.check_max_rows)
-    if n_check < CHECK_MIN_ROWS // 4:  # too few to judge anything: train on all, no checks
-        n_check = 0
-    check = np.sort(rng.choice(class_rows, n_check, replace=False))
-    keep = np.ones(len(is_class), dtype=bool)
-    keep[check] = False
-    if not conditional:
-        keep &= is_class
-    return np.flatnonzero(keep), check
+def _check_rows(
+    validation: pd.DataFrame, schema: Schema, cls: Any, plan: TrainingPlan
+) -> pd.DataFrame:
+    """The validation rows of ``cls`` the checks compare with: at most
+    ``plan.check_max_rows`` (a seeded draw), none when fewer than ``CHECK_MIN_ROWS // 4``
+    (too few to judge anything: the last epoch is kept)."""
+    rows = rows_of(validation, schema.target, cls)
+    if len(rows) < CHECK_MIN_ROWS // 4:
+        return rows.iloc[:0]
+    if len(rows) > plan.check_max_rows:
+        pick = np.random.default_rng(plan.seed).choice(len(rows), plan.check_max_rows,
+                                                        replace=False)
+        rows = rows.iloc[np.sort(pick)]
+    return rows
 
 
 def _make_check(

@@ -14,9 +14,9 @@ from synthbalance.core.metrics.fidelity import (
 )
 from synthbalance.core.metrics.privacy import PRIVACY_MAX_ROWS, copy_mask, privacy
 from synthbalance.core.metrics.utility import (
+    ARMS,
     DEFAULT_XGB_PARAMS,
     GAIN_METRICS,
-    METHODS,
     METRICS,
     UtilityResult,
     gain_curve,
@@ -25,10 +25,10 @@ from synthbalance.core.metrics.utility import (
 )
 
 __all__ = [
+    "ARMS",
     "DEFAULT_XGB_PARAMS",
     "DETECTION_MAX_ROWS",
     "GAIN_METRICS",
-    "METHODS",
     "METRICS",
     "PRIVACY_MAX_ROWS",
     "UtilityResult",

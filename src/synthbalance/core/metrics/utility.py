@@ -1,27 +1,38 @@
-"""Utility, the recall gain: does adding k minority rows help a classifier on real data?
+"""Utility: does a change to the training set help a classifier on real data? Six arms.
 
-For every seed, an xgboost baseline is trained on the real training split; then the same
-classifier on the training split plus k rows of each kind, for every k of a grid:
+The training split is cut once into a *fitting* part and a *validation* part (stratified;
+the pipeline's ``validation_rows``, which no generator trains on either). For every seed,
+an xgboost classifier is fitted on the fitting rows in each arm:
 
-- ``synthetic``: a seeded subsample, without replacement, of the generator's rows (all of
-  them when k exceeds their number; ``k_used`` says how many were added);
-- ``smote``: k SMOTE rows from the training split (:func:`synthbalance.core.smote.smote_rows`,
-  or any function with its signature passed as ``smote``);
-- ``real``: k held-back real minority rows, the ceiling, where such rows exist.
+- ``baseline``: the fitting rows as they are;
+- ``class_weights``: the same rows, positives weighted by ``scale_pos_weight`` = negatives
+  / positives (of the fitting rows);
+- ``random_oversampling``: plus k copies of minority rows (imbalanced-learn's
+  ``RandomOverSampler``);
+- ``smote``: plus k SMOTE / SMOTENC rows made from the fitting rows
+  (:func:`synthbalance.core.smote.smote_rows`, or any function of its signature);
+- ``synthetic``: plus k of the generator's rows (a seeded draw without replacement; all of
+  them when k exceeds their number, ``k_used`` says how many);
+- ``real``: plus k real minority rows held back by the scarce cut, the ceiling.
 
-Every model is scored on the untouched real test split: recall and precision at 0.5, PR AUC
-(average precision), and ``recall_at_base_precision``: the highest recall on the model's PR
-curve among thresholds whose precision is at least the baseline's precision at 0.5 of the
-same seed, so a gain bought by lowering precision shows as none. A baseline that predicts
-no positive at 0.5 made no false positive, so its reference precision is 1 (the PR-curve
-convention); its reported ``precision`` is 0.
+Every model is scored on the untouched test split: recall and precision at 0.5, PR AUC
+(average precision), the Brier score, and recall at the baseline's precision. For the
+last, thresholds are chosen on the validation rows, as a user can: the baseline's precision
+at 0.5 on validation is the reference, each model takes the threshold of its highest
+validation recall at that precision or more, and its test recall at that threshold is
+reported (``recall_at_base_precision``). The older reading, every threshold chosen on the
+test split itself, stays as ``recall_at_base_precision_test_threshold`` (fair between arms,
+optimistic for all). Validation PR AUC is kept for the advice
+(:mod:`synthbalance.core.advice`).
+
+Gains are differences with the same seed's baseline; their mean and sample spread over
+seeds are reported, and a paired bootstrap 95 % interval over rows
+(:mod:`synthbalance.core.metrics.bootstrap`) of the mean gain: test rows for test gains,
+validation rows for the validation PR AUC gain.
 
 The rows added for one k are the first k of one seeded draw, so a larger k adds to a
-smaller one's rows and the curve over k is not blurred by fresh draws. SMOTE's rows are
-independent draws, so the first k of ``max(k_grid)`` are distributed as k fresh ones.
-
-With several minority classes, each is the positive class in its own one-vs-rest model
-(its own k rows added), and the metrics are averaged over the classes.
+smaller one's rows. With several minority classes, each is the positive class in its own
+one-vs-rest model (its own k rows added), and the metrics are averaged over the classes.
 """
 
 from __future__ import annotations
@@ -32,11 +43,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from imblearn.over_sampling import RandomOverSampler
 from sklearn.metrics import (
     average_precision_score,
+    brier_score_loss,
     precision_recall_curve,
-    precision_score,
-    recall_score,
 )
 from tqdm.auto import tqdm
 from xgboost import XGBClassifier
@@ -44,61 +55,83 @@ from xgboost import XGBClassifier
 # a module import: core.smote imports metrics._features, so this one may run while it loads
 from synthbalance.core import smote as smote_baseline
 from synthbalance.core.errors import ConfigError, DataValidationError
-from synthbalance.core.metrics._features import (
-    joint_levels,
-    numeric_matrix,
-)
+from synthbalance.core.metrics._features import joint_levels, numeric_matrix
+from synthbalance.core.metrics.bootstrap import Ranked, Resamples, paired_intervals
 from synthbalance.core.schema import Schema
+from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import label_mask, require_columns
 
-#: The classifier every method is scored with; ``xgb_params`` override single keys.
+#: The classifier every arm is scored with; ``xgb_params`` override single keys.
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "n_estimators": 300,
     "learning_rate": 0.1,
     "max_depth": 6,
     "tree_method": "hist",
 }
-METHODS: tuple[str, ...] = ("baseline", "synthetic", "smote", "real")
-METRICS: tuple[str, ...] = ("recall", "precision", "pr_auc", "recall_at_base_precision")
-#: The metrics whose gains (over the same seed's baseline) are headline numbers.
-GAIN_METRICS: tuple[str, ...] = ("pr_auc", "recall", "recall_at_base_precision")
-#: ``(train, schema, k, seed, minority_class) -> k rows``, as ``core.smote.smote_rows``.
-RowMaker = Callable[[pd.DataFrame, Schema, int, int, Any], pd.DataFrame]
-_PREFIX = {"synthetic": "", "smote": "smote_", "real": "real_"}
-_GAIN_NAMES = {
+ARMS: tuple[str, ...] = (
+    "baseline", "class_weights", "random_oversampling", "smote", "synthetic", "real",
+)
+#: Arms that add k minority rows to the fitting rows.
+ADDING_ARMS: tuple[str, ...] = ("random_oversampling", "smote", "synthetic", "real")
+METRICS: tuple[str, ...] = (
+    "recall", "precision", "pr_auc", "brier", "recall_at_base_precision",
+    "recall_at_base_precision_test_threshold", "validation_pr_auc",
+)
+#: Metrics whose gains (over the same seed's baseline) are reported, with intervals.
+GAIN_METRICS: tuple[str, ...] = (
+    "pr_auc", "recall", "recall_at_base_precision", "recall_at_base_precision_test_threshold",
+    "validation_pr_auc",
+)
+#: MLflow name prefix of each arm's figures: synthetic rows keep the first wave's bare names.
+PREFIX: dict[str, str] = {arm: "" if arm == "synthetic" else f"{arm}_" for arm in ARMS[1:]}
+GAIN_NAMES: dict[str, str] = {
     "pr_auc": "pr_auc_gain",
     "recall": "recall_gain",
     "recall_at_base_precision": "recall_gain_at_base_precision",
+    "recall_at_base_precision_test_threshold": "recall_gain_at_base_precision_test_threshold",
+    "validation_pr_auc": "validation_pr_auc_gain",
 }
+#: Resamples of the bootstrap intervals.
+N_BOOT = 500
+#: ``(train, schema, k, seed, minority_class) -> k rows``, as ``core.smote.smote_rows``.
+RowMaker = Callable[[pd.DataFrame, Schema, int, int, Any], pd.DataFrame]
 
 
 @dataclass(frozen=True)
 class UtilityResult:
-    """One row per (method, k, seed): ``method, k, k_used, seed`` and :data:`METRICS`.
+    """What the experiment measured.
 
-    The baseline's rows have ``k = k_used = 0``.
+    ``table``: one row per (arm, k, seed), columns ``method`` (the arm), ``k``,
+    ``k_used``, ``seed``, :data:`METRICS` and ``threshold`` (chosen on validation rows;
+    infinite where no threshold reaches the baseline's precision); the baseline and class
+    weights at k = 0. With several minority classes, values are means over the classes.
+    ``arms``: one row per (arm, k) but the baseline: the mean gain over seeds of every
+    :data:`GAIN_METRICS` (``<gain>``), its spread (``<gain>_std``), its bootstrap interval
+    (``<gain>_low``, ``<gain>_high``), the mean ``brier`` and ``k_used``.
     """
 
     table: pd.DataFrame
+    arms: pd.DataFrame
     headline_k: int
 
     def summary(self, headline_k: int | None = None) -> dict[str, float]:
-        """Headline metrics at ``headline_k`` (default: the experiment's); see :func:`summarize`."""
-        return summarize(self.table, self.headline_k if headline_k is None else headline_k)
+        """Headline figures at ``headline_k`` (default: the experiment's); see :func:`summarize`."""
+        return summarize(self.table, self.arms, self.headline_k if headline_k is None
+                         else headline_k)
 
     def curve(self) -> pd.DataFrame:
-        """Mean and spread per method and k, for plotting; see :func:`gain_curve`."""
+        """Mean and spread per arm and k, for plotting; see :func:`gain_curve`."""
         return gain_curve(self.table)
 
     def metrics(self, prefix: str = "") -> dict[str, Any]:
         """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``, and
-        per method the curves ``curve.<method>.pr_auc_gain`` and
-        ``curve.<method>.recall_at_base_precision_gain`` as ``{k: mean gain}``."""
+        per adding arm the curves ``curve.<arm>.pr_auc_gain`` and
+        ``curve.<arm>.recall_at_base_precision_gain`` as ``{k: mean gain}``."""
         out: dict[str, Any] = {prefix + k: v for k, v in self.summary().items()}
         out[prefix + "headline_k"] = float(self.headline_k)
         curve = self.curve()
         for column in ("pr_auc_gain_mean", "recall_at_base_precision_gain_mean"):
-            for method, rows in curve[curve["method"] != "baseline"].groupby("method"):
+            for method, rows in curve[curve["method"].isin(ADDING_ARMS)].groupby("method"):
                 name = f"{prefix}curve.{method}.{column.removesuffix('_mean')}"
                 out[name] = dict(zip(rows["k"].astype(int), rows[column], strict=True))
         return out
@@ -106,14 +139,29 @@ class UtilityResult:
 
 @dataclass(frozen=True)
 class _Data:
-    """Encoded inputs: the splits, and per minority class the rows each method adds."""
+    """Encoded inputs: the fitting, validation and test rows, and per minority class its
+    labels and the candidate rows of the arms that draw from a given pool."""
 
-    x_train: np.ndarray
-    x_test: np.ndarray
-    y_train: dict[Any, np.ndarray]
-    y_test: dict[Any, np.ndarray]
-    pools: dict[Any, dict[str, np.ndarray]]  # class -> method -> candidate rows
+    schema: Schema
+    fit_rows: pd.DataFrame
+    x: dict[str, np.ndarray]  # "fit", "validation", "test" -> matrix
+    y: dict[Any, dict[str, np.ndarray]]  # class -> part -> 0/1 labels
+    pools: dict[Any, dict[str, np.ndarray]]  # class -> "synthetic" / "real" -> rows
     levels: dict[str, tuple[Any, ...]]  # the discrete levels every matrix is coded over
+
+
+@dataclass
+class _Run:
+    """One fitted model: its arm, k, seed and class, and its scores on both row sets."""
+
+    method: str
+    k: int
+    k_used: int
+    seed: int
+    cls: Any
+    validation: Ranked
+    test: Ranked
+    threshold: float = np.inf  # chosen on validation rows
 
 
 # the eight inputs are the experiment's contract, positional as nodes and notebooks call it
@@ -127,77 +175,86 @@ def recall_gain_experiment(  # noqa: PLR0917
     seeds: Sequence[int],
     headline_k: int,
     *,
+    validation: pd.DataFrame | None = None,
+    validation_size: float = 0.2,
     smote: bool | RowMaker = True,
     xgb_params: Mapping[str, Any] | None = None,
     n_jobs: int = 2,
+    n_boot: int = N_BOOT,
     progress: bool = False,
 ) -> UtilityResult:
-    """Baseline vs. train + k synthetic / SMOTE / held-back real rows (module docstring).
+    """Every arm of the module docstring, at every k of ``k_grid``, for every seed.
 
     ``synthetic`` and ``held_back`` hold minority rows with the target column (which may be
     left out of ``synthetic`` when there is one minority class); either may be ``None``.
-    ``smote``: ``True`` runs :func:`~synthbalance.core.smote.smote_rows`, ``False`` leaves
-    the SMOTE rows out, and a function of the same signature ``(train, schema, k, seed,
-    minority_class)`` makes them instead (to time or record the calls, say).
+    ``validation``: rows of ``train`` (same index) that choose thresholds and are never
+    fitted on; ``None`` carves ``validation_size`` of ``train`` (stratified, seed
+    ``seeds[0]``). ``smote``: ``True`` runs :func:`~synthbalance.core.smote.smote_rows`,
+    ``False`` leaves the arm out, a function of its signature makes the rows instead.
+    ``n_boot``: bootstrap resamples of every interval.
+
+    Raises:
+        ConfigError: a bad ``k_grid``, ``seeds`` or ``headline_k``.
+        DataValidationError: missing columns, a split without both classes, validation rows
+            that are not rows of ``train``.
     """
     ks, seeds = _check_grid(k_grid, seeds, headline_k)
-    data = _encode(train, test, schema, synthetic, held_back)
+    if validation is None:
+        train, validation = inner_split(train, schema, validation_size, seeds[0])
+    else:
+        train = train[~validation_mask(train, validation)]
+    data = _encode(train, validation, test, schema, synthetic, held_back)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {}), "n_jobs": n_jobs}
     make_smote = smote if callable(smote) else smote_baseline.smote_rows if smote else None
-    n_methods = len({m for pools in data.pools.values() for m in pools}) + int(bool(smote))
-    n_fits = len(seeds) * len(data.pools) * (1 + len(ks) * n_methods)
-    records: list[dict[str, Any]] = []
-    with tqdm(total=n_fits, disable=not progress, desc="recall gain") as bar:
+    adding = 1 + (make_smote is not None) + len(next(iter(data.pools.values())))
+    n_fits = len(seeds) * len(data.y) * (2 + len(ks) * adding)
+    runs: list[_Run] = []
+    with tqdm(total=n_fits, disable=not progress, desc="utility arms") as bar:
         for seed in seeds:
-            per_class = []
-            for index, (cls, pools) in enumerate(data.pools.items()):
-                extra = dict(pools)
-                if make_smote is not None:
-                    rows = make_smote(train, schema, max(ks), seed, cls)
-                    extra["smote"] = numeric_matrix(rows, schema, data.levels)
-                per_class.append(
-                    _class_runs(
-                        data, cls, extra, ks, seed=seed, stream=index, params=params, bar=bar
-                    )
-                )
-            records += _average_classes(per_class, seed)
-    return UtilityResult(pd.DataFrame.from_records(records), headline_k)
+            for stream, cls in enumerate(data.y):
+                runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
+    table = _table(runs)
+    return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k)
 
 
-def summarize(table: pd.DataFrame, headline_k: int) -> dict[str, float]:
-    """Mean over seeds (and ``_std``, the sample spread) of the headline metrics.
+def summarize(table: pd.DataFrame, arms: pd.DataFrame, headline_k: int) -> dict[str, float]:
+    """Mean over seeds (and ``_std``, the sample spread) of the headline figures.
 
-    ``pr_auc_baseline``, ``recall_baseline``, ``precision_baseline``; then per method, at
-    ``headline_k``, the gains over the same seed's baseline: ``pr_auc_gain``,
-    ``recall_gain``, ``recall_gain_at_base_precision`` and ``k_used`` for synthetic rows,
-    the same prefixed ``smote_`` and ``real_``. A method that did not run has no keys.
+    ``<metric>_baseline`` for recall, precision, PR AUC and the Brier score; then per arm
+    (``class_weights`` at k = 0, the adding arms at ``headline_k``), prefixed by
+    :data:`PREFIX` (none for synthetic rows): each gain of :data:`GAIN_NAMES` with
+    ``_std``, ``_low`` and ``_high`` (its 95 % interval), ``brier`` and ``k_used``. An arm
+    that did not run has no keys.
     """
-    base = table[table["method"] == "baseline"].set_index("seed")
+    base = table[table["method"] == "baseline"]
     out: dict[str, float] = {}
-    for metric in ("pr_auc", "recall", "precision"):
+    for metric in ("pr_auc", "recall", "precision", "brier"):
         out[f"{metric}_baseline"] = float(base[metric].mean())
         out[f"{metric}_baseline_std"] = _std(base[metric])
-    for method, prefix in _PREFIX.items():
-        rows = table[(table["method"] == method) & (table["k"] == headline_k)].set_index("seed")
-        if rows.empty:
+    for arm, prefix in PREFIX.items():
+        k = 0 if arm == "class_weights" else headline_k
+        row = arms[(arms["method"] == arm) & (arms["k"] == k)]
+        if row.empty:
             continue
-        for metric, name in _GAIN_NAMES.items():
-            gain = rows[metric] - base.loc[rows.index, metric]
-            out[prefix + name] = float(gain.mean())
-            out[f"{prefix}{name}_std"] = _std(gain)
-        out[f"{prefix}k_used"] = float(rows["k_used"].min())
+        row = row.iloc[0]
+        for name in GAIN_NAMES.values():
+            for suffix in ("", "_std", "_low", "_high"):
+                out[prefix + name + suffix] = float(row[name + suffix])
+        out[prefix + "brier"] = float(row["brier"])
+        out[prefix + "k_used"] = float(row["k_used"])
     return out
 
 
 def gain_curve(table: pd.DataFrame) -> pd.DataFrame:
-    """Per method and k: ``<metric>_mean``/``_std`` and ``<metric>_gain_mean``/``_std``
+    """Per arm and k: ``<metric>_mean``/``_std`` and ``<metric>_gain_mean``/``_std``
     (gain over the same seed's baseline), the baseline at k = 0."""
     base = table[table["method"] == "baseline"].set_index("seed")
     with_gain = table.copy()
-    for metric in GAIN_METRICS:
+    gains = [m for m in GAIN_METRICS if m in table.columns]
+    for metric in gains:
         reference = base.loc[with_gain["seed"], metric].to_numpy()
         with_gain[f"{metric}_gain"] = with_gain[metric].to_numpy() - reference
-    values = [*METRICS, *(f"{m}_gain" for m in GAIN_METRICS)]
+    values = [m for m in METRICS if m in table.columns] + [f"{m}_gain" for m in gains]
     grouped = with_gain.groupby(["method", "k"], sort=False)
     curve = grouped[values].agg(["mean", _std])
     curve.columns = [
@@ -205,6 +262,9 @@ def gain_curve(table: pd.DataFrame) -> pd.DataFrame:
     ]
     curve["k_used"] = grouped["k_used"].min()
     return curve.reset_index()
+
+
+# ------------------------------------------------------------------------ inputs
 
 
 def _check_grid(
@@ -225,7 +285,8 @@ def _check_grid(
 
 
 def _encode(
-    train: pd.DataFrame,
+    fit: pd.DataFrame,
+    validation: pd.DataFrame,
     test: pd.DataFrame,
     schema: Schema,
     synthetic: pd.DataFrame | None,
@@ -234,25 +295,16 @@ def _encode(
     """Encode every frame once with shared levels; split the added rows by class."""
     frames = {"synthetic": synthetic, "real": held_back}
     frames = {m: df for m, df in frames.items() if df is not None and len(df) > 0}
-    for what, df in {"training": train, "test": test, **frames}.items():
+    parts = {"fit": fit, "validation": validation, "test": test}
+    for what, df in {**parts, **frames}.items():
         require_columns(df, schema.names, f"{what} rows")
-    levels = joint_levels(schema, train, test, *frames.values())
-    y_train, y_test, pools = {}, {}, {}
-    for cls in schema.minority_classes:
-        y_train[cls] = _labels(train, schema, cls, "training")
-        y_test[cls] = _labels(test, schema, cls, "test")
-        pools[cls] = {
-            method: numeric_matrix(df[_rows_of(df, schema, cls)], schema, levels)
-            for method, df in frames.items()
-        }
-    return _Data(
-        numeric_matrix(train, schema, levels),
-        numeric_matrix(test, schema, levels),
-        y_train,
-        y_test,
-        pools,
-        levels,
-    )
+    levels = joint_levels(schema, *parts.values(), *frames.values())
+    y = {cls: {part: _labels(df, schema, cls, part) for part, df in parts.items()}
+         for cls in schema.minority_classes}
+    pools = {cls: {arm: numeric_matrix(df[_rows_of(df, schema, cls)], schema, levels)
+                   for arm, df in frames.items()} for cls in schema.minority_classes}
+    x = {part: numeric_matrix(df, schema, levels) for part, df in parts.items()}
+    return _Data(schema, fit, x, y, pools, levels)
 
 
 def _labels(df: pd.DataFrame, schema: Schema, cls: Any, what: str) -> np.ndarray:
@@ -262,7 +314,9 @@ def _labels(df: pd.DataFrame, schema: Schema, cls: Any, what: str) -> np.ndarray
     if y.min() == y.max():
         raise DataValidationError(
             f"The {what} rows hold {'only' if y.min() else 'no'} rows of class {cls!r}; the "
-            "recall gain needs both that class and others in the training and test splits."
+            "utility experiment needs both that class and others in the fitting, validation "
+            "and test rows. Keep more minority rows (preprocessing.scarce_minority_rows) or "
+            "a larger preprocessing.validation_size."
         )
     return y
 
@@ -279,77 +333,176 @@ def _rows_of(df: pd.DataFrame, schema: Schema, cls: Any) -> np.ndarray:
     )
 
 
-def _class_runs(
-    data: _Data,
-    cls: Any,
-    extra: dict[str, np.ndarray],
-    ks: list[int],
-    *,
-    seed: int,
-    stream: int,
-    params: dict[str, Any],
-    bar: Any,
-) -> list[dict[str, Any]]:
-    """Baseline and every (method, k) for one positive class and one seed.
+# ---------------------------------------------------------------------- fitting
 
-    Each method draws its rows from its own stream of ``seed`` (and the class's index), so
-    the held-back real rows drawn for a seed are the same whatever the synthetic rows are,
-    and runs of different generators share their ``real`` ceiling.
-    """
-    y_train, y_test = data.y_train[cls], data.y_test[cls]
-    proba = _fit_predict(data.x_train, y_train, data.x_test, params, seed)
-    bar.update()
-    base = _scores(y_test, proba, None)
-    runs = [{"method": "baseline", "k": 0, "k_used": 0, **base}]
-    for method in ("synthetic", "smote", "real"):
-        pool = extra.get(method)
-        if pool is None or len(pool) == 0:
-            continue
-        rng = np.random.default_rng([seed, stream, METHODS.index(method)])
-        order = np.arange(len(pool)) if method == "smote" else rng.permutation(len(pool))
-        for k in ks:
-            added = pool[order[:k]]
-            x = np.vstack([data.x_train, added])
-            y = np.concatenate([y_train, np.ones(len(added), dtype=int)])
-            proba = _fit_predict(x, y, data.x_test, params, seed)
-            bar.update()
-            scores = _scores(y_test, proba, base["reference_precision"])
-            runs.append({"method": method, "k": k, "k_used": len(added), **scores})
+
+def _class_runs(
+    data: _Data, cls: Any, ks: list[int], seed: int, stream: int,
+    params: dict[str, Any], make_smote: RowMaker | None, tick: Callable[[], Any],
+) -> list[_Run]:
+    """Every arm at every k for one positive class and one seed, thresholds chosen."""
+    y = data.y[cls]["fit"]
+    fit = _fitter(data, cls, seed, params, tick)
+    runs = [fit("baseline", 0, None), fit("class_weights", 0, None, (y == 0).sum() / y.sum())]
+    for arm, pool in _pools(data, cls, max(ks), seed, stream, make_smote).items():
+        runs += [fit(arm, k, pool[:k]) for k in ks]
+    reference = _precision_at_half(runs[0].validation)
+    for run in runs:
+        run.threshold = _threshold(run.validation, reference)
     return runs
 
 
-def _fit_predict(
-    x: np.ndarray, y: np.ndarray, x_test: np.ndarray, params: dict[str, Any], seed: int
-) -> np.ndarray:
-    model = XGBClassifier(**params, random_state=seed)
-    model.fit(x, y)
-    return model.predict_proba(x_test)[:, 1]
+def _fitter(
+    data: _Data, cls: Any, seed: int, params: dict[str, Any], tick: Callable[[], Any]
+) -> Callable[..., _Run]:
+    """``fit(arm, k, added_rows, scale_pos_weight=1)`` -> the arm's :class:`_Run`."""
+    y = data.y[cls]
+
+    def fit(arm: str, k: int, added: np.ndarray | None, weight: float = 1.0) -> _Run:
+        x, labels = data.x["fit"], y["fit"]
+        if added is not None:
+            x = np.vstack([x, added])
+            labels = np.concatenate([labels, np.ones(len(added), dtype=int)])
+        model = XGBClassifier(**params, scale_pos_weight=float(weight), random_state=seed)
+        model.fit(x, labels)
+        tick()
+        val, test = (model.predict_proba(data.x[part])[:, 1] for part in ("validation", "test"))
+        return _Run(arm, k, 0 if added is None else len(added), seed, cls,
+                    Ranked.of(y["validation"], val), Ranked.of(y["test"], test))
+
+    return fit
 
 
-def _scores(y: np.ndarray, proba: np.ndarray, reference: float | None) -> dict[str, float]:
-    """Test metrics; ``reference`` is the baseline's precision (``None``: this is it)."""
-    pred = (proba >= 0.5).astype(int)
-    own = float(precision_score(y, pred, zero_division=1.0))
-    reference = own if reference is None else reference
+def _pools(
+    data: _Data, cls: Any, k_max: int, seed: int, stream: int, make_smote: RowMaker | None
+) -> dict[str, np.ndarray]:
+    """Per adding arm, its candidate rows in the order they are added.
+
+    Each arm draws from its own stream of ``seed`` (and the class's index), so the
+    held-back real rows drawn for a seed are the same whatever the synthetic rows are.
+    """
+    y = data.y[cls]["fit"]
+    sampler = RandomOverSampler(sampling_strategy={1: int(y.sum()) + k_max}, random_state=seed)
+    pools = {"random_oversampling": sampler.fit_resample(data.x["fit"], y)[0][len(y):]}
+    if make_smote is not None:
+        rows = make_smote(data.fit_rows, data.schema, k_max, seed, cls)
+        pools["smote"] = numeric_matrix(rows, data.schema, data.levels)
+    for arm, pool in data.pools[cls].items():
+        rng = np.random.default_rng([seed, stream, ARMS.index(arm)])
+        pools[arm] = pool[rng.permutation(len(pool))]
+    return pools
+
+
+def _precision_at_half(r: Ranked) -> float:
+    """Precision at threshold 0.5; 1 when nothing is called positive (no false positive,
+    the PR-curve convention)."""
+    called = r.proba >= 0.5
+    return float(r.y[called].mean()) if called.any() else 1.0
+
+
+def _threshold(r: Ranked, reference: float) -> float:
+    """The threshold of the highest recall whose precision is at least ``reference`` (the
+    highest such threshold on a tie); infinity when none reaches it."""
+    precision, recall, thresholds = precision_recall_curve(r.y, r.proba)
+    ok = np.flatnonzero(precision[:-1] >= reference - 1e-12)
+    if ok.size == 0:
+        return float(np.inf)
+    best = ok[recall[ok] == recall[ok].max()]
+    return float(thresholds[best].max())
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+def _scores(run: _Run, base: _Run) -> dict[str, float]:
+    """Test metrics of one run (validation PR AUC aside); ``base``: the same seed's and
+    class's baseline, whose test precision at 0.5 is the test-threshold reference."""
+    y, proba = run.test.y, run.test.proba
+    pred = proba >= 0.5
     precision, recall, _ = precision_recall_curve(y, proba)
+    reference = _precision_at_half(base.test)
     return {
-        "recall": float(recall_score(y, pred, zero_division=0.0)),
-        "precision": float(precision_score(y, pred, zero_division=0.0)),
+        "recall": float(pred[y == 1].mean()),
+        "precision": float(y[pred].mean()) if pred.any() else 0.0,
         "pr_auc": float(average_precision_score(y, proba)),
-        # a tolerance so the baseline's own point, computed the same way, always qualifies
-        "recall_at_base_precision": float(recall[precision >= reference - 1e-12].max()),
-        "reference_precision": reference,
+        "brier": float(brier_score_loss(y, proba)),
+        "recall_at_base_precision": float((proba[y == 1] >= run.threshold).mean()),
+        "recall_at_base_precision_test_threshold":
+            float(recall[precision >= reference - 1e-12].max()),
+        "validation_pr_auc": float(average_precision_score(run.validation.y,
+                                                           run.validation.proba)),
     }
 
 
-def _average_classes(per_class: list[list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
-    """One record per (method, k): metrics averaged over the minority classes that ran it."""
-    frame = pd.DataFrame.from_records([run for runs in per_class for run in runs])
-    grouped = frame.groupby(["method", "k"], sort=False)
-    out = grouped[list(METRICS)].mean()
+def _table(runs: list[_Run]) -> pd.DataFrame:
+    """One record per (arm, k, seed): metrics averaged over the minority classes."""
+    base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
+    frame = pd.DataFrame.from_records(
+        [{"method": r.method, "k": r.k, "k_used": r.k_used, "seed": r.seed,
+          "threshold": r.threshold, **_scores(r, base[r.seed, r.cls])} for r in runs]
+    )
+    grouped = frame.groupby(["method", "k", "seed"], sort=False)
+    out = grouped[[*METRICS, "threshold"]].mean()
     out["k_used"] = grouped["k_used"].min()
-    out = out.reset_index().assign(seed=seed)
-    return out[["method", "k", "k_used", "seed", *METRICS]].to_dict("records")
+    return out.reset_index()[["method", "k", "k_used", "seed", *METRICS, "threshold"]]
+
+
+def _arms(table: pd.DataFrame, runs: list[_Run], n_boot: int, seed: int) -> pd.DataFrame:
+    """Per (arm, k): mean gains over seeds, their spread and bootstrap intervals."""
+    curve = gain_curve(table)
+    curve = curve[curve["method"] != "baseline"].reset_index(drop=True)
+    intervals = _intervals(runs, n_boot, seed)
+    rows = []
+    for _, row in curve.iterrows():
+        out = {"method": row["method"], "k": int(row["k"]), "k_used": int(row["k_used"]),
+               "brier": row["brier_mean"]}
+        for metric, name in GAIN_NAMES.items():
+            low, high = intervals[row["method"], int(row["k"]), metric]
+            out.update({name: row[f"{metric}_gain_mean"], f"{name}_std": row[f"{metric}_gain_std"],
+                        f"{name}_low": low, f"{name}_high": high})
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def _intervals(
+    runs: list[_Run], n_boot: int, seed: int
+) -> dict[tuple[str, int, str], tuple[float, float]]:
+    """Paired bootstrap intervals of every gain: test gains over test rows, the
+    validation PR AUC gain over validation rows."""
+    base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
+    test: dict[Any, list] = {}
+    validation: dict[Any, list] = {}
+    for run in runs:
+        if run.method == "baseline":
+            continue
+        ref = base[run.seed, run.cls]
+        for metric, pair in _test_statistics(run, ref).items():
+            test.setdefault((run.method, run.k, metric), []).append(pair)
+        validation.setdefault((run.method, run.k, "validation_pr_auc"), []).append(
+            (_ap(run.validation), _ap(ref.validation)))
+    first = runs[0]
+    return {**paired_intervals(test, len(first.test.y), n_boot, seed),
+            **paired_intervals(validation, len(first.validation.y), n_boot, seed)}
+
+
+def _ap(r: Ranked) -> Callable[[Resamples], np.ndarray]:
+    return lambda batch: batch.average_precision(r)
+
+
+def _test_statistics(run: _Run, ref: _Run) -> dict[str, tuple[Callable, Callable]]:
+    """``metric -> (run's statistic, reference's)`` on resamples of the test rows."""
+    def at_base_precision(r: Ranked) -> Callable[[Resamples], np.ndarray]:
+        return lambda batch: batch.recall_at_precision(
+            r, batch.precision_at(ref.test, 0.5, empty=1.0))
+
+    return {
+        "pr_auc": (_ap(run.test), _ap(ref.test)),
+        "recall": (lambda b: b.recall_at(run.test, 0.5), lambda b: b.recall_at(ref.test, 0.5)),
+        "recall_at_base_precision": (lambda b: b.recall_at(run.test, run.threshold),
+                                     lambda b: b.recall_at(ref.test, ref.threshold)),
+        "recall_at_base_precision_test_threshold": (at_base_precision(run.test),
+                                                    at_base_precision(ref.test)),
+    }
 
 
 def _std(values: pd.Series) -> float:

@@ -24,6 +24,7 @@ from synthbalance.core.metrics import (
 )
 from synthbalance.core.metrics.per_class import class_mean, per_class
 from synthbalance.core.schema import Schema
+from synthbalance.core.split import validation_mask
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
@@ -70,28 +71,34 @@ def evaluate_detection(
 
 def evaluate_utility(
     train_rows: pd.DataFrame,
+    validation_rows: pd.DataFrame,
     test_rows: pd.DataFrame,
     held_back_rows: pd.DataFrame,
     synthetic_rows: pd.DataFrame,
     schema: Schema,
     evaluation: dict[str, Any],
     seed: int,
-) -> tuple[dict[str, Any], pd.DataFrame, Figure]:
-    """The recall-gain experiment: baseline xgboost vs. + k synthetic, SMOTE and held-back
-    real minority rows, scored on the real test split, over ``evaluation.seeds`` seeds."""
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, Figure]:
+    """The utility experiment's arms (baseline, class weights, random oversampling, SMOTE,
+    synthetic and held-back real rows), fitted without the validation rows and scored on
+    the real test split over ``evaluation.seeds`` seeds: the metrics, the table of runs,
+    the table of arms with their intervals, and the gain curves."""
     params = EvaluationParams.from_dict(evaluation)
     k_grid, headline_k = _k_grid(train_rows, schema, params)
     result = recall_gain_experiment(
         train_rows, test_rows, schema, synthetic_rows,
         held_back_rows if len(held_back_rows) else None,
         k_grid, [seed + i for i in range(params.seeds)], headline_k,
-        smote=params.smote, xgb_params={"n_estimators": params.n_trees}, n_jobs=params.n_jobs,
+        validation=validation_rows, smote=params.smote, n_boot=params.n_bootstrap,
+        xgb_params={"n_estimators": params.n_trees}, n_jobs=params.n_jobs,
     )
-    return result.metrics("utility."), result.table, plots.recall_gain_curve(result.curve())
+    return (result.metrics("utility."), result.table, result.arms,
+            plots.recall_gain_curve(result.curve()))
 
 
 def evaluate_privacy(
     train_rows: pd.DataFrame,
+    validation_rows: pd.DataFrame,
     test_rows: pd.DataFrame,
     synthetic_rows: pd.DataFrame,
     schema: Schema,
@@ -99,10 +106,12 @@ def evaluate_privacy(
     seed: int,
 ) -> dict[str, float]:
     """Exact copies of training rows, distance to closest record vs real hold-out rows,
-    and the distance-based membership-inference AUC (0.5: no leak)."""
+    and the distance-based membership-inference AUC (0.5: no leak). The members are the
+    rows the generator trained on: the training rows but the validation rows."""
     params = EvaluationParams.from_dict(evaluation)
+    members = train_rows[~validation_mask(train_rows, validation_rows)]
     attack = partial(privacy, schema=schema, seed=seed, max_rows=params.max_rows)
-    results = per_class(attack, schema, train_rows, test_rows, synthetic_rows)
+    results = per_class(attack, schema, members, test_rows, synthetic_rows)
     return class_mean(results, HEADLINE_PRIVACY, prefix="privacy.", totals=["exact_copies"])
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from synthbalance.core.schema import Schema
-from synthbalance.core.split import scarce_cut, split_table
+from synthbalance.core.split import inner_split, scarce_cut, split_table
 from synthbalance.core.transformer import TabularTransformer
 from synthbalance.params import PreprocessingParams
 
@@ -24,6 +24,16 @@ def split_rows(
     train, test = split_table(table, schema, params.test_size, seed)
     train, held_back = scarce_cut(train, schema, params.scarce_minority_rows, seed)
     return train, test, held_back
+
+
+def carve_validation(
+    train_rows: pd.DataFrame, schema: Schema, preprocessing: dict[str, Any], seed: int
+) -> pd.DataFrame:
+    """``preprocessing.validation_size`` of the training rows (stratified, seeded), kept for
+    choices a user could make on data of their own: no generator and no utility classifier
+    trains on them; they pick checkpoints, thresholds and the advice."""
+    params = PreprocessingParams.from_dict(preprocessing)
+    return inner_split(train_rows, schema, params.validation_size, seed)[1]
 
 
 def fit_transformer(

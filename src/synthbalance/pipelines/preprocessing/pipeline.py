@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import encode_rows, fit_transformer, split_rows
+from .nodes import carve_validation, encode_rows, fit_transformer, split_rows
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +13,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["validated_table", "schema", "params:preprocessing", "params:seed"],
                 outputs=["train_rows", "test_rows", "held_back_rows"],
                 name="split_rows",
+            ),
+            Node(
+                func=carve_validation,
+                inputs=["train_rows", "schema", "params:preprocessing", "params:seed"],
+                outputs="validation_rows",
+                name="carve_validation",
             ),
             Node(
                 func=fit_transformer,

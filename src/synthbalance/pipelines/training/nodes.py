@@ -17,6 +17,7 @@ def train_generator(
     train_encoded: pd.DataFrame,
     transformer: TabularTransformer,
     schema: Schema,
+    validation_rows: pd.DataFrame,
     training: dict[str, Any],
     seed: int,
     class_value: Any = None,
@@ -25,7 +26,8 @@ def train_generator(
     with its per-epoch histories as ``loss.*`` and per-check histories as ``check.*``.
 
     A per-class branch learns ``class_value`` (default: the least frequent class) from that
-    class's rows only; the conditional branch learns every class at once.
+    class's rows only; the conditional branch learns every class at once. Neither trains
+    on the validation rows, which the periodic checks compare with.
     """
     params = TrainingParams.from_dict(training)
     if params.strategy == "per_class" and class_value is None:
@@ -34,13 +36,11 @@ def train_generator(
         model=params.model,
         config=params.generator_config,
         class_value=class_value if params.strategy == "per_class" else None,
-        check_fraction=params.check_fraction,
         check_max_rows=params.check_max_rows,
         seed=seed,
     )
-    synthesizer = train_synthesizer(
-        train_rows, train_encoded.to_numpy(), transformer, schema, plan
-    )
+    synthesizer = train_synthesizer(train_rows, train_encoded.to_numpy(), transformer, schema,
+                                    plan, validation=validation_rows)
     return synthesizer, synthesizer, _history_metrics(synthesizer.generator.history)
 
 

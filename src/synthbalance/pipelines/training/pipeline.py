@@ -28,7 +28,7 @@ def _branch(branch: Branch) -> Pipeline:
                 func=update_wrapper(partial(train_generator, class_value=branch.class_value),
                                     train_generator),
                 inputs=["train_rows", "train_encoded", "transformer", "schema",
-                        "params:training", "params:seed"],
+                        "validation_rows", "params:training", "params:seed"],
                 outputs=["generator", "generator_mlflow", "training_history"],
                 name="train_generator",
             )
@@ -37,6 +37,6 @@ def _branch(branch: Branch) -> Pipeline:
     return Pipeline(
         template,
         namespace=branch.namespace,
-        inputs={"train_rows", "train_encoded", "transformer", "schema"},
+        inputs={"train_rows", "train_encoded", "transformer", "schema", "validation_rows"},
         parameters={"params:training", "params:seed"},
     )

@@ -1,0 +1,166 @@
+"""The advice: whether to augment the training set, with which arm and how many rows.
+
+Chosen on the training split alone, from the utility experiment's validation scores
+(:mod:`synthbalance.core.metrics.utility`): among the arms a user can apply (class weights,
+random oversampling, SMOTE, synthetic rows; held-back real rows are a yardstick, not an
+option) and every k of the grid, the candidate with the highest mean validation PR AUC gain
+over the baseline, provided the lower end of that gain's 95 % bootstrap interval lies above
+0. Where no candidate clears that bar the advice is to train on the real rows as they are
+(``none``). The chosen candidate is scored once on the test split: its test gain is the
+figure a user may expect, never an input of the choice.
+
+Elor and Averbuch-Elor ("To SMOTE, or not to SMOTE?", 2022) and van den Goorbergh et al.
+(JAMIA 2022) found that for boosted trees oversampling rarely beats a tuned threshold or
+class weights, so "none" and "class weights only" are expected answers, not failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling import RandomOverSampler
+
+from synthbalance.core.errors import DataValidationError
+from synthbalance.core.schema import Schema
+from synthbalance.core.smote import smote_rows
+from synthbalance.core.tables import label_mask, rows_of
+
+#: Arms a user can apply, in the order that breaks ties (simplest first).
+CANDIDATES: tuple[str, ...] = ("class_weights", "random_oversampling", "smote", "synthetic")
+#: The column of the advised training set that marks the rows added to the real ones.
+ADDED_COLUMN = "synthbalance_added"
+_GAIN = "validation_pr_auc_gain"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What to do: ``arm`` (``none`` or one of :data:`CANDIDATES`) with ``k`` rows added
+    per minority class, the validation gain that chose it and its interval, and the test
+    gain of that choice with its interval (PR AUC, mean over seeds)."""
+
+    arm: str
+    k: int
+    validation_pr_auc_gain: float
+    validation_pr_auc_gain_low: float
+    validation_pr_auc_gain_high: float
+    test_pr_auc_gain: float
+    test_pr_auc_gain_low: float
+    test_pr_auc_gain_high: float
+    pr_auc_baseline: float
+    best_rejected: str = ""  # the best candidate left out for its interval, for the verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Advice:
+        return cls(**data)
+
+    def metrics(self) -> dict[str, float]:
+        """The MLflow metrics ``advice.*`` (the arm itself is a tag, ``advice.arm``)."""
+        names = ("k", "validation_pr_auc_gain", "validation_pr_auc_gain_low",
+                 "validation_pr_auc_gain_high", "test_pr_auc_gain", "test_pr_auc_gain_low",
+                 "test_pr_auc_gain_high")
+        return {f"advice.{name}": float(getattr(self, name)) for name in names}
+
+
+def advise(arms: pd.DataFrame, pr_auc_baseline: float) -> Advice:
+    """Choose from the utility experiment's ``arms`` table (module docstring).
+
+    Ties in validation gain go to the smaller k, then to the simpler arm.
+    """
+    candidates = arms[arms["method"].isin(CANDIDATES)].copy()
+    candidates["order"] = candidates["method"].map(CANDIDATES.index)
+    candidates = candidates.sort_values([_GAIN, "k", "order"], ascending=[False, True, True])
+    eligible = candidates[candidates[f"{_GAIN}_low"] > 0]
+    if eligible.empty:
+        best = candidates.iloc[0] if len(candidates) else None
+        rejected = "" if best is None else _describe(best)
+        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected)
+    row = eligible.iloc[0]
+    return Advice(
+        str(row["method"]), int(row["k"]), float(row[_GAIN]), float(row[f"{_GAIN}_low"]),
+        float(row[f"{_GAIN}_high"]), float(row["pr_auc_gain"]), float(row["pr_auc_gain_low"]),
+        float(row["pr_auc_gain_high"]), pr_auc_baseline,
+    )
+
+
+def _describe(row: pd.Series) -> str:
+    return (f"{row['method']} with k = {int(row['k'])}: {row[_GAIN]:+.4f} "
+            f"[{row[f'{_GAIN}_low']:+.4f}, {row[f'{_GAIN}_high']:+.4f}]")
+
+
+def augmented_rows(
+    advice: Advice,
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame | None,
+    schema: Schema,
+    seed: int,
+) -> pd.DataFrame:
+    """The advised training set: every real training row, then ``advice.k`` rows of the
+    advised arm per minority class, with a boolean :data:`ADDED_COLUMN` marking them.
+
+    Rows of ``random_oversampling`` and ``smote`` are made from all training rows;
+    ``synthetic`` rows are a seeded draw from ``synthetic`` (all of them if fewer). With
+    ``none`` or ``class_weights`` nothing is added.
+
+    Raises:
+        DataValidationError: the advice needs synthetic rows and none were given.
+    """
+    frames = [train.assign(**{ADDED_COLUMN: False})]
+    if advice.arm in ("random_oversampling", "smote", "synthetic"):
+        for i, cls in enumerate(schema.minority_classes):
+            added = _added(advice, train, synthetic, schema, cls, seed + i)
+            frames.append(added.assign(**{ADDED_COLUMN: True}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
+           schema: Schema, cls: Any, seed: int) -> pd.DataFrame:
+    """``advice.k`` rows of class ``cls`` made by the advised arm."""
+    columns = [*schema.names, schema.target]
+    if advice.arm == "smote":
+        return smote_rows(train, schema, advice.k, seed, cls)[columns]
+    if advice.arm == "random_oversampling":
+        is_class = label_mask(train[schema.target], cls).astype(int)
+        sampler = RandomOverSampler(
+            sampling_strategy={1: int(is_class.sum()) + advice.k}, random_state=seed)
+        sampler.fit_resample(np.zeros((len(train), 1)), is_class)
+        return train.iloc[sampler.sample_indices_[len(train):]][columns]
+    if synthetic is None or synthetic.empty:
+        raise DataValidationError(
+            "The advice is to add synthetic rows, but none were given; run the sampling "
+            "and postprocessing pipelines first."
+        )
+    pool = rows_of(synthetic, schema.target, cls) if schema.target in synthetic.columns \
+        else synthetic
+    order = np.random.default_rng(seed).permutation(len(pool))[: advice.k]
+    return pool.iloc[order].assign(**{schema.target: cls})[columns]
+
+
+def verdict(advice: Advice, path: str, class_weight: float | None = None) -> str:
+    """The advice in words: what to do, its numbers, and where the training set is."""
+    test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
+            f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")
+    validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "
+                  f"[{advice.validation_pr_auc_gain_low:+.4f}, "
+                  f"{advice.validation_pr_auc_gain_high:+.4f}]")
+    if advice.arm == "none":
+        best = f" (best candidate: {advice.best_rejected})" if advice.best_rejected else ""
+        return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
+                f"above 0{best}. Train on the real rows as they are (baseline test PR AUC "
+                f"{advice.pr_auc_baseline:.4f}); they are in {path}.")
+    if advice.arm == "class_weights":
+        weight = f" = {class_weight:.3g}" if class_weight is not None else ""
+        return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"
+                f"{weight} (negatives / positives): {validation}, {test}. The training rows "
+                f"are unchanged in {path}.")
+    what = {"random_oversampling": "copies of minority rows (random oversampling)",
+            "smote": "SMOTE rows", "synthetic": "synthetic rows"}[advice.arm]
+    return (f"Advice: add {advice.k:,} {what} per minority class: {validation}, {test}. "
+            f"The augmented training set is {path} (column {ADDED_COLUMN} marks the added "
+            "rows).")

@@ -1,0 +1,138 @@
+"""Paired bootstrap intervals of gains, computed for many resamples at once.
+
+A gain compares two classifiers scored on the same rows. Its uncertainty from the rows is
+estimated by the paired bootstrap (Efron and Tibshirani 1993, ch. 13; the comparison of
+two classifiers on one test set as in Bouthillier et al., MLSys 2021): resample the rows
+with replacement, score both classifiers on the same resample, take the difference, and
+read the 2.5th and 97.5th percentiles of the differences (the percentile interval).
+
+A resample is a row of counts (how often each row was drawn), so every score below is a
+weighted score, and many resamples are scored at once as a matrix of weights: the PR curve
+of a classifier needs one sort of its scores, then two cumulative sums per resample. With
+the counts of a resample as weights, :meth:`Resamples.average_precision` equals
+scikit-learn's ``average_precision_score`` on the resampled rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Resamples scored together: a (CHUNK, rows) weight matrix stays a few dozen MB.
+CHUNK = 50
+#: The interval's coverage.
+LEVEL = 0.95
+
+
+def resample_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """Count matrices ``(<= CHUNK, n)``, ``n_boot`` rows in all: how often each of ``n``
+    rows is drawn in each resample of ``n`` draws with replacement (seeded)."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_boot, CHUNK):
+        size = min(CHUNK, n_boot - start)
+        draws = rng.integers(0, n, (size, n))
+        offsets = (np.arange(size) * n)[:, None]
+        yield np.bincount((draws + offsets).ravel(), minlength=size * n).reshape(size, n)
+
+
+def percentile_interval(values: np.ndarray) -> tuple[float, float]:
+    """The central :data:`LEVEL` interval of bootstrap ``values`` (NaN ignored)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    tail = 100 * (1 - LEVEL) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One classifier's scores on one set of rows, sorted once for weighted scores."""
+
+    y: np.ndarray  # labels 0/1, original order
+    proba: np.ndarray  # scores, original order
+    order: np.ndarray  # rows by descending score (stable)
+    last: np.ndarray  # positions (in ``order``) that end a run of equal scores
+
+    @classmethod
+    def of(cls, y: np.ndarray, proba: np.ndarray) -> Ranked:
+        """Rank ``proba`` (shape ``(n,)``) for labels ``y`` (0/1, shape ``(n,)``)."""
+        y, proba = np.asarray(y, dtype=np.float64), np.asarray(proba, dtype=np.float64)
+        order = np.argsort(-proba, kind="stable")
+        last = np.flatnonzero(np.r_[np.diff(proba[order]) != 0, True])
+        return cls(y, proba, order, last)
+
+
+class Resamples:
+    """A batch of resamples (weights ``w``, shape ``(B, n)``, rows in original order) and
+    every score of a :class:`Ranked` classifier on them, one value per resample ``(B,)``.
+
+    A classifier's PR curve is computed once per batch and shared by its scores.
+    """
+
+    def __init__(self, w: np.ndarray):
+        self.w = w
+        self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def curve(self, r: Ranked) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted (precision, recall) at every distinct threshold, highest first."""
+        if id(r) not in self._curves:
+            # float32 sums of counts stay exact below 2**24 rows and halve the time
+            ws = self.w[:, r.order].astype(np.float32)
+            tps = np.cumsum(ws * r.y[r.order].astype(np.float32), axis=1)[:, r.last]
+            fps = np.cumsum(ws, axis=1)[:, r.last] - tps
+            tps, fps = tps.astype(np.float64), fps.astype(np.float64)
+            predicted, positives = tps + fps, tps[:, -1:]
+            precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted > 0)
+            recall = np.divide(tps, positives, out=np.zeros_like(tps), where=positives > 0)
+            self._curves[id(r)] = (precision, recall)
+        return self._curves[id(r)]
+
+    def average_precision(self, r: Ranked) -> np.ndarray:
+        """PR AUC as scikit-learn's ``average_precision_score``: the sum of precision
+        times the recall gained at each threshold."""
+        precision, recall = self.curve(r)
+        return np.sum(np.diff(recall, axis=1, prepend=0.0) * precision, axis=1)
+
+    def recall_at_precision(self, r: Ranked, reference: np.ndarray | float) -> np.ndarray:
+        """The highest recall among thresholds whose precision is at least ``reference``
+        (one per resample, or one for all); 0 where none qualifies."""
+        precision, recall = self.curve(r)
+        reference = np.broadcast_to(np.asarray(reference, dtype=float), (len(self.w),))
+        return np.where(precision >= reference[:, None] - 1e-12, recall, 0.0).max(axis=1)
+
+    def recall_at(self, r: Ranked, threshold: float) -> np.ndarray:
+        """Recall when rows scoring at least ``threshold`` are called positive."""
+        return (self.w @ ((r.proba >= threshold) * r.y)) / (self.w @ r.y)
+
+    def precision_at(self, r: Ranked, threshold: float, empty: float = 0.0) -> np.ndarray:
+        """Precision at ``threshold``; ``empty`` where nothing is called positive."""
+        called = (r.proba >= threshold).astype(float)
+        predicted, hits = self.w @ called, self.w @ (called * r.y)
+        return np.divide(hits, predicted, out=np.full(len(self.w), empty), where=predicted > 0)
+
+
+#: ``statistic(resamples) -> (B,)``: one score per resample.
+Statistic = Callable[[Resamples], np.ndarray]
+
+
+def paired_intervals(
+    gains: Mapping[Hashable, Sequence[tuple[Statistic, Statistic]]],
+    n: int,
+    n_boot: int,
+    seed: int,
+) -> dict[Hashable, tuple[float, float]]:
+    """The bootstrap interval of each gain over the same resamples of ``n`` rows.
+
+    ``gains[key]`` lists ``(arm, reference)`` statistics (one pair per seed and class, say);
+    the gain on a resample is the mean of ``arm - reference`` over the pairs. Every key is
+    scored on the same resamples, so gains are paired with each other too.
+    """
+    draws: dict[Hashable, list[np.ndarray]] = {key: [] for key in gains}
+    for w in resample_weights(n, n_boot, seed):
+        batch = Resamples(w)
+        for key, pairs in gains.items():
+            draws[key].append(np.mean([arm(batch) - ref(batch) for arm, ref in pairs], axis=0))
+    return {key: percentile_interval(np.concatenate(values)) for key, values in draws.items()}

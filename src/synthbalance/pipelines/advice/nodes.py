@@ -1,0 +1,44 @@
+"""Nodes of the ``advice`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from synthbalance.core.advice import Advice, advise, augmented_rows, verdict
+from synthbalance.core.schema import Schema
+from synthbalance.core.tables import label_mask
+
+#: Where the catalog writes the advised training set (named in the verdict; a test keeps it
+#: equal to ``augmented_train``'s filepath in conf/base/catalog.yml).
+AUGMENTED_PATH = "data/05_model_input/augmented_train.parquet"
+
+
+def choose_arm(
+    utility_arms: pd.DataFrame, utility_table: pd.DataFrame
+) -> tuple[dict[str, Any], dict[str, float], dict[str, str]]:
+    """The advised arm and k, chosen on validation rows only (``core.advice.advise``):
+    the advice as plain data, its ``advice.*`` metrics and its ``advice.arm`` tag."""
+    baseline = utility_table.loc[utility_table["method"] == "baseline", "pr_auc"].mean()
+    advice = advise(utility_arms, float(baseline))
+    return advice.to_dict(), advice.metrics(), {"advice.arm": advice.arm}
+
+
+def augment_training_rows(
+    train_rows: pd.DataFrame,
+    synthetic_rows: pd.DataFrame,
+    schema: Schema,
+    advice: dict[str, Any],
+    seed: int,
+) -> pd.DataFrame:
+    """Every real training row plus the advised arm's rows, ``synthbalance_added`` marking
+    the added ones (nothing is added for ``none`` or ``class_weights``)."""
+    return augmented_rows(Advice.from_dict(advice), train_rows, synthetic_rows, schema, seed)
+
+
+def write_verdict(advice: dict[str, Any], train_rows: pd.DataFrame, schema: Schema) -> str:
+    """The advice in words, ready to print at the end of the run."""
+    positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
+    weight = (len(train_rows) - positives) / positives if positives else None
+    return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight) + "\n"

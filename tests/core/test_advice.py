@@ -1,0 +1,114 @@
+"""Known answers for the advice: augment where added rows help, not where labels are noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.advice import ADDED_COLUMN, Advice, advise, augmented_rows, verdict
+from synthbalance.core.metrics import recall_gain_experiment
+from synthbalance.core.schema import infer_schema
+
+FAST = {"xgb_params": {"n_estimators": 100, "max_depth": 4}, "n_jobs": 1, "n_boot": 300}
+CENTRES = np.random.default_rng(99).normal(0, 2.5, (30, 6))
+
+
+def _table(seed: int, signal: bool) -> dict[str, pd.DataFrame]:
+    """Minority rows in 30 tight clusters (``signal``) or drawn like the majority (noise).
+
+    The fitting rows hold 60 minority rows, too few to cover the clusters; the validation
+    rows (given explicitly) hold 300, so the choice is not left to chance.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(n: int, label: int) -> pd.DataFrame:
+        if label and signal:
+            x = CENTRES[rng.integers(0, 30, n)] + rng.normal(0, 0.6, (n, 6))
+        else:
+            x = rng.normal(0, 2.0, (n, 6))
+        return pd.DataFrame({**{f"x{i}": x[:, i] for i in range(6)}, "y": label})
+
+    fit = pd.concat([draw(5000, 0), draw(60, 1)], ignore_index=True)
+    train = pd.concat([fit, draw(3000, 0), draw(300, 1)], ignore_index=True)
+    return {"train": train, "validation": train.iloc[len(fit):],
+            "test": pd.concat([draw(3000, 0), draw(300, 1)], ignore_index=True),
+            "more": draw(2000, 1)}
+
+
+def _advice(seed: int, signal: bool) -> Advice:
+    data = _table(seed, signal)
+    schema = infer_schema(data["train"], "y")
+    result = recall_gain_experiment(
+        data["train"], data["test"], schema, data["more"], None, [500, 2000], [0], 2000,
+        validation=data["validation"], **FAST)
+    return advise(result.arms, result.summary()["pr_auc_baseline"])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_where_added_real_rows_help_the_advice_is_to_add_them(seed):
+    """The "synthetic" rows here are fresh real minority rows: a perfect generator."""
+    advice = _advice(seed, signal=True)
+    assert advice.arm == "synthetic" and advice.k in (500, 2000)
+    assert advice.validation_pr_auc_gain_low > 0 and advice.test_pr_auc_gain > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_where_the_labels_are_noise_the_advice_is_not_to_augment(seed):
+    advice = _advice(seed, signal=False)
+    assert advice.arm == "none" and advice.k == 0 and advice.test_pr_auc_gain == 0.0
+    assert advice.best_rejected  # the verdict can say what came closest
+
+
+def _arms(**gains: tuple[float, float]) -> pd.DataFrame:
+    """An arms table with the given validation gains and lower bounds (method@k keys)."""
+    rows = []
+    for key, (gain, low) in gains.items():
+        method, k = key.rsplit("_at_", 1)
+        rows.append({"method": method, "k": int(k), "validation_pr_auc_gain": gain,
+                     "validation_pr_auc_gain_low": low, "validation_pr_auc_gain_high": 2 * gain,
+                     "pr_auc_gain": gain / 2, "pr_auc_gain_low": 0.0, "pr_auc_gain_high": gain})
+    return pd.DataFrame(rows)
+
+
+def test_the_best_validated_candidate_wins_and_real_rows_are_never_advised():
+    arms = _arms(real_at_100=(0.5, 0.4), smote_at_100=(0.02, 0.01),
+                 synthetic_at_100=(0.03, -0.01), class_weights_at_0=(0.015, 0.005))
+    advice = advise(arms, pr_auc_baseline=0.3)
+    assert (advice.arm, advice.k, advice.validation_pr_auc_gain) == ("smote", 100, 0.02)
+    assert advise(_arms(smote_at_10=(0.02, 0.01), smote_at_100=(0.02, 0.01)), 0.3).k == 10
+    assert advise(_arms(class_weights_at_0=(0.01, 0.001)), 0.3).arm == "class_weights"
+
+
+def test_the_advised_training_set_marks_exactly_the_added_rows():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300),
+                          "y": (rng.random(300) < 0.2).astype(int)})
+    schema = infer_schema(train, "y")
+    synthetic = train[train["y"] == 1].assign(x=lambda d: d["x"] + 100.0)
+    for arm, k in (("none", 0), ("class_weights", 0), ("random_oversampling", 25),
+                   ("smote", 25), ("synthetic", 25)):
+        advice = Advice(arm, k, 0.1, 0.05, 0.2, 0.08, 0.01, 0.15, 0.4)
+        rows = augmented_rows(advice, train, synthetic, schema, seed=0)
+        added = rows[rows[ADDED_COLUMN]]
+        assert len(rows) == len(train) + k and len(added) == k, arm
+        pd.testing.assert_frame_equal(rows.iloc[: len(train)].drop(columns=ADDED_COLUMN),
+                                      train.reset_index(drop=True))
+        assert (added["y"] == 1).all(), arm
+        if arm == "synthetic":
+            assert (added["x"] > 50).all()
+        if arm == "random_oversampling":  # copies of real minority rows
+            assert set(added["x"]) <= set(train.loc[train["y"] == 1, "x"])
+
+
+def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
+    path = "data/05_model_input/augmented_train.parquet"
+    add = verdict(Advice("synthetic", 500, 0.012, 0.004, 0.02, 0.008, -0.001, 0.017, 0.4),
+                  path)
+    assert "add 500 synthetic rows" in add and "+0.0120 [+0.0040, +0.0200]" in add
+    assert "+0.0080" in add and path in add and ADDED_COLUMN in add
+    weights = verdict(Advice("class_weights", 0, 0.01, 0.002, 0.02, 0.01, 0.0, 0.02, 0.4),
+                      path, class_weight=6.25)
+    assert "scale_pos_weight = 6.25" in weights
+    none = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "smote with k = 10: ..."), path)
+    assert none.startswith("Advice: do not augment") and "smote with k = 10" in none

@@ -1,0 +1,190 @@
+"""Known answers for the utility experiment's arms, thresholds and bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, precision_recall_curve
+
+from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.metrics import gain_curve, recall_gain_experiment
+from synthbalance.core.metrics.bootstrap import (
+    Ranked,
+    Resamples,
+    paired_intervals,
+    resample_weights,
+)
+from synthbalance.core.metrics.utility import ARMS, _threshold
+from synthbalance.core.schema import infer_schema
+
+FAST = {"xgb_params": {"n_estimators": 40, "max_depth": 4}, "n_jobs": 1, "n_boot": 100}
+
+
+def _draw(rng: np.random.Generator, n: int, label: int) -> pd.DataFrame:
+    mu = 1.3 * label
+    return pd.DataFrame({"a": rng.normal(mu, 1.0, n), "b": rng.normal(mu, 1.0, n),
+                         "g": rng.choice(["u", "v"], n, p=[0.3, 0.7] if label else [0.6, 0.4]),
+                         "y": label})
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, pd.DataFrame]:
+    """A starved baseline: 40 minority training rows, hundreds held back."""
+    rng = np.random.default_rng(42)
+    return {
+        "train": pd.concat([_draw(rng, 1500, 0), _draw(rng, 40, 1)], ignore_index=True),
+        "test": pd.concat([_draw(rng, 600, 0), _draw(rng, 150, 1)], ignore_index=True),
+        "held_back": _draw(rng, 400, 1),
+        "synthetic": _draw(rng, 400, 1).assign(a=lambda d: d["a"] + 0.2),
+    }
+
+
+@pytest.fixture(scope="module")
+def schema(data):
+    return infer_schema(pd.concat([data["train"], data["test"]]), "y")
+
+
+@pytest.fixture(scope="module")
+def result(data, schema):
+    return recall_gain_experiment(
+        data["train"], data["test"], schema, data["synthetic"], data["held_back"],
+        k_grid=[50, 300], seeds=[0, 1], headline_k=300, **FAST)
+
+
+def test_every_arm_runs_at_every_k_and_the_result_is_complete(result):
+    table = result.table
+    combos = set(zip(table["method"], table["k"], table["seed"], strict=True))
+    expected = {(arm, 0, s) for arm in ("baseline", "class_weights") for s in (0, 1)} | {
+        (arm, k, s) for arm in ARMS[2:] for k in (50, 300) for s in (0, 1)}
+    assert combos == expected and len(table) == len(expected)
+    assert table.drop(columns="threshold").notna().all().all()
+    summary = result.summary()
+    for prefix in ("", "class_weights_", "random_oversampling_", "smote_", "real_"):
+        for name in ("pr_auc_gain", "recall_gain_at_base_precision", "validation_pr_auc_gain"):
+            low, high = summary[f"{prefix}{name}_low"], summary[f"{prefix}{name}_high"]
+            assert low <= high, (prefix, name)
+        assert 0 <= summary[f"{prefix}brier"] <= 1
+    assert summary["real_pr_auc_gain"] > 0 and summary["real_pr_auc_gain_low"] > 0
+    assert set(result.arms["method"]) == set(ARMS[1:])
+    assert len(gain_curve(table)) == 10
+
+
+def test_thresholds_and_validation_scores_never_read_the_test_split(data, schema):
+    """Scramble the test split: every test score may move, no choice may."""
+    rng = np.random.default_rng(0)
+    scrambled = data["test"].assign(y=rng.permutation(data["test"]["y"].to_numpy()),
+                                    a=lambda d: d["a"] * -1)
+    runs = [recall_gain_experiment(
+        data["train"], test, schema, data["synthetic"], None, k_grid=[100], seeds=[0],
+        headline_k=100, **FAST) for test in (data["test"], scrambled)]
+    chosen = ["method", "k", "seed", "threshold", "validation_pr_auc"]
+    pd.testing.assert_frame_equal(runs[0].table[chosen], runs[1].table[chosen])
+    gains = ["method", "k", "validation_pr_auc_gain", "validation_pr_auc_gain_low",
+             "validation_pr_auc_gain_high"]
+    pd.testing.assert_frame_equal(runs[0].arms[gains], runs[1].arms[gains])
+    assert not runs[0].table["pr_auc"].equals(runs[1].table["pr_auc"])
+
+
+def test_validation_rows_are_never_fitted_on(data, schema):
+    """Validation rows given explicitly are scored, not fitted: the fit is the same
+    whatever their labels say."""
+    train = data["train"]
+    validation = train.sample(300, random_state=1)
+    flipped = train.copy()
+    flipped.loc[validation.index, "y"] = 1 - flipped.loc[validation.index, "y"]
+    tables = [recall_gain_experiment(
+        t, data["test"], schema, None, None, k_grid=[50], seeds=[0], headline_k=50,
+        validation=t.loc[validation.index], smote=False, **FAST).table for t in (train, flipped)]
+    pd.testing.assert_series_equal(tables[0]["pr_auc"], tables[1]["pr_auc"])
+    with pytest.raises(DataValidationError, match="validation rows must be rows of the "
+                                                  "training split"):
+        recall_gain_experiment(train, data["test"], schema, None, None, k_grid=[50], seeds=[0],
+                               headline_k=50, validation=data["test"].set_axis(
+                                   range(10_000, 10_000 + len(data["test"]))), **FAST)
+
+
+def test_synthetic_k_beyond_supply_reports_k_used(data, schema):
+    synth = data["synthetic"].iloc[:80].drop(columns="y")  # one minority class: y optional
+    result = recall_gain_experiment(
+        data["train"], data["test"], schema, synth, None,
+        k_grid=[200], seeds=[0], headline_k=200, smote=False, **FAST)
+    assert set(result.table["method"]) == {"baseline", "class_weights", "random_oversampling",
+                                           "synthetic"}
+    summary = result.summary()
+    assert summary["k_used"] == 80 and summary["random_oversampling_k_used"] == 200
+    assert not any(key.startswith(("real_", "smote_")) for key in result.summary())
+
+
+def test_real_ceiling_does_not_depend_on_the_synthetic_rows(data, schema):
+    def real_rows(synthetic: pd.DataFrame | None) -> pd.DataFrame:
+        table = recall_gain_experiment(
+            data["train"], data["test"], schema, synthetic, data["held_back"],
+            k_grid=[100], seeds=[3], headline_k=100, smote=False, **FAST).table
+        return table[table["method"] == "real"].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(real_rows(None), real_rows(data["synthetic"]))
+
+
+def test_multiclass_target_runs_one_vs_rest(data):
+    extra = data["held_back"].iloc[:80].assign(y=2, a=lambda d: d["a"] - 3.0)
+    train = pd.concat([data["train"], extra.iloc[:40]], ignore_index=True)
+    test = pd.concat([data["test"], extra.iloc[40:]], ignore_index=True)
+    schema = infer_schema(train, "y", minority_classes=[1, 2])
+    held = pd.concat([data["held_back"], extra.iloc[:40]], ignore_index=True)
+    result = recall_gain_experiment(train, test, schema, None, held, k_grid=[20], seeds=[0],
+                                    headline_k=20, **FAST)
+    assert set(result.table["method"]) == set(ARMS) - {"synthetic"}
+    assert result.summary()["real_k_used"] == 20
+
+
+def test_the_threshold_is_the_highest_recall_at_the_reference_precision():
+    y = np.array([1, 1, 1, 0, 0, 0, 0])
+    proba = np.array([0.9, 0.6, 0.55, 0.7, 0.1, 0.2, 0.3])
+    assert _threshold(Ranked.of(y, proba), reference=1.0) == 0.9  # no false positive allowed
+    assert _threshold(Ranked.of(y, proba), reference=0.75) == 0.55  # all three, one error
+    assert _threshold(Ranked.of(y, proba), reference=1.01) == np.inf  # unreachable
+
+
+def test_utility_rejects_a_bad_grid(data, schema):
+    with pytest.raises(ConfigError, match=r"recall_gain_experiment: headline_k 20 is not in "
+                       r"k_grid \[10\]; add it to the grid\."):
+        recall_gain_experiment(data["train"], data["test"], schema, None, None,
+                               k_grid=[10], seeds=[0], headline_k=20)
+    with pytest.raises(ConfigError, match=r"recall_gain_experiment: k_grid is \[0\]"):
+        recall_gain_experiment(data["train"], data["test"], schema, None, None,
+                               k_grid=[0], seeds=[0], headline_k=0)
+
+
+# ------------------------------------------------------------------ bootstrap intervals
+
+
+def test_weighted_scores_equal_scikit_learns_on_the_resampled_rows():
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.1).astype(int)
+    proba = np.round(rng.random(3000) * 0.5 + 0.3 * y, 2)  # ties
+    ranked = Ranked.of(y, proba)
+    w = next(resample_weights(len(y), 6, seed=1))
+    batch = Resamples(w)
+    ap, at_precision = batch.average_precision(ranked), batch.recall_at_precision(ranked, 0.4)
+    for b in range(len(w)):
+        rows = np.repeat(np.arange(len(y)), w[b])
+        assert ap[b] == pytest.approx(average_precision_score(y[rows], proba[rows]), abs=1e-12)
+        precision, recall, _ = precision_recall_curve(y[rows], proba[rows])
+        assert at_precision[b] == pytest.approx(recall[precision >= 0.4].max(), abs=1e-12)
+
+
+def test_the_interval_of_a_recall_difference_is_that_of_a_proportion():
+    """The arm finds half the positives the baseline misses: the gain in recall is a
+    proportion of the 2,000 positives, with a normal-approximation interval."""
+    n_pos, n_neg = 2000, 2000
+    y = np.r_[np.ones(n_pos), np.zeros(n_neg)]
+    base = Ranked.of(y, np.zeros(len(y)))
+    arm = Ranked.of(y, np.r_[np.tile([0.9, 0.1], n_pos // 2), np.zeros(n_neg)])
+    gains = {"recall": [(lambda b: b.recall_at(arm, 0.5), lambda b: b.recall_at(base, 0.5))]}
+    low, high = paired_intervals(gains, len(y), n_boot=2000, seed=0)["recall"]
+    half_width = 1.96 * np.sqrt(0.25 / n_pos)
+    assert low == pytest.approx(0.5 - half_width, abs=0.004)
+    assert high == pytest.approx(0.5 + half_width, abs=0.004)
+    same = {"same": [(lambda b: b.average_precision(arm), lambda b: b.average_precision(arm))]}
+    assert paired_intervals(same, len(y), n_boot=50, seed=0)["same"] == (0.0, 0.0)
