@@ -191,10 +191,7 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     def load(self) -> dict[str, Any]:
         if self._data is not None:
             return self._data
-        run = mlflow.active_run() or mlflow.last_active_run()
-        if run is None:
-            raise DatasetError("No MLflow run to read metrics from.")
-        metrics = MlflowClient().get_run(run.info.run_id).data.metrics
+        metrics = _latest_run("metrics").data.metrics
         prefix = f"{self._prefix}." if self._prefix else ""
         return {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
 
@@ -203,6 +200,14 @@ class MetricsDataset(AbstractDataset[dict, dict]):
 
     def _describe(self) -> dict[str, Any]:
         return {"prefix": self._prefix}
+
+
+def _latest_run(what: str) -> Any:
+    """The active MLflow run, else the last one of this process, with its data."""
+    run = mlflow.active_run() or mlflow.last_active_run()
+    if run is None:
+        raise DatasetError(f"No MLflow run to read {what} from.")
+    return MlflowClient().get_run(run.info.run_id)
 
 
 class MlflowTagsDataset(AbstractDataset[dict, dict]):
@@ -222,12 +227,7 @@ class MlflowTagsDataset(AbstractDataset[dict, dict]):
             mlflow.set_tags({k: str(v) for k, v in data.items()})
 
     def load(self) -> dict[str, Any]:
-        if self._data is not None:
-            return self._data
-        run = mlflow.active_run() or mlflow.last_active_run()
-        if run is None:
-            raise DatasetError("No MLflow run to read tags from.")
-        return dict(MlflowClient().get_run(run.info.run_id).data.tags)
+        return self._data if self._data is not None else dict(_latest_run("tags").data.tags)
 
     def _describe(self) -> dict[str, Any]:
         return {}
