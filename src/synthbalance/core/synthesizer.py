@@ -2,8 +2,8 @@
 
 :func:`train_synthesizer` fits one family either on one minority class (``per_class``) or
 on all training rows conditioned on the label (``conditional``), choosing the checkpoint
-whose quick check (Wasserstein mean plus detection accuracy against a held-aside slice of
-the class's training rows) is best. A :class:`Synthesizer` samples decoded rows in the
+whose quick check (Wasserstein mean plus detection accuracy against the class's validation
+rows, on which it never trains) is best. A :class:`Synthesizer` samples decoded rows in the
 original schema and is saved as plain data plus tensors (``torch.load(weights_only=True)``).
 """
 
@@ -38,7 +38,7 @@ from synthbalance.core.transformer import TabularTransformer
 
 FORMAT = "synthbalance.synthesizer"
 FORMAT_VERSION = 1
-#: Rows a check compares at least (fewer held-aside rows make detection too noisy).
+#: Rows a check compares at least (fewer validation rows make detection too noisy).
 CHECK_MIN_ROWS = 200
 
 
@@ -262,7 +262,7 @@ def _make_check(
     class_index: int,
     seed: int,
 ) -> Callable[[int, BaseGenerator], dict[str, float]]:
-    """A callback scoring a generator against held-aside real rows of its class."""
+    """A check scoring a generator against validation rows of its class."""
     n = max(len(holdout), CHECK_MIN_ROWS)
 
     def check(epoch: int, generator: BaseGenerator) -> dict[str, float]:

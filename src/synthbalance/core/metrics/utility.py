@@ -200,10 +200,10 @@ def recall_gain_experiment(  # noqa: PLR0917
     """
     ks, seeds = _check_grid(k_grid, seeds, headline_k)
     if validation is None:
-        train, validation = inner_split(train, schema, validation_size, seeds[0])
+        fit, validation = inner_split(train, schema, validation_size, seeds[0])
     else:
-        train = train[~validation_mask(train, validation)]
-    data = _encode(train, validation, test, schema, synthetic, held_back)
+        fit = train[~validation_mask(train, validation)]
+    data = _encode(fit, validation, test, schema, synthetic, held_back)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {}), "n_jobs": n_jobs}
     make_smote = smote if callable(smote) else smote_baseline.smote_rows if smote else None
     adding = 1 + (make_smote is not None) + len(next(iter(data.pools.values())))
