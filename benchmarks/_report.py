@@ -407,7 +407,7 @@ def _setup_lines(meta: Mapping[str, Any], results: Results) -> list[str]:
         f"- Data: `{o['data']}`, {rows}; target `Diabetes_binary`; `MentHlth` and "
         "`PhysHlth` declared `{kind: count, bounds: [0, 30]}`. 70/30 stratified split, "
         "seed 0.",
-        f"- Every generator (our six families and CTGAN): **{_plural(o['epochs'], 'epoch')}**,"
+        f"- Every generator (our seven families and CTGAN): **{_plural(o['epochs'], 'epoch')}**,"
         f" batch 500, training seed {o.get('train_seed', 0)} (`--train-seed`)"
         f"{_more_seeds(o)}, each library's other defaults. Ours keep the best of their "
         "periodic "

@@ -1,4 +1,4 @@
-"""The BRFSS 2015 benchmark: our six families vs SMOTE vs SDV's CTGAN, two settings.
+"""The BRFSS 2015 benchmark: our seven families vs SMOTE vs SDV's CTGAN, two settings.
 
     python -m benchmarks.brfss [--data PATH] [--epochs N] [--seeds 3] [--families ...]
                                [--rows N] [--out docs/benchmarks.md]

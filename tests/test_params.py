@@ -60,3 +60,9 @@ def test_sampling_batch_default_is_the_generators_default():
 def test_dataset_name_defaults_to_the_file_stem():
     params = parse_params({"ingest": {"source": "s3://bucket/fraud_2024.csv.gz", "target": "y"}})
     assert params.ingest.name == "fraud_2024"
+
+
+def test_ddpm_takes_either_strategy():
+    for strategy in ("conditional", "per_class"):
+        params = parse_params({"training": {"model": "ddpm", "strategy": strategy}})
+        assert params.training.strategy == strategy

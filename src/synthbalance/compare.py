@@ -1,6 +1,6 @@
 """Train and evaluate every generator family on the same split and seed, side by side.
 
-    python -m synthbalance.compare                       # all six families + SMOTE, demo data
+    python -m synthbalance.compare                       # all seven families + SMOTE, demo data
     python -m synthbalance.compare --env brfss --params "training.epochs=100"
     python -m synthbalance.compare --families wcgan_gp cvae --experiment my-comparison
 
@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES
+from synthbalance.core.config import MODEL_NAMES, STRATEGIES_BY_MODEL
 from synthbalance.core.errors import ConfigError
 from synthbalance.runtime import configure_openmp
 
@@ -84,7 +84,7 @@ def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.Dat
 
 
 def _family_params(family: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    strategy = "conditional" if family in CONDITIONAL_MODELS else "per_class"
+    strategy = STRATEGIES_BY_MODEL[family][0]
     merged = dict(params or {})
     merged["training"] = {**merged.get("training", {}), "model": family, "strategy": strategy}
     return merged

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from synthbalance.core.config import (
     CONDITIONAL_MODELS,
     MODEL_NAMES,
+    STRATEGIES_BY_MODEL,
     GeneratorConfig,
     Number,
     PositiveInt,
@@ -187,15 +188,14 @@ class TrainingParams(Section, GeneratorConfig):
 
     @model_validator(mode="after")
     def _strategy_fits_the_family(self) -> TrainingParams:
-        conditional = self.model in CONDITIONAL_MODELS
-        if conditional != (self.strategy == "conditional"):
-            need = "conditional" if conditional else "per_class"
-            kind = "a conditional" if conditional else "an unconditional"
+        allowed = STRATEGIES_BY_MODEL[self.model]
+        if self.strategy not in allowed:
+            kind = "a conditional" if self.model in CONDITIONAL_MODELS else "an unconditional"
             raise ConfigError(
                 f"training.model={self.model} is {kind} family, so it needs "
-                f"training.strategy={need} (got {self.strategy}). Conditional families "
+                f"training.strategy={allowed[0]} (got {self.strategy}). Conditional families "
                 f"(cgan, wcgan_gp, cvae) learn all classes at once; unconditional ones "
-                f"(gan, wgan_gp, vae) are trained per class."
+                f"(gan, wgan_gp, vae) are trained per class; ddpm does either."
             )
         return self
 

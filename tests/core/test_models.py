@@ -311,7 +311,7 @@ def test_vae_samples_levels_instead_of_taking_the_argmax() -> None:
 # -- 5. and 6. saving and loading -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["cgan", "wgan_gp", "cvae"])
+@pytest.mark.parametrize("name", ["cgan", "wgan_gp", "cvae", "ddpm"])
 def test_state_round_trip_through_weights_only_load(name: str) -> None:
     gen = _fit(name, epochs=1)
     buffer = io.BytesIO()
@@ -368,10 +368,9 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
 def test_unset_network_sizes_take_the_family_default_and_are_saved() -> None:
     sizes = {name: make_generator(name, LAYOUT, 2 if name in CONDITIONAL_MODELS else None,
                                   {"device": "cpu"}).config for name in MODEL_NAMES}
+    expected = {"vae": ((128,), 32), "cvae": ((128,), 32), "ddpm": ((256, 256, 256), 128)}
     for name, cfg in sizes.items():
-        vae = name in ("vae", "cvae")
-        assert cfg.hidden_dims == ((128,) if vae else (256, 256)), name
-        assert cfg.latent_dim == (32 if vae else 128), name
+        assert (cfg.hidden_dims, cfg.latent_dim) == expected.get(name, ((256, 256), 128)), name
     chosen = make_generator("cvae", LAYOUT, 2, {"hidden_dims": [16], "latent_dim": 4})
     assert (chosen.config.hidden_dims, chosen.config.latent_dim) == ((16,), 4)
     assert chosen.state_dict()["config"]["hidden_dims"] == [16]
@@ -405,7 +404,7 @@ def test_callback_keeps_the_weights_of_the_best_check() -> None:
 # -- 8. reproducibility ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["cgan", "wcgan_gp", "cvae"])
+@pytest.mark.parametrize("name", ["cgan", "wcgan_gp", "cvae", "ddpm"])
 def test_same_seed_gives_identical_samples(name: str) -> None:
     before = torch.random.get_rng_state()
     first = _sample(_fit(name, seed=7), 500)

@@ -9,8 +9,8 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
 from synthbalance.branches import generator_branches
+from synthbalance.core.config import MODEL_NAMES, STRATEGIES_BY_MODEL
 from synthbalance.core.errors import ConfigError, ModelFileError
-from synthbalance.core.models import CONDITIONAL_MODELS, MODEL_NAMES
 from synthbalance.datasets import SynthesizerDataset
 from synthbalance.pipelines import postprocessing, sampling, training
 from synthbalance.pipelines.ingest.nodes import validate_raw_table
@@ -42,9 +42,9 @@ def _generation(model: str, strategy: str):
             + sampling.create_pipeline(branches=branches) + postprocessing.create_pipeline())
 
 
-@pytest.mark.parametrize("model", MODEL_NAMES)
-def test_each_family_trains_one_epoch_and_yields_clean_rows(model, prepared, tmp_path):
-    strategy = "conditional" if model in CONDITIONAL_MODELS else "per_class"
+@pytest.mark.parametrize(("model", "strategy"), [
+    *((m, STRATEGIES_BY_MODEL[m][0]) for m in MODEL_NAMES), ("ddpm", "per_class")])
+def test_each_family_trains_one_epoch_and_yields_clean_rows(model, strategy, prepared, tmp_path):
     branch = "conditional" if strategy == "conditional" else "minority"
     catalog = DataCatalog({
         **{name: MemoryDataset(value) for name, value in prepared.items()},

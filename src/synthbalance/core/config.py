@@ -18,14 +18,23 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from synthbalance.core.errors import ConfigError
 
-#: Every generator family ``training.model`` accepts (``core.models`` registers each).
-MODEL_NAMES: tuple[str, ...] = ("gan", "cgan", "wgan_gp", "wcgan_gp", "vae", "cvae")
-#: Families that learn ``p(row | class)`` and need class indices in fit and sample.
-CONDITIONAL_MODELS: frozenset[str] = frozenset({"cgan", "wcgan_gp", "cvae"})
+#: Every generator family ``training.model`` accepts (``core.models`` registers each), with
+#: the strategies it supports, its default first: ``conditional`` learns ``p(row | class)``
+#: in one model, ``per_class`` one model per minority class.
+STRATEGIES_BY_MODEL: dict[str, tuple[str, ...]] = {
+    "gan": ("per_class",), "cgan": ("conditional",),
+    "wgan_gp": ("per_class",), "wcgan_gp": ("conditional",),
+    "vae": ("per_class",), "cvae": ("conditional",),
+    "ddpm": ("conditional", "per_class"),
+}
+MODEL_NAMES: tuple[str, ...] = tuple(STRATEGIES_BY_MODEL)
+#: Families that can learn ``p(row | class)`` (and then need class indices).
+CONDITIONAL_MODELS: frozenset[str] = frozenset(
+    m for m, strategies in STRATEGIES_BY_MODEL.items() if "conditional" in strategies)
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -215,6 +224,12 @@ class GeneratorConfig(Settings):
             mode collapse. ``batch_size`` is rounded down to a multiple of it.
         gumbel_tau: temperature of the Gumbel-softmax used for one-hot spans in training.
 
+    Diffusion (``ddpm``) only:
+        diffusion_steps: timesteps of the forward noising process (T).
+        sampling_steps: steps of the reverse process when sampling, a strided subsequence
+            of the T timesteps (at most ``diffusion_steps``): fewer is faster.
+        diffusion_lr: Adam learning rate of the denoiser.
+
     VAE families only (ignored by GANs):
         vae_lr: Adam learning rate of encoder and decoder. Separate from ``generator_lr``
             because a VAE trains well at TVAE's 1e-3 while the GAN defaults follow CTGAN's
@@ -247,3 +262,16 @@ class GeneratorConfig(Settings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     balance_classes: bool = True
     num_threads: PositiveInt | None = None
+    diffusion_steps: PositiveInt = 1000
+    sampling_steps: PositiveInt = 100
+    diffusion_lr: Annotated[Number, Field(gt=0)] = 1e-3
+
+    @model_validator(mode="after")
+    def _sampling_steps_within_the_process(self) -> GeneratorConfig:
+        if self.sampling_steps > self.diffusion_steps:
+            raise ConfigError(
+                f"sampling_steps={self.sampling_steps} exceeds diffusion_steps="
+                f"{self.diffusion_steps}; sampling walks a subsequence of the timesteps, so "
+                "use at most as many."
+            )
+        return self

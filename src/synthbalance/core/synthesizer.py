@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from synthbalance.core.config import STRATEGIES_BY_MODEL
 from synthbalance.core.errors import ConfigError, DataValidationError, ModelFileError
 from synthbalance.core.metrics import detection, fidelity
 from synthbalance.core.models import (
-    CONDITIONAL_MODELS,
     SAMPLE_BATCH,
     BaseGenerator,
     GeneratorConfig,
@@ -172,17 +172,21 @@ class Synthesizer:
 class TrainingPlan:
     """What :func:`train_synthesizer` trains: which family, on which class, how checked.
 
-    ``validation_size``: the share of training rows kept for validation when
-    :func:`train_synthesizer` is given no validation rows; ``check_max_rows``: the most
-    validation rows a periodic check compares with.
+    ``strategy``: ``conditional`` (one model of every class) or ``per_class`` (a model of
+    ``class_value``, default the first minority class); ``None`` takes the family's default
+    (:data:`~synthbalance.core.config.STRATEGIES_BY_MODEL`). ``validation_size``: the share
+    of training rows kept for validation when :func:`train_synthesizer` is given no
+    validation rows; ``check_max_rows``: the most validation rows a periodic check
+    compares with.
     """
 
     model: str
     config: GeneratorConfig
-    class_value: Any = None  # per_class: the class learned; None: conditional
+    class_value: Any = None
     check_max_rows: int = 2_000
     seed: int = 0
     validation_size: float = 0.2
+    strategy: str | None = None
 
 
 def train_synthesizer(
@@ -211,8 +215,11 @@ def train_synthesizer(
     """
     if validation is None:
         _, validation = inner_split(train_rows, schema, plan.validation_size, plan.seed)
-    conditional = plan.model in CONDITIONAL_MODELS
-    checked_class = schema.minority_classes[0] if conditional else plan.class_value
+    # an unknown model fails in make_generator below, with the list of families
+    strategy = plan.strategy or STRATEGIES_BY_MODEL.get(plan.model, ("per_class",))[0]
+    conditional = strategy == "conditional"
+    checked_class = schema.minority_classes[0] if conditional or plan.class_value is None \
+        else plan.class_value
     fit = ~validation_mask(train_rows, validation)
     if conditional:
         classes = tuple(schema.classes)

@@ -1,4 +1,5 @@
-"""Six generator families over encoded tables, behind one small interface.
+"""Seven generator families over encoded tables (GANs, WGAN-GPs, VAEs, diffusion), behind
+one small interface.
 
 >>> cfg = GeneratorConfig.from_dict({"epochs": 50})
 >>> gen = make_generator("wcgan_gp", layout, n_classes=2, config=cfg, seed=0)  # doctest: +SKIP
@@ -17,6 +18,7 @@ from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorC
 from synthbalance.core.errors import ConfigError, ModelFileError
 from synthbalance.core.layout import SpanLayout
 from synthbalance.core.models.base import FORMAT_VERSION, SAMPLE_BATCH, BaseGenerator
+from synthbalance.core.models.diffusion import DDPM
 from synthbalance.core.models.gan import CGAN, GAN
 from synthbalance.core.models.vae import CVAE, VAE
 from synthbalance.core.models.wgan import WCGANGP, WGANGP
@@ -24,7 +26,7 @@ from synthbalance.core.models.wgan import WCGANGP, WGANGP
 #: The family of every name in :data:`~synthbalance.core.config.MODEL_NAMES` (the names live
 #: there, without torch, so parameters are checked before a model loads).
 FAMILIES: dict[str, type[BaseGenerator]] = {
-    cls.name: cls for cls in (GAN, CGAN, WGANGP, WCGANGP, VAE, CVAE)
+    cls.name: cls for cls in (GAN, CGAN, WGANGP, WCGANGP, VAE, CVAE, DDPM)
 }
 
 __all__ = [

@@ -1,8 +1,9 @@
 """The interface every generator family implements, and the machinery they share.
 
 A family only says how to build its networks and optimisers (``_build``,
-``_make_optimizers``), how to train one epoch from a stream of batches (``_train_epoch``)
-and which network turns noise into rows (``_sampling_net``). Everything else is written
+``_make_optimizers``), how to train on one batch (``_step``, or a whole epoch from a stream
+of batches, ``_train_epoch``) and which network turns noise into rows (``_sampling_net``,
+or ``_row_sampler`` for a family that needs many passes). Everything else is written
 once, here: input checks, seeding, the epoch loop (its cross-cutting work, from progress
 bars to best-checkpoint keeping, is done by :mod:`~synthbalance.core.models.callbacks`),
 batched sampling, and state save/load as plain data (loadable with
@@ -12,7 +13,7 @@ batched sampling, and state save/load as plain data (loadable with
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ from synthbalance.core.layout import CodedRows, SpanLayout
 from synthbalance.core.models.callbacks import Callback, ProgressBar, cpu_copy
 from synthbalance.core.models.nn import FusedMLP, SpanPlan, one_hot
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
+
+#: ``sampler(n, labels, rng) -> (scalars (n_scalar, n), levels (n_blocks, n))``
+RowSampler = Callable[
+    [int, "torch.Tensor | None", torch.Generator], tuple[torch.Tensor, torch.Tensor]
+]
 
 #: Bumped when the layout of :meth:`BaseGenerator.state_dict` changes incompatibly.
 FORMAT_VERSION = 1
@@ -233,7 +239,21 @@ class BaseGenerator:
         raise NotImplementedError
 
     def _train_epoch(self, batches: Batches, rng: torch.Generator) -> dict[str, float]:
-        """Train one epoch (``batches.steps_per_epoch`` batches); return mean losses."""
+        """Train one epoch (``batches.steps_per_epoch`` batches); return mean losses.
+
+        By default one :meth:`_step` per batch; a family whose networks take turns (a GAN)
+        overrides it.
+        """
+        losses = LossSums()
+        for _ in range(batches.steps_per_epoch):
+            x, cond = batches.next()
+            losses.add(self._step(x, cond, rng))
+        return losses.means()
+
+    def _step(
+        self, x: torch.Tensor, cond: torch.Tensor | None, rng: torch.Generator
+    ) -> dict[str, torch.Tensor]:
+        """One gradient step on a batch ``x`` (with its condition); the losses to log."""
         raise NotImplementedError
 
     def _sampling_net(self) -> nn.Sequential:
@@ -355,10 +375,10 @@ class BaseGenerator:
         rows = [slice(start, min(n, start + batch_size)) for start in starts]
         workers = min(len(starts), self._sample_workers())
         with num_threads(1 if workers > 1 else self.config.num_threads), torch.inference_mode():
-            net = FusedMLP(self._sampling_net(), self.plan.fold_head, dtype, self.cond_dim)
+            sampler = self._row_sampler(dtype)
 
             def batch(i: int) -> None:
-                self._sample_batch(net, out, rows[i], labels, int(seeds[i]))
+                self._sample_batch(sampler, out, rows[i], labels, int(seeds[i]))
 
             if workers > 1:
                 with ThreadPoolExecutor(workers, thread_name_prefix="synthbalance") as pool:
@@ -368,17 +388,36 @@ class BaseGenerator:
                     batch(i)
         return out
 
+    def _row_sampler(self, dtype: torch.dtype) -> RowSampler:
+        """``sampler(n, labels, rng) -> (scalars, levels)``: one batch of finished rows,
+        ``tanh`` scalars (n_scalar, n) and one level per one-hot block (n_blocks, n).
+
+        Built once per sampling call and then called from worker threads. This default
+        runs the sampling network once, compiled into a :class:`FusedMLP`, and draws each
+        block's level from its softmax; a family whose rows need many network passes (a
+        diffusion) overrides it.
+        """
+        net = FusedMLP(self._sampling_net(), self.plan.fold_head, dtype, self.cond_dim)
+
+        def sampler(
+            n: int, labels: torch.Tensor | None, rng: torch.Generator
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            scalars, levels = self.plan.draw(net(self._noise(n, rng), labels), rng)
+            return self._finish_scalars(scalars, rng), levels
+
+        return sampler
+
     def _sample_batch(
-        self, net: FusedMLP, out: CodedRows, rows: slice, labels: torch.Tensor | None, seed: int
+        self, sampler: RowSampler, out: CodedRows, rows: slice, labels: torch.Tensor | None,
+        seed: int,
     ) -> None:
-        """Draw ``out``'s ``rows`` from ``net`` with a generator seeded ``seed`` (any thread)."""
+        """Draw ``out``'s ``rows`` with ``sampler`` and a generator seeded ``seed`` (any
+        thread)."""
         torch.set_flush_denormal(True)  # per thread; see num_threads()
         with torch.inference_mode():  # per thread, too
             rng = torch.Generator(self._device).manual_seed(seed)
             batch_labels = None if labels is None else labels[rows]
-            outputs = net(self._noise(rows.stop - rows.start, rng), batch_labels)
-            scalars, levels = self.plan.draw(outputs, rng)
-            scalars = self._finish_scalars(scalars, rng)
+            scalars, levels = sampler(rows.stop - rows.start, batch_labels, rng)
             out.scalars[rows] = scalars.cpu().numpy().T
             out.levels[rows] = levels.cpu().numpy().T
 

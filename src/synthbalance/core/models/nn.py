@@ -196,11 +196,18 @@ class SpanPlan:
         by_width = dict(sorted(spans_by_width.items()))
         span_order = [j for w, _ in self.draw_groups for j in by_width[w]]
         self.level_inverse = torch.argsort(torch.tensor(span_order, dtype=torch.long)).to(device)
+        # The same for levels kept group by group in ``groups`` order (a diffusion's state).
+        group_order = [j for w, _ in self.groups for j in by_width[w]]
+        self.group_level_inverse = torch.argsort(
+            torch.tensor(group_order, dtype=torch.long)).to(device)
 
-    def _blocks(self, raw: torch.Tensor, cols: torch.Tensor, width: int) -> torch.Tensor:
+    def blocks(self, raw: torch.Tensor, cols: torch.Tensor, width: int) -> torch.Tensor:
+        """The columns ``cols`` of one width group as ``(batch, blocks, width)``."""
         return raw.index_select(1, cols).view(raw.shape[0], -1, width)
 
-    def _assemble(self, scalars: torch.Tensor, blocks: list[torch.Tensor]) -> torch.Tensor:
+    def assemble(self, scalars: torch.Tensor, blocks: list[torch.Tensor]) -> torch.Tensor:
+        """Rows in layout order from scalars ``(batch, n_scalar)`` and one
+        ``(batch, blocks, width)`` tensor per group of :attr:`groups`, in that order."""
         parts = [scalars, *[b.reshape(b.shape[0], -1) for b in blocks]]
         return torch.cat(parts, dim=1).index_select(1, self.inverse)
 
@@ -221,14 +228,14 @@ class SpanPlan:
         """
         blocks = []
         for width, cols in self.groups:
-            logits = self._blocks(raw, cols, width)
+            logits = self.blocks(raw, cols, width)
             if mode == "softmax":
                 blocks.append(torch.softmax(logits, -1))
             elif mode == "gumbel":
                 blocks.append(torch.softmax((logits + gumbel_noise(logits, generator)) / tau, -1))
             else:
                 blocks.append(nn.functional.one_hot(logits.argmax(-1), width).to(raw.dtype))
-        return self._assemble(torch.tanh(raw.index_select(1, self.scalar)), blocks)
+        return self.assemble(torch.tanh(raw.index_select(1, self.scalar)), blocks)
 
     def fold_head(
         self, weight: torch.Tensor, bias: torch.Tensor
@@ -292,6 +299,6 @@ class SpanPlan:
         """Per-row cross-entropy of every one-hot block of ``target`` under ``softmax(raw)``."""
         total = raw.new_zeros(raw.shape[0])
         for width, cols in self.groups:
-            log_p = torch.log_softmax(self._blocks(raw, cols, width), -1)
-            total = total - (self._blocks(target, cols, width) * log_p).sum(dim=(1, 2))
+            log_p = torch.log_softmax(self.blocks(raw, cols, width), -1)
+            total = total - (self.blocks(target, cols, width) * log_p).sum(dim=(1, 2))
         return total

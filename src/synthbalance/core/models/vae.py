@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from synthbalance.core.errors import NotFittedError
-from synthbalance.core.models.base import BaseGenerator, Batches, LossSums, num_threads
+from synthbalance.core.models.base import BaseGenerator, num_threads
 from synthbalance.core.models.nn import join, mlp
 
 #: Range of the learned standard deviation of scalar spans.
@@ -61,13 +61,6 @@ class VAE(BaseGenerator):
 
     def _make_optimizers(self) -> None:
         self._opt = self._adam(["encoder", "decoder"], self.config.vae_lr)
-
-    def _train_epoch(self, batches: Batches, rng: torch.Generator) -> dict[str, float]:
-        losses = LossSums()
-        for _ in range(batches.steps_per_epoch):
-            x, cond = batches.next()
-            losses.add(self._step(x, cond, rng))
-        return losses.means()
 
     def _step(
         self, x: torch.Tensor, cond: torch.Tensor | None, rng: torch.Generator

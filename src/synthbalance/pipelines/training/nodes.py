@@ -36,6 +36,7 @@ def train_generator(
         model=params.model,
         config=params.generator_config,
         class_value=class_value if params.strategy == "per_class" else None,
+        strategy=params.strategy,
         check_max_rows=params.check_max_rows,
         seed=seed,
     )
