@@ -118,3 +118,27 @@ def test_fit_is_deterministic_for_a_seed(demo):
     a = TabularTransformer(seed=5, fit_sample=1000).fit(demo, schema).to_state()
     b = TabularTransformer(seed=5, fit_sample=1000).fit(demo, schema).to_state()
     assert a == b
+
+
+def test_point_masses_and_long_tails_get_their_own_encoding_and_come_back_exactly():
+    """A money column: 60 % zeros, 8 % at a cap, the rest log-normal (a long tail)."""
+    rng = np.random.default_rng(0)
+    n = 5000
+    u = rng.random(n)
+    money = np.where(u < 0.6, 0.0, np.where(u < 0.68, 99_999.0,
+                                            np.round(np.exp(rng.normal(7, 1.5, n)), 2)))
+    df = pd.DataFrame({"money": money, "y": (rng.random(n) < 0.2).astype(int)})
+    schema = infer_schema(df, "y", {"money": {"kind": "continuous"}})
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    codec = transformer._codecs[0]
+    assert codec.point_masses == (0.0, 99_999.0) and codec.log
+    assert transformer.layout[1].width == len(codec.means) + 2  # modes, then two masses
+    back = transformer.inverse_transform(transformer.transform(df, dtype=np.float64))
+    assert (back["money"] == 0.0).sum() == (money == 0.0).sum()
+    assert (back["money"] == 99_999.0).sum() == (money == 99_999.0).sum()
+    np.testing.assert_allclose(back["money"], money, rtol=1e-6)  # float32 offsets, as before
+    state = json.loads(json.dumps(transformer.to_state()))
+    for column in state["columns"]:  # a version-1 state: no point masses, no log scaling
+        column.pop("point_masses"), column.pop("log")
+    old = TabularTransformer.from_state({**state, "version": 1})
+    assert old._codecs[0].point_masses == () and not old._codecs[0].log

@@ -2,10 +2,13 @@
 
 Per column kind (see :mod:`synthbalance.core.schema`):
 
-* ``continuous`` and ``integer``: mode-specific normalisation. A 1-D Gaussian mixture is fitted
-  on (a sample of) the training values; each value is encoded as the one-hot of its most
-  likely mode plus its offset within that mode, ``(x - mu_k) / (4 sigma_k)``. Integers are
-  rounded back on decoding.
+* ``continuous`` and ``integer``: mode-specific normalisation (CTGAN's, Xu et al. 2019),
+  made for real-world columns. A value held by at least 5 % of the rows (a money column's 0,
+  a capped maximum) is a *point mass*: a slot of its own in the mode block, decoded exactly.
+  A 1-D Gaussian mixture is fitted on (a sample of) the other training values, on ``log1p``
+  of them when they are non-negative and skewed beyond 2 (a long tail); each value is
+  encoded as the one-hot of its most likely mode plus its offset within that mode,
+  ``(x - mu_k) / (4 sigma_k)``. Integers are rounded back on decoding.
 * ``count``, ``ordinal``, ``binary``, ``categorical``: one-hot over the training levels (counts
   with more than ``max_onehot_levels`` levels fall back to the integer encoding). A one-hot
   block can only decode to a level that exists, so bounded counts never come back negative.
@@ -24,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import skew
 from sklearn.mixture import GaussianMixture
 
 from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
@@ -37,8 +41,19 @@ from synthbalance.core.values import restore_dtype, sorted_levels
 MIN_MODE_WEIGHT = 0.005
 #: A normalised offset of 1 is four standard deviations of its mode.
 MODE_SCALE = 4.0
-#: Format of ``to_state``; bumped when the layout of the state changes.
-STATE_VERSION = 1
+#: A value held by at least this share of a numeric column's values is a point mass (a
+#: money column's 0, a capped maximum): a mode slot of its own, decoded exactly, so the
+#: mixture is not spent on a spike and the spike does not come back smeared.
+POINT_MASS_SHARE = 0.05
+#: At most this many point masses per column (the most frequent ones).
+MAX_POINT_MASSES = 5
+#: A non-negative column whose values beside its point masses are more skewed than this
+#: (sample skewness) gets its mixture fitted on ``log1p`` of them: a long tail becomes a
+#: few modes instead of one wide mode that wastes the tanh range on the bulk.
+LOG_SKEW = 2.0
+#: Format of ``to_state``; bumped when the layout of the state changes (version 1 states,
+#: without point masses or log scaling, still load).
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class _ColumnCodec:
     levels: tuple[Any, ...] = ()
     means: tuple[float, ...] = ()
     stds: tuple[float, ...] = ()
+    point_masses: tuple[float, ...] = ()
+    log: bool = False
 
     @property
     def is_modes(self) -> bool:
@@ -59,7 +76,8 @@ class _ColumnCodec:
 
     @property
     def onehot_width(self) -> int:
-        n = len(self.means) if self.is_modes else len(self.levels)
+        """Slots of the column's block: modes and point masses (or levels), then missing."""
+        n = len(self.means) + len(self.point_masses) if self.is_modes else len(self.levels)
         return n + int(self.nullable)
 
     def to_state(self) -> dict[str, Any]:
@@ -71,6 +89,8 @@ class _ColumnCodec:
             "levels": list(self.levels),
             "means": list(self.means),
             "stds": list(self.stds),
+            "point_masses": list(self.point_masses),
+            "log": self.log,
         }
 
 
@@ -112,8 +132,8 @@ class TabularTransformer:
             nullable = bool(series.isna().any())
             common = {"name": spec.name, "kind": spec.kind, "dtype": str(series.dtype)}
             if self._uses_modes(spec.kind, series):
-                means, stds = self._fit_modes(series, rng)
-                codecs.append(_ColumnCodec(**common, nullable=nullable, means=means, stds=stds))
+                codecs.append(_ColumnCodec(**common, nullable=nullable,
+                                           **self._fit_modes(series, rng)))
             else:
                 levels = sorted_levels(series)
                 codecs.append(_ColumnCodec(**common, nullable=nullable, levels=levels))
@@ -125,14 +145,23 @@ class TabularTransformer:
             return True
         return kind == "count" and series.nunique() > self.max_onehot_levels
 
-    def _fit_modes(
-        self, series: pd.Series, rng: np.random.Generator
-    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    def _fit_modes(self, series: pd.Series, rng: np.random.Generator) -> dict[str, Any]:
+        """Point masses, log scaling and mixture modes of a numeric column (module doc)."""
         values = series.dropna().to_numpy(dtype=np.float64)
-        if values.size == 0:
-            return (0.0,), (1.0,)
         if values.size > self.fit_sample:
             values = rng.choice(values, self.fit_sample, replace=False)
+        masses = _point_masses(values)
+        rest = values[~np.isin(values, masses)]
+        log = rest.size > 1 and rest.min() >= 0 and float(skew(rest)) > LOG_SKEW
+        means, stds = self._mixture(np.log1p(rest) if log else rest, rng)
+        return {"means": means, "stds": stds, "point_masses": masses, "log": bool(log)}
+
+    def _mixture(
+        self, values: np.ndarray, rng: np.random.Generator
+    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Means and standard deviations of a 1-D Gaussian mixture of ``values``, in order."""
+        if values.size == 0:
+            return (0.0,), (1.0,)
         n_modes = int(min(self.max_modes, np.unique(values).size))
         if n_modes <= 1:
             return (float(values.mean()),), (_safe_std(values),)
@@ -303,19 +332,37 @@ def _encode_levels(codec: _ColumnCodec, values: pd.Series) -> np.ndarray:
     return codes
 
 
+def _point_masses(values: np.ndarray) -> tuple[float, ...]:
+    """The values (at most :data:`MAX_POINT_MASSES`, most frequent first, then sorted) that
+    each hold at least :data:`POINT_MASS_SHARE` of ``values``."""
+    if values.size == 0:
+        return ()
+    distinct, counts = np.unique(values, return_counts=True)
+    heavy = np.flatnonzero(counts >= POINT_MASS_SHARE * values.size)
+    top = heavy[np.argsort(-counts[heavy], kind="stable")][:MAX_POINT_MASSES]
+    return tuple(float(v) for v in np.sort(distinct[top]))
+
+
 def _encode_modes(codec: _ColumnCodec, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and slots of a numeric column: a point mass's own slot (offset 0), else the
+    most likely mixture mode (of ``log1p`` values for a log-scaled column), else missing."""
     x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(x)
     means, stds = np.asarray(codec.means), np.asarray(codec.stds)
-    filled = np.where(missing, means[0], x)
+    masses = np.asarray(codec.point_masses, dtype=np.float64)
+    mass = np.searchsorted(masses, x).clip(max=max(len(masses) - 1, 0))
+    is_mass = (masses[mass] == x) if len(masses) else np.zeros(len(x), dtype=bool)
+    scaled = np.log1p(np.maximum(x, 0.0)) if codec.log else x
+    filled = np.where(missing | is_mass, means[0], scaled)
     # Most likely mode under equal weights: the weights barely move the argmax and leaving
     # them out makes the encoding a function of (means, stds) alone.
     log_density = -0.5 * ((filled[:, None] - means) / stds) ** 2 - np.log(stds)
     mode = log_density.argmax(axis=1)
     offset = (filled - means[mode]) / (MODE_SCALE * stds[mode])
-    offset[missing] = 0.0
+    offset[missing | is_mass] = 0.0
+    mode[is_mass] = len(means) + mass[is_mass]
     if codec.nullable:
-        mode[missing] = len(means)
+        mode[missing] = len(means) + len(masses)
     return offset, mode
 
 
@@ -347,12 +394,18 @@ def _numpy_kind(name: str) -> str:
 
 def _decode_modes(codec: _ColumnCodec, offset: np.ndarray, code: np.ndarray) -> pd.Series:
     means, stds = np.asarray(codec.means), np.asarray(codec.stds)
-    n = len(means)
+    masses = np.asarray(codec.point_masses, dtype=np.float64)
+    n, m = len(means), len(masses)
     safe = np.minimum(code, n - 1)
     x = offset.astype(np.float64) * MODE_SCALE * stds[safe] + means[safe]
+    if codec.log:
+        x = np.expm1(x)
     if codec.kind != "continuous":
         x = np.round(x)
-    x[code >= n] = np.nan
+    if m:
+        is_mass = (code >= n) & (code < n + m)
+        x[is_mass] = masses[code[is_mass] - n]
+    x[code >= n + m] = np.nan
     return _restored(x, codec)
 
 
