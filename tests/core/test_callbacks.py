@@ -91,3 +91,27 @@ def test_best_checkpoint_ignores_nan_scores_and_keeps_the_last_epoch_without_che
     assert gen.best_epoch == 3
     assert np.isnan(gen.history["check.score"][0])
     assert _vae(epochs=2).fit(_rows(64), progress=False).best_epoch == 2
+
+
+def test_early_stopping_ends_a_run_whose_checks_stopped_improving():
+    from synthbalance.core.models.callbacks import EarlyStopping
+
+    scores = iter([3.0, 2.0, 2.5, 2.1, 9.0, 0.1, 0.1])
+    gen = _vae(epochs=7, check_every=1).fit(
+        _rows(64), callbacks=[PeriodicCheck(lambda e, g: {"score": next(scores)}),
+                              EarlyStopping(patience=3), BestCheckpoint()], progress=False)
+    assert len(gen.history["loss"]) == 5  # epochs 3, 4 and 5 did not beat epoch 2
+    assert gen.best_epoch == 2
+
+
+def test_auto_epochs_spend_a_step_budget_that_grows_with_rows_and_width():
+    from synthbalance.core.config import BUDGET_MAX, BUDGET_MIN, planned_epochs, step_budget
+
+    assert step_budget(1_000, 30) == BUDGET_MIN and step_budget(10**7, 500) == BUDGET_MAX
+    assert step_budget(14_000, 70) < step_budget(140_000, 70) < step_budget(140_000, 140)
+    config = {"epochs": "auto", "check_every": "auto"}
+    gen = _vae(**config).fit(_rows(512), progress=False)  # 8 steps of 64 rows per epoch
+    epochs, every = planned_epochs(gen.config, 512, LAYOUT.width, 8)
+    assert gen.epochs == epochs == -(-step_budget(512, LAYOUT.width) // 8)
+    assert gen.check_every == every == round(epochs / 10)
+    assert len(gen.history["loss"]) == epochs

@@ -13,6 +13,7 @@ This module imports no torch: the project's parameters are checked before any mo
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -114,8 +115,49 @@ def config_error(
     """One :class:`ConfigError` naming each problem of ``exc``, found validating ``model``
     (whose settings sit at ``where`` among the parameters; default ``model.where``)."""
     where = model.where if where is None else where
-    lines = [_describe(error, model, where) for error in exc.errors()]
+    by_key: dict[tuple, list[dict[str, Any]]] = {}
+    for error in exc.errors():  # a union's members each report: one message per key
+        loc = _without_union_tags(model, error["loc"])
+        by_key.setdefault(loc, []).append({**error, "loc": loc})
+    lines = [_describe(errors[0], model, where) if len(errors) == 1
+             else _describe_union(errors, model, where) for errors in by_key.values()]
     return ConfigError("\n".join(dict.fromkeys(lines)))
+
+
+def _describe_union(errors: list[dict[str, Any]], model: type[Settings], where: str) -> str:
+    """One message for a value that no member of a union (``10`` or ``"auto"``) took."""
+    allowed = []
+    for error in errors:
+        if error["type"] == "literal_error":
+            allowed.append(error["ctx"]["expected"])
+        else:
+            allowed.append(error["msg"].removeprefix("Input should be "))
+    key = _dotted(where, errors[0]["loc"])
+    return (f"{model.noun.capitalize()} '{key}' is {errors[0].get('input')!r}; it must be "
+            f"{' or '.join(allowed)}.{model.fix_for(key.split('.', 1)[0])}")
+
+
+def _without_union_tags(model: type[BaseModel], loc: Any) -> tuple:
+    """``loc`` without the member names pydantic puts after a union field."""
+    annotation: Any = model
+    out: list[Any] = []
+    for part in loc:
+        members = _members(annotation)
+        if len(members) > 1:  # ``part`` names a union member, not a key
+            annotation = Any
+            continue
+        out.append(part)
+        annotation = _step(_unwrap(annotation), part)
+    return tuple(out)
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The non-``None`` members of a union annotation (one for anything else)."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(annotation) if a is not type(None)]
+    return [annotation]
 
 
 def _describe(error: Mapping[str, Any], model: type[Settings], where: str) -> str:
@@ -162,14 +204,17 @@ def _field_type(model: type[BaseModel], loc: Any) -> Any:
     """The annotation found at ``loc`` (field names, dict keys, list positions)."""
     annotation: Any = model
     for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            annotation = field.annotation if field is not None else Any
-        else:  # a dict's value or a sequence's item
-            args = typing.get_args(annotation)
-            annotation = args[-1] if args else Any
+        annotation = _step(_unwrap(annotation), part)
     return _unwrap(annotation)
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    """The annotation one ``part`` (a field name, dict key or list position) further in."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return field.annotation if field is not None else Any
+    args = typing.get_args(annotation)  # a dict's value or a sequence's item
+    return args[-1] if args else Any
 
 
 def _keys_at(model: type[BaseModel], loc: Any) -> list[str]:
@@ -194,19 +239,48 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+#: The step budget of ``epochs: auto``: ``BUDGET_SCALE * sqrt(rows * width)`` gradient steps,
+#: kept within [BUDGET_MIN, BUDGET_MAX]. 1,000 rows of width 30 get 1,000 steps; the demo
+#: table (14,000 rows, width 70) about 5,000; BRFSS (140,000 rows, width 140) 20,000.
+BUDGET_SCALE, BUDGET_MIN, BUDGET_MAX = 5.0, 1_000, 20_000
+#: Periodic checks over a run planned with ``check_every: auto``.
+AUTO_CHECKS = 10
+
+
+def step_budget(rows: int, width: int) -> int:
+    """Gradient steps of a run with ``epochs: auto`` on ``rows`` rows of encoded ``width``."""
+    return int(min(max(BUDGET_SCALE * math.sqrt(rows * width), BUDGET_MIN), BUDGET_MAX))
+
+
+def planned_epochs(config: GeneratorConfig, rows: int, width: int, steps_per_epoch: int
+                   ) -> tuple[int, int]:
+    """``(epochs, check_every)`` of a run: the config's, or resolved from ``auto``."""
+    epochs = config.epochs if config.epochs != "auto" else max(
+        1, math.ceil(step_budget(rows, width) / max(steps_per_epoch, 1)))
+    every = config.check_every if config.check_every != "auto" else max(
+        1, round(epochs / AUTO_CHECKS))
+    return epochs, every
+
+
 class GeneratorConfig(Settings):
     """Hyper-parameters of every generator family.
 
     Shared by all families:
         epochs: passes over the training rows (an epoch is ``max(1, n // batch_size)``
-            batches; for WGAN families those are critic batches, see ``n_critic``).
+            batches; for WGAN families those are critic batches, see ``n_critic``), or
+            ``"auto"``: as many as the step budget of :func:`step_budget` takes, which
+            grows with the square root of rows times width, so one default fits 1,000 rows
+            and 300,000 alike.
         batch_size: rows per batch; rounded down to a multiple of ``pac`` and capped at n.
         weight_decay: Adam L2 penalty of every network.
         hidden_dims: widths of the hidden layers of every network (the VAE decoder mirrors
             them). ``None``: the family's default, (256, 256) for GANs, (128,) for VAEs.
         latent_dim: size of the generator's noise vector / the VAE's latent code. ``None``:
             the family's default, 128 for GANs, 32 for VAEs.
-        check_every: epochs between two periodic checks (best-checkpoint keeping).
+        check_every: epochs between two periodic checks (best-checkpoint keeping), or
+            ``"auto"``: 10 checks over the planned epochs.
+        patience: stop training early after this many periodic checks in a row without a
+            better score (``None``: never stop early).
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         balance_classes: conditional families draw class-balanced batches (CTGAN's
             training-by-sampling), so a 10 % minority class is learned as well as the majority.
@@ -244,7 +318,7 @@ class GeneratorConfig(Settings):
 
     noun: ClassVar[str] = "generator setting"
 
-    epochs: PositiveInt = 300
+    epochs: PositiveInt | Literal["auto"] = 300
     batch_size: PositiveInt = 500
     generator_lr: Annotated[Number, Field(gt=0)] = 2e-4
     discriminator_lr: Annotated[Number, Field(gt=0)] = 2e-4
@@ -258,7 +332,8 @@ class GeneratorConfig(Settings):
     dropout: Annotated[Number, Field(ge=0, lt=1)] = 0.0
     pac: PositiveInt = 1
     gumbel_tau: Annotated[Number, Field(gt=0)] = 0.2
-    check_every: PositiveInt = 10
+    check_every: PositiveInt | Literal["auto"] = 10
+    patience: PositiveInt | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     balance_classes: bool = True
     num_threads: PositiveInt | None = None

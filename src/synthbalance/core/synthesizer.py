@@ -29,7 +29,12 @@ from synthbalance.core.models import (
     load_generator,
     make_generator,
 )
-from synthbalance.core.models.callbacks import BestCheckpoint, Callback, PeriodicCheck
+from synthbalance.core.models.callbacks import (
+    BestCheckpoint,
+    Callback,
+    EarlyStopping,
+    PeriodicCheck,
+)
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
@@ -236,7 +241,8 @@ def train_synthesizer(
     x_fit = encoded[fit]
     if len(holdout):
         check = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
-        callbacks = [*callbacks, PeriodicCheck(check), BestCheckpoint()]
+        stop = [EarlyStopping(plan.config.patience)] if plan.config.patience else []
+        callbacks = [*callbacks, PeriodicCheck(check), *stop, BestCheckpoint()]
     generator.fit(x_fit, y_fit, callbacks=callbacks, progress=progress)
     cleaning = fit_postprocess(train_rows, schema)
     return Synthesizer(generator, transformer, schema, classes, cleaning)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from synthbalance.core.config import GeneratorConfig
+from synthbalance.core.config import GeneratorConfig, planned_epochs
 from synthbalance.core.errors import (
     ConfigError,
     DataValidationError,
@@ -225,6 +225,9 @@ class BaseGenerator:
         self.best_epoch: int | None = None
         #: Set by a callback to end ``fit`` after the current epoch.
         self.stop_training = False
+        #: The epochs and check interval of the current (or last) fit: the config's, or
+        #: resolved from ``auto`` (:func:`~synthbalance.core.config.planned_epochs`).
+        self.epochs, self.check_every = 0, 1
         self._fitted = False
         self._sample_rng: np.random.Generator | None = None
 
@@ -502,10 +505,12 @@ class BaseGenerator:
 
     def _loop(self, batches: Batches, rng: torch.Generator, callbacks: list[Callback]) -> None:
         """The epochs, with every callback hook around them (see ``callbacks``)."""
+        self.epochs, self.check_every = planned_epochs(
+            self.config, batches.n, self.layout.width, batches.steps_per_epoch)
         for callback in callbacks:
             callback.on_train_begin(self, batches.n)
         epoch = 0
-        for epoch in range(1, self.config.epochs + 1):
+        for epoch in range(1, self.epochs + 1):
             for callback in callbacks:
                 callback.on_epoch_begin(self, epoch)
             for module in self._modules.values():

@@ -12,8 +12,9 @@ callback's hooks in the order given, around each epoch::
     on_train_end(gen)
 
 Everything that is not the training step itself is a callback: :class:`EpochTimer`,
-:class:`ProgressBar`, :class:`PeriodicCheck` (the quick quality check every few epochs)
-and :class:`BestCheckpoint` (keeps the weights of the best check). Nothing outside patches
+:class:`ProgressBar`, :class:`PeriodicCheck` (the quick quality check every few epochs),
+:class:`EarlyStopping` (ends a run whose checks stopped improving) and
+:class:`BestCheckpoint` (keeps the weights of the best check). Nothing outside patches
 the loop. A privacy accountant fits the same mould: read ε on ``on_epoch_end``, record it,
 set ``stop_training`` when the budget is spent.
 """
@@ -87,7 +88,7 @@ class ProgressBar(Callback):
         self._bar: Any = None
 
     def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
-        self._bar = tqdm(total=generator.config.epochs, desc=generator.name, unit="epoch")
+        self._bar = tqdm(total=generator.epochs, desc=generator.name, unit="epoch")
 
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
@@ -104,7 +105,7 @@ class PeriodicCheck(Callback):
 
     ``check`` returns ``{"score": lower is better, ...}`` or ``None`` (no check this time).
     Each result is recorded in the history as ``check.epoch`` and ``check.<key>``.
-    ``every``: default ``generator.config.check_every``.
+    ``every``: default ``generator.check_every`` (the config's, or resolved from ``auto``).
 
     Raises:
         ConfigError: ``check`` returned a result without a ``score``.
@@ -116,8 +117,8 @@ class PeriodicCheck(Callback):
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
     ) -> None:
-        every = self.every or generator.config.check_every
-        if epoch % every and epoch != generator.config.epochs and not generator.stop_training:
+        every = self.every or generator.check_every
+        if epoch % every and epoch != generator.epochs and not generator.stop_training:
             return
         result = self.check(epoch, generator)
         if result is None:
@@ -129,6 +130,33 @@ class PeriodicCheck(Callback):
             )
         generator.record({"check.epoch": float(epoch)})
         generator.record({f"check.{k}": float(v) for k, v in result.items()})
+
+
+class EarlyStopping(Callback):
+    """Stop training after ``patience`` periodic checks in a row without a better
+    ``monitor`` value (lower is better); put it after :class:`PeriodicCheck`."""
+
+    def __init__(self, patience: int, monitor: str = "check.score"):
+        self.patience, self.monitor = patience, monitor
+        self._best, self._waited = math.inf, 0
+
+    def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
+        self._best, self._waited = math.inf, 0
+
+    def on_epoch_end(
+        self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
+    ) -> None:
+        history = generator.history
+        checked = history.get("check.epoch", [])
+        if not checked or checked[-1] != epoch or self.monitor not in history:
+            return
+        score = history[self.monitor][-1]
+        if score < self._best:
+            self._best, self._waited = score, 0
+            return
+        self._waited += 1
+        if self._waited >= self.patience:
+            generator.stop_training = True
 
 
 class BestCheckpoint(Callback):
