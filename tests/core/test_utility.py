@@ -188,3 +188,20 @@ def test_the_interval_of_a_recall_difference_is_that_of_a_proportion():
     assert high == pytest.approx(0.5 + half_width, abs=0.004)
     same = {"same": [(lambda b: b.average_precision(arm), lambda b: b.average_precision(arm))]}
     assert paired_intervals(same, len(y), n_boot=50, seed=0)["same"] == (0.0, 0.0)
+
+
+def test_simultaneous_intervals_widen_with_the_number_of_gains_they_cover():
+    """The same recall gain as above: alone, about the proportion's interval; among 13
+    gains, wider by the Bonferroni quantile (z = 3.03 against 1.96)."""
+    from synthbalance.core.metrics.bootstrap import simultaneous_intervals
+
+    n_pos = 2000
+    y = np.r_[np.ones(n_pos), np.zeros(n_pos)]
+    base = Ranked.of(y, np.zeros(len(y)))
+    arm = Ranked.of(y, np.r_[np.tile([0.9, 0.1], n_pos // 2), np.zeros(n_pos)])
+    pair = (lambda b: b.recall_at(arm, 0.5), lambda b: b.recall_at(base, 0.5))
+    alone = simultaneous_intervals({"g": [pair]}, len(y), 1000, seed=0)["g"]
+    among = simultaneous_intervals({i: [pair] for i in range(13)}, len(y), 1000, seed=0)[0]
+    se = np.sqrt(0.25 / n_pos)
+    assert alone == pytest.approx((0.5 - 1.96 * se, 0.5 + 1.96 * se), abs=0.003)
+    assert among == pytest.approx((0.5 - 3.03 * se, 0.5 + 3.03 * se), abs=0.004)

@@ -4,8 +4,10 @@ Chosen on the training split alone, from the utility experiment's validation sco
 (:mod:`synthbalance.core.metrics.utility`): among the arms a user can apply (class weights,
 random oversampling, SMOTE, synthetic rows; held-back real rows are a yardstick, not an
 option) and every k of the grid, the candidate with the highest mean validation PR AUC gain
-over the baseline, provided the lower end of that gain's 95 % bootstrap interval lies above
-0. Where no candidate clears that bar the advice is to train on the real rows as they are
+over the baseline, provided the lower end of that gain's interval lies above 0. The
+intervals hold for all candidates at once (95 %, Bonferroni over them): the best of a dozen
+noisy gains looks better than it is, and a per-candidate interval let one through whose
+test gain was below 0 in our benchmark. Where no candidate clears that bar the advice is to train on the real rows as they are
 (``none``). The chosen candidate is scored once on the test split: its test gain is the
 figure a user may expect, never an input of the choice.
 

@@ -28,7 +28,8 @@ optimistic for all). Validation PR AUC is kept for the advice
 Gains are differences with the same seed's baseline; their mean and sample spread over
 seeds are reported, and a paired bootstrap 95 % interval over rows
 (:mod:`synthbalance.core.metrics.bootstrap`) of the mean gain: test rows for test gains,
-validation rows for the validation PR AUC gain.
+validation rows for the validation PR AUC gain, whose intervals hold simultaneously for
+every arm and k (Bonferroni), as the advice picks the best of them.
 
 The rows added for one k are the first k of one seeded draw, so a larger k adds to a
 smaller one's rows. With several minority classes, each is the positive class in its own
@@ -56,7 +57,12 @@ from xgboost import XGBClassifier
 from synthbalance.core import smote as smote_baseline
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics._features import joint_levels, numeric_matrix
-from synthbalance.core.metrics.bootstrap import Ranked, Resamples, paired_intervals
+from synthbalance.core.metrics.bootstrap import (
+    Ranked,
+    Resamples,
+    paired_intervals,
+    simultaneous_intervals,
+)
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import label_mask, require_columns
@@ -467,8 +473,9 @@ def _arms(table: pd.DataFrame, runs: list[_Run], n_boot: int, seed: int) -> pd.D
 def _intervals(
     runs: list[_Run], n_boot: int, seed: int
 ) -> dict[tuple[str, int, str], tuple[float, float]]:
-    """Paired bootstrap intervals of every gain: test gains over test rows, the
-    validation PR AUC gain over validation rows."""
+    """Paired bootstrap intervals of every gain: test gains over test rows (percentile
+    intervals), the validation PR AUC gain over validation rows (simultaneous over the
+    candidates of the advice, which picks the best of them)."""
     base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
     test: dict[Any, list] = {}
     validation: dict[Any, list] = {}
@@ -482,7 +489,7 @@ def _intervals(
             (_ap(run.validation), _ap(ref.validation)))
     first = runs[0]
     return {**paired_intervals(test, len(first.test.y), n_boot, seed),
-            **paired_intervals(validation, len(first.validation.y), n_boot, seed)}
+            **simultaneous_intervals(validation, len(first.validation.y), n_boot, seed)}
 
 
 def _ap(r: Ranked) -> Callable[[Resamples], np.ndarray]:
