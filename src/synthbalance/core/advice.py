@@ -7,9 +7,10 @@ option) and every k of the grid, the candidate with the highest mean validation 
 over the baseline, provided the lower end of that gain's interval lies above 0. The
 intervals hold for all candidates at once (95 %, Bonferroni over them): the best of a dozen
 noisy gains looks better than it is, and a per-candidate interval let one through whose
-test gain was below 0 in our benchmark. Where no candidate clears that bar the advice is to train on the real rows as they are
-(``none``). The chosen candidate is scored once on the test split: its test gain is the
-figure a user may expect, never an input of the choice.
+test gain was below 0 in our benchmark. Where no candidate clears that bar the advice is
+to train on the real rows as they are (``none``). The chosen candidate is scored once on
+the test split: its test gain is the figure a user may expect, never an input of the
+choice.
 
 Elor and Averbuch-Elor ("To SMOTE, or not to SMOTE?", 2022) and van den Goorbergh et al.
 (JAMIA 2022) found that for boosted trees oversampling rarely beats a tuned threshold or
