@@ -67,6 +67,10 @@ def test_every_arm_runs_at_every_k_and_the_result_is_complete(result):
         assert 0 <= summary[f"{prefix}brier"] <= 1
     assert summary["real_pr_auc_gain"] > 0 and summary["real_pr_auc_gain_low"] > 0
     assert set(result.arms["method"]) == set(ARMS[1:])
+    # the advice's intervals are simultaneous: symmetric around the gain, and wider
+    arms = result.arms
+    gain, low, high = (arms[f"validation_pr_auc_gain{s}"] for s in ("", "_low", "_high"))
+    np.testing.assert_allclose(high - gain, gain - low, atol=1e-9)
     assert len(gain_curve(table)) == 10
 
 
