@@ -28,7 +28,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # _report imports torch, which must wait for OPENMP_ENV (main)
+from synthbalance.runtime import configure_openmp
+
+if TYPE_CHECKING:  # _report imports torch, which must wait for configure_openmp (main)
     from benchmarks._report import Repeats, Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +45,7 @@ DEFAULT_EPOCHS = 10
 #: training step wakes the other thread through the kernel, and epochs ran ~2x slower for
 #: ours and CTGAN alike; spinning without end (ACTIVE) kept a core busy after training and
 #: slowed the sampling threads. See benchmarks/README.md, "OpenMP waiting".
-OPENMP_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "300000"}
+SPIN_COUNT = 300_000
 VERSIONED = ("torch", "ctgan", "sdv", "xgboost", "numpy", "pandas", "scikit-learn",
              "imbalanced-learn")
 
@@ -111,9 +113,9 @@ def _how_to_measure(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark and write the markdown; returns its path."""
-    # before torch is first imported (parse_args imports it); values set by the caller win
-    for name, value in OPENMP_ENV.items():
-        os.environ.setdefault(name, value)
+    # before torch is first imported (parse_args imports it); values set by the caller win,
+    # and the workers inherit them
+    configure_openmp(spin_count=SPIN_COUNT)
     args = parse_args(argv)
     _check_ctgan(args.families)
     started, load_start, cpu_start = datetime.datetime.now(), os.getloadavg()[0], _cpu()
@@ -205,8 +207,7 @@ def _run_isolated(spec: Any, tmp: Path) -> dict[str, Any]:
     spec_path, out_path, log_path = (tmp / f"{name}.{ext}" for ext in ("spec.json", "json",
                                                                           "log"))
     spec_path.write_text(json.dumps(asdict(spec)))
-    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in OPENMP_ENV.items()},
-           "OMP_NUM_THREADS": str(spec.threads),
+    env = {**os.environ, "OMP_NUM_THREADS": str(spec.threads),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with log_path.open("w") as log:
         done = subprocess.run(
