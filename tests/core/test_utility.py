@@ -59,6 +59,7 @@ def test_every_arm_runs_at_every_k_and_the_result_is_complete(result):
         (arm, k, s) for arm in ARMS[2:] for k in (50, 300) for s in (0, 1)}
     assert combos == expected and len(table) == len(expected)
     assert table.drop(columns="threshold").notna().all().all()
+    assert (table["reference_precision"] == table["reference_precision"].iloc[0]).all()
     summary = result.summary()
     for prefix in ("", "class_weights_", "random_oversampling_", "smote_", "real_"):
         for name in ("pr_auc_gain", "recall_gain_at_base_precision", "validation_pr_auc_gain"):
@@ -82,7 +83,7 @@ def test_thresholds_and_validation_scores_never_read_the_test_split(data, schema
     runs = [recall_gain_experiment(
         data["train"], test, schema, data["synthetic"], None, k_grid=[100], seeds=[0],
         headline_k=100, **FAST) for test in (data["test"], scrambled)]
-    chosen = ["method", "k", "seed", "threshold", "validation_pr_auc"]
+    chosen = ["method", "k", "seed", "threshold", "reference_precision", "validation_pr_auc"]
     pd.testing.assert_frame_equal(runs[0].table[chosen], runs[1].table[chosen])
     gains = ["method", "k", "validation_pr_auc_gain", "validation_pr_auc_gain_low",
              "validation_pr_auc_gain_high"]

@@ -108,9 +108,11 @@ class UtilityResult:
     """What the experiment measured.
 
     ``table``: one row per (arm, k, seed), columns ``method`` (the arm), ``k``,
-    ``k_used``, ``seed``, :data:`METRICS` and ``threshold`` (chosen on validation rows;
-    infinite where no threshold reaches the baseline's precision); the baseline and class
-    weights at k = 0. With several minority classes, values are means over the classes.
+    ``k_used``, ``seed``, :data:`METRICS`, ``threshold`` (chosen on validation rows;
+    infinite where no threshold reaches the baseline's precision) and
+    ``reference_precision`` (the baseline's validation precision at 0.5 it was chosen
+    for); the baseline and class weights at k = 0. With several minority classes, values
+    are means over the classes.
     ``arms``: one row per (arm, k) but the baseline: the mean gain over seeds of every
     :data:`GAIN_METRICS` (``<gain>``), its spread (``<gain>_std``), its bootstrap interval
     (``<gain>_low``, ``<gain>_high``), the mean ``brier`` and ``k_used``.
@@ -168,6 +170,7 @@ class _Run:
     validation: Ranked
     test: Ranked
     threshold: float = np.inf  # chosen on validation rows
+    reference: float = np.nan  # the baseline's validation precision it was chosen for
 
 
 # the eight inputs are the experiment's contract, positional as nodes and notebooks call it
@@ -354,7 +357,7 @@ def _class_runs(
         runs += [fit(arm, k, pool[:k]) for k in ks]
     reference = _precision_at_half(runs[0].validation)
     for run in runs:
-        run.threshold = _threshold(run.validation, reference)
+        run.threshold, run.reference = _threshold(run.validation, reference), reference
     return runs
 
 
@@ -445,12 +448,14 @@ def _table(runs: list[_Run]) -> pd.DataFrame:
     base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
     frame = pd.DataFrame.from_records(
         [{"method": r.method, "k": r.k, "k_used": r.k_used, "seed": r.seed,
-          "threshold": r.threshold, **_scores(r, base[r.seed, r.cls])} for r in runs]
+          "threshold": r.threshold, "reference_precision": r.reference,
+          **_scores(r, base[r.seed, r.cls])} for r in runs]
     )
     grouped = frame.groupby(["method", "k", "seed"], sort=False)
-    out = grouped[[*METRICS, "threshold"]].mean()
+    chosen = ["threshold", "reference_precision"]
+    out = grouped[[*METRICS, *chosen]].mean()
     out["k_used"] = grouped["k_used"].min()
-    return out.reset_index()[["method", "k", "k_used", "seed", *METRICS, "threshold"]]
+    return out.reset_index()[["method", "k", "k_used", "seed", *METRICS, *chosen]]
 
 
 def _arms(table: pd.DataFrame, runs: list[_Run], n_boot: int, seed: int) -> pd.DataFrame:
