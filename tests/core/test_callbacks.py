@@ -115,3 +115,19 @@ def test_auto_epochs_spend_a_step_budget_that_grows_with_rows_and_width():
     assert gen.epochs == epochs == -(-step_budget(512, LAYOUT.width) // 8)
     assert gen.check_every == every == round(epochs / 10)
     assert len(gen.history["loss"]) == epochs
+
+
+def test_train_synthesizer_stops_early_with_patience_from_a_plain_config(demo):
+    from synthbalance.core.schema import infer_schema
+    from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+    from synthbalance.core.transformer import TabularTransformer
+
+    schema = infer_schema(demo, "outcome")
+    transformer = TabularTransformer(seed=0).fit(demo, schema)
+    plan = TrainingPlan("cvae", {"epochs": 40, "check_every": 1, "patience": 1,
+                                 "hidden_dims": [8], "device": "cpu"})
+    synth = train_synthesizer(demo, transformer.transform(demo), transformer, schema, plan,
+                              progress=False)
+    history = synth.generator.history
+    assert len(history["loss"]) < 40  # a check that did not improve ended the run
+    assert history["check.score"][-1] >= min(history["check.score"][:-1])

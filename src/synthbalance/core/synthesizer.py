@@ -241,7 +241,8 @@ def train_synthesizer(
     x_fit = encoded[fit]
     if len(holdout):
         check = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
-        stop = [EarlyStopping(plan.config.patience)] if plan.config.patience else []
+        patience = generator.config.patience  # the config as built (a dict is fine)
+        stop = [EarlyStopping(patience)] if patience else []
         callbacks = [*callbacks, PeriodicCheck(check), *stop, BestCheckpoint()]
     generator.fit(x_fit, y_fit, callbacks=callbacks, progress=progress)
     cleaning = fit_postprocess(train_rows, schema)
