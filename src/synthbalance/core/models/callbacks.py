@@ -132,6 +132,15 @@ class PeriodicCheck(Callback):
         generator.record({f"check.{k}": float(v) for k, v in result.items()})
 
 
+def checked_score(generator: BaseGenerator, epoch: int, monitor: str) -> float | None:
+    """The ``monitor`` value :class:`PeriodicCheck` recorded at ``epoch``, else ``None``."""
+    history = generator.history
+    checked = history.get("check.epoch", [])
+    if not checked or checked[-1] != epoch or monitor not in history:
+        return None
+    return history[monitor][-1]
+
+
 class EarlyStopping(Callback):
     """Stop training after ``patience`` periodic checks in a row without a better
     ``monitor`` value (lower is better); put it after :class:`PeriodicCheck`."""
@@ -146,11 +155,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
     ) -> None:
-        history = generator.history
-        checked = history.get("check.epoch", [])
-        if not checked or checked[-1] != epoch or self.monitor not in history:
+        score = checked_score(generator, epoch, self.monitor)
+        if score is None:
             return
-        score = history[self.monitor][-1]
         if score < self._best:
             self._best, self._waited = score, 0
             return
@@ -177,12 +184,8 @@ class BestCheckpoint(Callback):
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
     ) -> None:
-        history = generator.history
-        checked = history.get("check.epoch", [])
-        if not checked or checked[-1] != epoch or self.monitor not in history:
-            return
-        score = history[self.monitor][-1]
-        if score < self._best:
+        score = checked_score(generator, epoch, self.monitor)
+        if score is not None and score < self._best:  # NaN never wins
             self._best, self._epoch = score, epoch
             self._weights = generator.weights()
 
