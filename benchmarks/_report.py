@@ -370,7 +370,15 @@ def document(meta: Mapping[str, Any], results: Results, repeats: Repeats | None 
               " training seed.", "",
               *target_lines(targets(results, best, meta["wall_s"], repeats)), ""]
     parts += _definition_lines(meta)
+    parts += ["", "## GPU", "", GPU_LINE]
     return "\n".join(parts) + "\n"
+
+
+GPU_LINE = (
+    "Training, sampling and reloading every family on a CUDA GPU, and loading the GPU-trained "
+    "models on a CPU, with timings beside the same machine's CPUs: [gpu-check.md](gpu-check.md) "
+    "(`python -m benchmarks.gpu_check`)."
+)
 
 
 def _machine_lines(meta: Mapping[str, Any]) -> list[str]:
