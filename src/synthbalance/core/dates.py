@@ -97,6 +97,14 @@ def to_seconds(series: pd.Series, fmt: str | None) -> np.ndarray:
     return ((stamps - _EPOCH) / pd.Timedelta(1, "s")).to_numpy(dtype=float, na_value=np.nan)
 
 
+def resolution(fmt: str) -> float:
+    """Seconds of the finest unit ``fmt`` writes: a day for ``%Y-%m-%d``, a second with ``%S``."""
+    for directive, step in (("%S", 1.0), ("%M", 60.0), ("%H", 3600.0), ("%I", 3600.0)):
+        if directive in fmt:
+            return step
+    return 86_400.0
+
+
 def from_seconds(seconds: np.ndarray, fmt: str | None, dtype: str) -> np.ndarray:
     """Seconds back to text in ``fmt`` (``None`` where missing), or, when ``fmt`` is
     ``None``, to the ``datetime64`` ``dtype`` named (unit and time zone kept).
@@ -104,6 +112,9 @@ def from_seconds(seconds: np.ndarray, fmt: str | None, dtype: str) -> np.ndarray
     Returns an object array of text, or a datetime array; never modifies ``seconds``.
     """
     x = np.clip(np.asarray(seconds, dtype=float), -_LIMIT, _LIMIT)
+    if fmt is not None:  # the nearest date (or hour, minute) the format writes, not the last
+        step = resolution(fmt)
+        x = np.round(x / step) * step
     stamps = pd.Series(pd.to_datetime(np.round(x * 1e6), unit="us"))
     if fmt is not None:
         if "%z" in fmt:

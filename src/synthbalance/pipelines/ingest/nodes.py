@@ -52,3 +52,16 @@ def _report_unlearned(schema: Schema) -> None:
     if ids:
         logger.info("Identifier column(s) %s: not learned, never a feature; synthetic rows "
                     "get fresh ids ('fresh') or lack the column ('drop').", ids)
+
+
+def summarise_table(table: pd.DataFrame, schema: Schema) -> dict[str, float]:
+    """Row, column and class-share figures of the validated table, for MLflow."""
+    counts = table[schema.target].value_counts()
+    minority = schema.minority_classes[0]
+    return {
+        "data.rows": float(len(table)),
+        "data.columns": float(len(schema.columns) + len(schema.unlearned)),
+        "data.minority_rows": float(counts.get(minority, 0)),
+        "data.minority_share": float(counts.get(minority, 0) / len(table)),
+        "data.missing_share": float(table[schema.names].isna().to_numpy().mean()),
+    }
