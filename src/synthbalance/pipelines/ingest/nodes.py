@@ -34,8 +34,7 @@ def validate_raw_table(
         target=target,
         hints=hints,
         minority_classes=params.minority_classes,
-        min_class_rows=params.min_class_rows,
-        drop_columns=params.drop_columns,
+        min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
     )
     _report_unlearned(schema)
     return table, schema
