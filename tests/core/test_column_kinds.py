@@ -198,3 +198,15 @@ def test_a_year_holding_most_of_the_minority_holds_as_much_of_its_synthetic_rows
     real_share = (df.loc[df["y"] == 1, "when"].str[:4] == "2019").mean()
     assert abs((clean["when"].str[:4] == "2019").mean() - real_share) < 0.1
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", clean["when"].iloc[0])
+
+
+def test_a_version_2_transformer_state_without_formats_still_loads():
+    df = _table()
+    schema = infer_schema(df, "y")
+    state = TabularTransformer(seed=0).fit(df, schema).to_state()
+    assert state["version"] == 3
+    for column in state["columns"]:
+        del column["format"]
+    old = TabularTransformer.from_state({**state, "version": 2})
+    assert np.array_equal(old.transform(df), TabularTransformer.from_state(
+        TabularTransformer(seed=0).fit(df, schema).to_state()).transform(df))
