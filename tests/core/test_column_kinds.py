@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthbalance.core.advice import ADDED_COLUMN, Advice, augmented_rows
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics import fidelity
 from synthbalance.core.metrics._features import numeric_matrix
@@ -112,6 +113,17 @@ def test_fresh_ids_keep_the_form_match_no_real_id_and_drop_removes_the_column():
     assert (rows["site"] == "Lyon").all()
     dropped = infer_schema(df, "y", {"customer": {"kind": "identifier", "synthetic": "drop"}})
     assert "customer" not in fill_unlearned(rows, dropped).columns
+
+
+@pytest.mark.parametrize("arm", ["synthetic", "smote"])
+def test_rows_added_to_the_advised_training_set_carry_fresh_ids_and_the_constant(arm):
+    df = _table()
+    schema = infer_schema(df, "y")
+    synthetic = postprocess(df[df["y"] == 1], fit_postprocess(df, schema), schema)[0]
+    advice = Advice(arm, 20, 0.1, 0.05, 0.2, 0.08, 0.01, 0.15, 0.4)
+    added = augmented_rows(advice, df, synthetic, schema, seed=0).query(ADDED_COLUMN)
+    assert len(added) == 20 and (added["site"] == "Lyon").all()
+    assert added["customer"].notna().all() and not set(added["customer"]) & set(df["customer"])
 
 
 # ------------------------------------------------------------------------ constants
