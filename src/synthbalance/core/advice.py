@@ -124,16 +124,18 @@ def augmented_rows(
 
 def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
            schema: Schema, cls: Any, seed: int) -> pd.DataFrame:
-    """``advice.k`` rows of class ``cls`` made by the advised arm."""
-    columns = [*schema.names, schema.target]
+    """``advice.k`` rows of class ``cls`` made by the advised arm (with the identifier and
+    constant columns the rows have: fresh ids, unless the arm copies real rows)."""
+    columns = [*schema.names, schema.target, *(c.name for c in schema.unlearned
+                                               if c.synthetic != "drop")]
     if advice.arm == "smote":
-        return smote_rows(train, schema, advice.k, seed, cls)[columns]
+        return smote_rows(train, schema, advice.k, seed, cls).reindex(columns=columns)
     if advice.arm == "random_oversampling":
         is_class = label_mask(train[schema.target], cls).astype(int)
         sampler = RandomOverSampler(
             sampling_strategy={1: int(is_class.sum()) + advice.k}, random_state=seed)
         sampler.fit_resample(np.zeros((len(train), 1)), is_class)
-        return train.iloc[sampler.sample_indices_[len(train):]][columns]
+        return train.iloc[sampler.sample_indices_[len(train):]].reindex(columns=columns)
     if synthetic is None or synthetic.empty:
         raise DataValidationError(
             "The advice is to add synthetic rows, but none were given; run the sampling "
@@ -142,7 +144,7 @@ def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
     pool = rows_of(synthetic, schema.target, cls) if schema.target in synthetic.columns \
         else synthetic
     order = np.random.default_rng(seed).permutation(len(pool))[: advice.k]
-    return pool.iloc[order].assign(**{schema.target: cls})[columns]
+    return pool.iloc[order].assign(**{schema.target: cls}).reindex(columns=columns)
 
 
 def verdict(advice: Advice, path: str, class_weight: float | None = None) -> str:

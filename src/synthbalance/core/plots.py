@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from synthbalance.core.metrics._features import column_numbers
 from synthbalance.core.schema import ColumnSpec, Schema
 from synthbalance.core.tables import require_columns
 
@@ -37,6 +38,8 @@ CLASS_WEIGHTS_STYLE = ("#8c564b", "class weights (no rows added)")
 #: A numeric column with at most this many distinct values is drawn as bars (a 0..30 day
 #: count has 31); more, and side-by-side bars stop being readable, so it gets a histogram.
 MAX_BAR_LEVELS = 31
+#: A mean Gregorian year, to draw datetimes as fractional years.
+SECONDS_PER_YEAR = 365.2425 * 86_400
 #: Histogram bins: the 'auto' rule's count, kept within these limits.
 MIN_BINS, MAX_BINS = 15, 40
 #: Correlation cells are annotated with their value up to this many columns.
@@ -127,7 +130,7 @@ def marginals(
     if not specs:
         _no_data(axes[0], "the schema has no feature columns")
     for ax, spec in zip(axes, specs, strict=False):
-        _marginal(ax, real[spec.name], synth[spec.name], spec)
+        _marginal(ax, *(_plotted(df[spec.name], spec) for df in (real, synth)), spec)
     handles = [
         Patch(facecolor=REAL_COLOR, alpha=0.6, label="real"),
         Patch(facecolor=SYNTH_COLOR, alpha=0.6, label="synthetic"),
@@ -335,6 +338,13 @@ def _plot_checks(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+
+
+def _plotted(series: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """A datetime column as fractional years (2021.5), so its histogram reads as dates."""
+    if spec.kind != "datetime":
+        return series
+    return pd.Series(1970 + column_numbers(series, spec) / SECONDS_PER_YEAR, index=series.index)
 
 
 def _marginal(ax: Axes, real: pd.Series, synth: pd.Series, spec: ColumnSpec) -> None:

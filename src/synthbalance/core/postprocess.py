@@ -34,6 +34,12 @@ Rules, in the order they run on each column:
     draw from the training distribution (level frequencies, or training quantiles). Draws
     come from a ``numpy.random.Generator`` per column, seeded from ``seed``.
 
+A ``datetime`` column is cleaned as seconds since the epoch, like a continuous column
+(bounds from the training rows, so synthetic dates stay within the training range), and
+written back in its format or dtype. Identifier and constant columns (``schema.unlearned``)
+are not cleaned and not counted: they are filled in last (fresh ids numbered over all the
+rows, the constant's value; :func:`~synthbalance.core.unlearned.fill_unlearned`).
+
 Finally each column gets its training dtype back (an ``int64`` column stays ``int64``, a
 ``float64`` column of whole numbers such as BRFSS's ``1.0`` stays ``float64``), unless that
 would lose information (missing values or non-whole numbers in an integer column, which then
@@ -50,11 +56,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import metric_key
 from synthbalance.core.parallel import map_columns
-from synthbalance.core.schema import DISCRETE_KINDS, NUMERIC_KINDS, ColumnSpec, Schema
+from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
 from synthbalance.core.tables import require_columns
+from synthbalance.core.unlearned import fill_unlearned
 from synthbalance.core.values import CHUNK, chunks, is_whole, restore_dtype, sorted_levels
 
 #: Every rule of the fixes table, in the order they run.
@@ -108,6 +116,7 @@ class ColumnStats:
     levels: tuple[Any, ...] | None = None
     level_shares: tuple[float, ...] | None = None
     quantiles: tuple[float, ...] | None = None
+    format: str | None = None
 
     @property
     def numeric_levels(self) -> bool:
@@ -189,6 +198,7 @@ def postprocess(
     # consolidating blocks, which took a third of the time).
     columns = {c: updates[c] if c in updates else synth[c].copy() for c in synth.columns}
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
+    clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
     return clean, table
@@ -224,12 +234,15 @@ def _fit_column(series: pd.Series, spec: ColumnSpec) -> ColumnStats:
         shares = present.value_counts(normalize=True)
         fields["levels"] = sorted_levels(shares.index)
         fields["level_shares"] = tuple(float(shares[v]) for v in fields["levels"])
-    if spec.kind in NUMERIC_KINDS:
-        numbers = pd.to_numeric(present, errors="coerce").dropna().to_numpy(dtype=np.float64)
+    if spec.kind in ORDERED_KINDS:
+        numbers = to_seconds(present, spec.format)  # plain numbers unless a datetime
+        numbers = numbers[~np.isnan(numbers)]
         fields["low"], fields["high"] = _bounds(spec, numbers)
         if spec.kind not in LEVEL_KINDS and numbers.size:
             grid = np.linspace(0.0, 1.0, N_QUANTILES)
             fields["quantiles"] = tuple(float(q) for q in np.quantile(numbers, grid))
+    if spec.kind == "datetime":
+        fields["format"] = spec.format
     return ColumnStats(spec.name, spec.kind, str(series.dtype), missing, **fields)
 
 
@@ -251,7 +264,9 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray) -> tuple[float | None, float 
 def _clean_column(
     series: pd.Series, col: ColumnStats, rng: np.random.Generator, switches: Mapping[str, bool]
 ) -> tuple[pd.Series, dict[str, int]]:
-    if col.kind in NUMERIC_KINDS or col.numeric_levels:
+    if col.kind == "datetime":  # cleaned as seconds since the epoch, then written back
+        series = pd.Series(to_seconds(series, col.format), index=series.index, name=series.name)
+    if col.kind in ORDERED_KINDS or col.numeric_levels:
         values, missing, counts = _clean_numeric(series, col, switches)
     else:
         values, missing, counts = _clean_labels(series, col, switches)
@@ -260,7 +275,8 @@ def _clean_column(
     else:
         restored = (0, 0)
     counts["restore_missing"], counts["fill_missing"] = restored
-    out = restore_dtype(values, col.dtype, col.levels)
+    out = from_seconds(values, col.format, col.dtype) if col.kind == "datetime" \
+        else restore_dtype(values, col.dtype, col.levels)
     if isinstance(series.values, np.ndarray) and np.may_share_memory(out, series.values):
         out = out.copy()  # the clean frame is built without copying; it must not alias synth
     return pd.Series(out, index=series.index, name=series.name), counts
@@ -276,9 +292,9 @@ def _clean_numeric(
     x, counts = _as_float(series)
     missing = np.isnan(x)
     out = np.empty_like(x)
-    numeric = col.kind in NUMERIC_KINDS
+    numeric = col.kind in ORDERED_KINDS
     diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
-    rules = [rule for rule, kinds in (("clip", NUMERIC_KINDS), ("round", WHOLE_KINDS),
+    rules = [rule for rule, kinds in (("clip", ORDERED_KINDS), ("round", WHOLE_KINDS),
                                       ("snap", LEVEL_KINDS)) if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     legal = _legal_range(col)
@@ -306,7 +322,7 @@ def _legal_range(col: ColumnStats) -> tuple[float, float, bool] | None:
         if not np.array_equal(levels, np.arange(levels[0], levels[0] + levels.size)):
             return None  # not a run of consecutive whole numbers
         low, high, whole = max(low, levels[0]), min(high, levels[-1]), True
-    return (low, high, whole) if col.kind in NUMERIC_KINDS or col.levels else None
+    return (low, high, whole) if col.kind in ORDERED_KINDS or col.levels else None
 
 
 def _all_legal(x: np.ndarray, low: float, high: float, whole: bool) -> bool:
@@ -325,7 +341,7 @@ def _clean_numbers(
 ) -> np.ndarray:
     """Clip, round and snap one chunk of a numeric column; add to ``counts``."""
     n_missing = int(np.count_nonzero(missing))
-    if col.kind in NUMERIC_KINDS:
+    if col.kind in ORDERED_KINDS:
         low, high = _limits(col)
         counts["below_low_before_clip"] += int(np.count_nonzero(x < low))
         counts["above_high_before_clip"] += int(np.count_nonzero(x > high))

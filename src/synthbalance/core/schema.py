@@ -17,15 +17,30 @@ import pandas as pd
 from pydantic import BeforeValidator, field_validator
 
 from synthbalance.core.config import Number, Settings, tuple_from_list
+from synthbalance.core.dates import date_format, detect_format, is_datetime_dtype
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.tables import find_label
+from synthbalance.core.unlearned import (
+    fresh_id_pattern,
+    looks_like_running_numbers,
+    looks_like_text_ids,
+)
 from synthbalance.core.values import sorted_levels, to_python
 
 #: Every column kind the transformer, the generators and the postprocessor understand.
-Kind = Literal["continuous", "integer", "count", "binary", "categorical", "ordinal"]
+Kind = Literal["continuous", "integer", "count", "binary", "categorical", "ordinal",
+               "datetime", "identifier", "constant"]
 KINDS: tuple[str, ...] = typing.get_args(Kind)
 #: Kinds whose values are numbers.
 NUMERIC_KINDS: frozenset[str] = frozenset({"continuous", "integer", "count", "ordinal"})
+#: Kinds compared and learned as ordered numbers: numbers, and datetimes as seconds.
+ORDERED_KINDS: frozenset[str] = NUMERIC_KINDS | {"datetime"}
+#: Kinds the generators never learn: the schema keeps them apart (``Schema.unlearned``), no
+#: transformer, metric or cleaning rule sees them, and synthetic rows get them filled in
+#: (:mod:`synthbalance.core.unlearned`).
+UNLEARNED_KINDS: frozenset[str] = frozenset({"identifier", "constant"})
+#: What synthetic rows get in an identifier column: new ids no real row has, or no column.
+SYNTHETIC_IDS: tuple[str, ...] = ("fresh", "drop")
 #: Kinds whose values are a finite set of levels.
 DISCRETE_KINDS: frozenset[str] = frozenset({"binary", "categorical", "ordinal"})
 
@@ -43,7 +58,9 @@ class ColumnHint(Settings):
     """A user's hint for one column (``ingest.columns.<name>``), on top of inference.
 
     ``kind``: one of :data:`KINDS`; ``bounds``: inclusive ``[low, high]``, ``null`` for an
-    open side (``[0, 30]`` for a day count). Either may be left out.
+    open side (``[0, 30]`` for a day count); ``synthetic`` (identifiers only): ``fresh``
+    (default, new ids of the same form) or ``drop`` (synthetic rows lack the column). Any
+    may be left out.
     """
 
     where: ClassVar[str] = "ingest.columns"
@@ -51,6 +68,7 @@ class ColumnHint(Settings):
     kind: Kind | None = None
     bounds: Annotated[tuple[Number | None, Number | None],
                       BeforeValidator(tuple_from_list)] | None = None
+    synthetic: Literal["fresh", "drop"] | None = None
 
     @field_validator("bounds")
     @classmethod
@@ -80,6 +98,11 @@ class ColumnSpec:
     ``bounds`` are inclusive ``(low, high)`` limits; either side may be ``None``.
     ``levels`` are the sorted observed values of a discrete column (not of missing values).
     ``nullable`` records that the column had missing values, so they are modelled and restored.
+    ``format``: how values are written: the ``strftime`` format of a text ``datetime`` column
+    (``None`` for ``datetime64``), or the ``str.format`` pattern of fresh text identifiers
+    (``"ID-{:04d}"``; ``None`` for integer ids). ``next_id``: the first fresh id number, above
+    every real one. ``synthetic``: an identifier's ``fresh`` or ``drop``. A ``constant``
+    column's one value is its only level.
     """
 
     name: str
@@ -87,6 +110,9 @@ class ColumnSpec:
     bounds: tuple[float | None, float | None] | None = None
     levels: tuple[Any, ...] | None = None
     nullable: bool = False
+    format: str | None = None
+    next_id: int | None = None
+    synthetic: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -97,7 +123,8 @@ class ColumnSpec:
 
     @property
     def is_numeric(self) -> bool:
-        return self.kind in NUMERIC_KINDS
+        """Values are ordered numbers (datetimes count, as seconds since the epoch)."""
+        return self.kind in ORDERED_KINDS
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
@@ -107,15 +134,35 @@ class ColumnSpec:
             out["levels"] = [to_python(v) for v in self.levels]
         if self.nullable:
             out["nullable"] = True
+        for key in ("format", "next_id", "synthetic"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
+
+    @classmethod
+    def from_dict(cls, name: str, spec: Mapping[str, Any]) -> ColumnSpec:
+        """The inverse of :meth:`to_dict` (keys an older schema lacks take their defaults)."""
+        return cls(
+            name=name,
+            kind=spec["kind"],
+            bounds=parse_hints({name: {"bounds": spec.get("bounds")}})[name].bounds,
+            levels=tuple(spec["levels"]) if spec.get("levels") is not None else None,
+            nullable=bool(spec.get("nullable", False)),
+            format=spec.get("format"),
+            next_id=spec.get("next_id"),
+            synthetic=spec.get("synthetic"),
+        )
 
 
 @dataclass(frozen=True)
 class Schema:
     """The validated table's layout: feature columns, the target, and its classes.
 
-    ``classes`` are sorted from the least to the most frequent; ``minority_classes`` are the
-    classes synthetic rows are made for (by default only the least frequent one).
+    ``columns`` are the feature columns the generators learn (every later stage reads
+    these); ``unlearned`` the identifier and constant columns, which nothing learns and
+    synthetic rows get filled in (:data:`UNLEARNED_KINDS`). ``classes`` are sorted from the
+    least to the most frequent; ``minority_classes`` are the classes synthetic rows are made
+    for (by default only the least frequent one).
     """
 
     columns: tuple[ColumnSpec, ...]
@@ -123,6 +170,7 @@ class Schema:
     classes: tuple[Any, ...]
     minority_classes: tuple[Any, ...]
     class_counts: tuple[int, ...] = field(default=())
+    unlearned: tuple[ColumnSpec, ...] = field(default=())
 
     @property
     def names(self) -> list[str]:
@@ -137,33 +185,29 @@ class Schema:
     def of_kind(self, *kinds: str) -> list[ColumnSpec]:
         return [c for c in self.columns if c.kind in kinds]
 
+    def of_unlearned(self, *kinds: str) -> list[ColumnSpec]:
+        """The unlearned columns of ``kinds`` (``identifier``, ``constant``)."""
+        return [c for c in self.unlearned if c.kind in kinds]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
             "classes": [to_python(c) for c in self.classes],
             "class_counts": [int(n) for n in self.class_counts],
             "minority_classes": [to_python(c) for c in self.minority_classes],
-            "columns": {c.name: c.to_dict() for c in self.columns},
+            "columns": {c.name: c.to_dict() for c in (*self.columns, *self.unlearned)},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schema:
-        columns = tuple(
-            ColumnSpec(
-                name=name,
-                kind=spec["kind"],
-                bounds=parse_hints({name: {"bounds": spec.get("bounds")}})[name].bounds,
-                levels=tuple(spec["levels"]) if spec.get("levels") is not None else None,
-                nullable=bool(spec.get("nullable", False)),
-            )
-            for name, spec in data["columns"].items()
-        )
+        specs = [ColumnSpec.from_dict(name, spec) for name, spec in data["columns"].items()]
         return cls(
-            columns=columns,
+            columns=tuple(s for s in specs if s.kind not in UNLEARNED_KINDS),
             target=data["target"],
             classes=tuple(data["classes"]),
             minority_classes=tuple(data["minority_classes"]),
             class_counts=tuple(data.get("class_counts", ())),
+            unlearned=tuple(s for s in specs if s.kind in UNLEARNED_KINDS),
         )
 
 
@@ -188,10 +232,8 @@ def infer_schema(
             f"ingest.columns names {unknown}, which the table does not have; "
             f"the columns are {list(df.columns)}. Fix the names in parameters_ingest.yml."
         )
-    columns = tuple(
-        _column_spec(df[name], hints.get(name, ColumnHint())) for name in df.columns
-        if name != target
-    )
+    specs = [_column_spec(df[name], hints.get(name, ColumnHint())) for name in df.columns
+             if name != target]
     counts = df[target].value_counts(sort=False)
     order = sorted(counts.index, key=lambda c: (counts[c], str(c)))
     classes = tuple(to_python(c) for c in order)
@@ -200,24 +242,35 @@ def infer_schema(
     else:
         minority = tuple(_match_class(c, classes, target) for c in minority_classes)
     return Schema(
-        columns=columns,
+        columns=tuple(s for s in specs if s.kind not in UNLEARNED_KINDS),
         target=target,
         classes=classes,
         minority_classes=minority,
         class_counts=tuple(int(counts[c]) for c in order),
+        unlearned=tuple(s for s in specs if s.kind in UNLEARNED_KINDS),
     )
 
 
 def _infer_kind(series: pd.Series) -> str:
     values = series.dropna()
     n_levels = values.nunique()
+    if is_datetime_dtype(series):
+        return "datetime"
+    if n_levels == 1 and len(values) == len(series):
+        return "constant"
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return "binary" if n_levels == 2 else "categorical"
+        if n_levels == 2:
+            return "binary"
+        if detect_format(values) is not None:
+            return "datetime"
+        return "identifier" if looks_like_text_ids(values, n_levels) else "categorical"
     if n_levels == 2:
         return "binary"
     as_float = values.to_numpy(dtype=float)
     if not np.all(np.mod(as_float, 1.0) == 0.0):
         return "continuous"
+    if looks_like_running_numbers(as_float, n_levels):
+        return "identifier"
     if n_levels <= ORDINAL_MAX_LEVELS:
         return "ordinal"
     if as_float.min() >= 0 and np.mean(as_float == 0) >= COUNT_MIN_ZERO_SHARE:
@@ -226,13 +279,28 @@ def _infer_kind(series: pd.Series) -> str:
 
 
 def _column_spec(series: pd.Series, hint: ColumnHint) -> ColumnSpec:
-    """One column's kind (the hint's, else inferred), bounds, levels and missingness."""
+    """One column's kind (the hint's, else inferred), bounds, levels and missingness, and
+    how a datetime is written or fresh identifiers are made."""
+    name = str(series.name)
     kind = hint.kind or _infer_kind(series)
+    if hint.synthetic is not None and kind != "identifier":
+        raise ConfigError(
+            f"ingest.columns.{name}.synthetic applies to identifier columns only, and "
+            f"{name!r} is {kind!r}; remove it, or add kind: identifier."
+        )
     bounds = hint.bounds
     if bounds is None and kind == "count":
         bounds = (0.0, None)
     levels = sorted_levels(series) if kind in DISCRETE_KINDS or kind == "count" else None
-    return ColumnSpec(str(series.name), kind, bounds, levels, nullable=bool(series.isna().any()))
+    extra: dict[str, Any] = {}
+    if kind == "constant":
+        levels = (to_python(series.mode(dropna=True).iloc[0]),) if series.notna().any() else None
+    elif kind == "datetime":
+        extra["format"] = date_format(series)
+    elif kind == "identifier":
+        extra["format"], extra["next_id"] = fresh_id_pattern(series)
+        extra["synthetic"] = hint.synthetic or "fresh"
+    return ColumnSpec(name, kind, bounds, levels, nullable=bool(series.isna().any()), **extra)
 
 
 def _match_class(value: Any, classes: tuple[Any, ...], target: str) -> Any:

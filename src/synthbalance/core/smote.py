@@ -10,7 +10,10 @@
   interpolated and raises :class:`DataValidationError`;
 - the new rows come back in the original schema: the same columns and dtypes, categorical
   values as the original levels (strings stay strings), integer and count columns rounded,
-  ordinal columns snapped to their nearest training level.
+  ordinal columns snapped to their nearest training level, datetimes (interpolated as
+  seconds) written back in their format;
+- identifier and constant columns are not interpolated: the new rows get them filled in as
+  a generator's rows do (:func:`~synthbalance.core.unlearned.fill_unlearned`).
 """
 
 from __future__ import annotations
@@ -21,14 +24,16 @@ import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
 
+from synthbalance.core.dates import from_seconds
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics._features import (
+    column_numbers,
     joint_levels,
     level_codes,
-    numeric_values,
 )
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask, require_columns
+from synthbalance.core.unlearned import fill_unlearned
 from synthbalance.core.values import restore_dtype, sorted_levels
 
 
@@ -69,7 +74,7 @@ def smote_rows(
     out[schema.target] = pd.Series([train.loc[is_class, schema.target].iloc[0]] * k).astype(
         train[schema.target].dtype
     )
-    return out[columns]
+    return fill_unlearned(out[columns], schema)
 
 
 def _sampler(schema: Schema, k_neighbors: int, seed: int, strategy: dict[int, int]) -> Any:
@@ -89,7 +94,7 @@ def _imputed_matrix(
     out = np.empty((len(train), len(schema.columns)))
     for j, spec in enumerate(schema.columns):
         if spec.is_numeric:
-            values = numeric_values(train[spec.name])
+            values = column_numbers(train[spec.name], spec)
             fill = np.nanmedian(values) if (~np.isnan(values)).any() else 0.0
         else:
             values = level_codes(train[spec.name], levels[spec.name])
@@ -116,6 +121,10 @@ def _decode(
             values = grid[np.abs(values[:, None] - grid[None, :]).argmin(axis=1)]
         elif spec.kind in ("integer", "count"):
             values = np.rint(values)
+        elif spec.kind == "datetime":
+            dtype = str(train[spec.name].dtype)
+            out[spec.name] = pd.Series(from_seconds(values, spec.format, dtype), copy=False)
+            continue
         restored = restore_dtype(np.asarray(values), str(train[spec.name].dtype),
                                  levels.get(spec.name))
         out[spec.name] = pd.Series(restored, copy=False)

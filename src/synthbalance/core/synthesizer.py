@@ -40,6 +40,7 @@ from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import find_label, label_mask, rows_of
 from synthbalance.core.transformer import TabularTransformer
+from synthbalance.core.unlearned import fill_unlearned
 
 FORMAT = "synthbalance.synthesizer"
 FORMAT_VERSION = 1
@@ -92,8 +93,10 @@ class Synthesizer:
         :class:`~synthbalance.core.layout.CodedRows`), then decoded in one pass per column;
         one ``seed`` gives the same rows for the same ``batch_size`` (each batch draws from
         its own seeded stream), other rows of the same distribution for another.
-        The target column holds ``label``. With ``clean=True`` the cleaning rules fitted at
-        training time (clip, round, snap, missing values) are applied too; the pipelines
+        The target column holds ``label``; identifier and constant columns are filled in
+        (fresh ids numbered from the first row, the constant's value). With ``clean=True``
+        the cleaning rules fitted at training time (clip, round, snap, missing values) are
+        applied too; the pipelines
         clean in their own stage, to count every fix. ``precision`` is that of the
         generator's forward pass (``"auto"``, ``"float32"`` or ``"bfloat16"``, see
         :func:`~synthbalance.core.models.base.sampling_dtype`).
@@ -104,6 +107,7 @@ class Synthesizer:
             n, y=y, seed=seed, batch_size=batch_size, precision=precision
         )
         rows = self.transformer.decode(coded, extra={self.schema.target: np.repeat(label, n)})
+        rows = fill_unlearned(rows, self.schema)
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
         return rows

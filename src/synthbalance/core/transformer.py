@@ -12,6 +12,10 @@ Per column kind (see :mod:`synthbalance.core.schema`):
 * ``count``, ``ordinal``, ``binary``, ``categorical``: one-hot over the training levels (counts
   with more than ``max_onehot_levels`` levels fall back to the integer encoding). A one-hot
   block can only decode to a level that exists, so bounded counts never come back negative.
+* ``datetime``: seconds since the epoch (:mod:`synthbalance.core.dates`), then encoded like
+  ``integer`` (whole seconds); decoded back to text in the column's format, or to its
+  ``datetime64`` dtype.
+* ``identifier`` and ``constant`` columns are not in ``schema.columns``: never encoded.
 * Missing values: a last "missing" slot in the column's one-hot block (the mode block for
   numeric columns), so they are learned at their real rate and restored on decoding.
 
@@ -30,6 +34,7 @@ import pandas as pd
 from scipy.stats import skew
 from sklearn.mixture import GaussianMixture
 
+from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
 from synthbalance.core.layout import CodedRows, Span, SpanLayout
 from synthbalance.core.parallel import map_columns
@@ -52,8 +57,9 @@ MAX_POINT_MASSES = 5
 #: few modes instead of one wide mode that wastes the tanh range on the bulk.
 LOG_SKEW = 2.0
 #: Format of ``to_state``; bumped when the layout of the state changes (version 1 states,
-#: without point masses or log scaling, still load).
-STATE_VERSION = 2
+#: without point masses or log scaling, and version 2 states, without datetime formats,
+#: still load).
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class _ColumnCodec:
     stds: tuple[float, ...] = ()
     point_masses: tuple[float, ...] = ()
     log: bool = False
+    format: str | None = None
 
     @property
     def is_modes(self) -> bool:
@@ -91,6 +98,7 @@ class _ColumnCodec:
             "stds": list(self.stds),
             "point_masses": list(self.point_masses),
             "log": self.log,
+            "format": self.format,
         }
 
 
@@ -130,7 +138,9 @@ class TabularTransformer:
             # the training rows' own missing values: the schema's flag describes the whole
             # table, test split included, and nothing fitted may learn from that
             nullable = bool(series.isna().any())
-            common = {"name": spec.name, "kind": spec.kind, "dtype": str(series.dtype)}
+            common = {"name": spec.name, "kind": spec.kind, "dtype": str(series.dtype),
+                      "format": spec.format if spec.kind == "datetime" else None}
+            series = _as_numbers(series, spec.kind, spec.format)
             if self._uses_modes(spec.kind, series):
                 codecs.append(_ColumnCodec(**common, nullable=nullable,
                                            **self._fit_modes(series, rng)))
@@ -141,7 +151,7 @@ class TabularTransformer:
         return self
 
     def _uses_modes(self, kind: str, series: pd.Series) -> bool:
-        if kind in ("continuous", "integer"):
+        if kind in ("continuous", "integer", "datetime"):
             return True
         return kind == "count" and series.nunique() > self.max_onehot_levels
 
@@ -217,7 +227,7 @@ class TabularTransformer:
         out = np.zeros((len(df), self.layout.width), dtype=dtype)
         blocks = iter(self.layout)
         for codec in self._codecs:  # type: ignore[union-attr]
-            values = df[codec.name]
+            values = _as_numbers(df[codec.name], codec.kind, codec.format)
             if codec.is_modes:
                 scalar, block = next(blocks), next(blocks)
                 offset, mode = _encode_modes(codec, values)
@@ -409,6 +419,16 @@ def _decode_modes(codec: _ColumnCodec, offset: np.ndarray, code: np.ndarray) -> 
     return _restored(x, codec)
 
 
+def _as_numbers(series: pd.Series, kind: str, fmt: str | None) -> pd.Series:
+    """A datetime column as seconds since the epoch; any other column as it is."""
+    if kind != "datetime":
+        return series
+    return pd.Series(to_seconds(series, fmt), index=series.index, name=series.name)
+
+
 def _restored(values: np.ndarray, codec: _ColumnCodec) -> pd.Series:
-    """A decoded column in its training dtype (:func:`~synthbalance.core.values.restore_dtype`)."""
+    """A decoded column in its training dtype (:func:`~synthbalance.core.values.restore_dtype`);
+    a datetime column's seconds in its format or dtype."""
+    if codec.kind == "datetime":
+        return pd.Series(from_seconds(values, codec.format, codec.dtype), copy=False)
     return pd.Series(restore_dtype(values, codec.dtype, codec.levels), copy=False)

@@ -2,6 +2,9 @@
 
 Two encodings:
 
+Only ``schema.columns`` become features: identifier and constant columns never do.
+Datetimes are numbers here, seconds since the epoch (:func:`column_numbers`).
+
 - :func:`numeric_matrix`, for xgboost and correlations: numeric kinds as floats, binary and
   categorical columns as integer codes over their levels; missing values stay ``NaN``
   (xgboost learns a direction for them).
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthbalance.core.dates import to_seconds
 from synthbalance.core.schema import ColumnSpec, Schema
 from synthbalance.core.tables import require_columns
 
@@ -70,6 +74,14 @@ def numeric_values(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def column_numbers(series: pd.Series, spec: ColumnSpec) -> np.ndarray:
+    """An ordered column as floats: numbers as they are, datetimes as seconds since the
+    epoch (:mod:`synthbalance.core.dates`); missing or unreadable entries ``NaN``."""
+    if spec.kind == "datetime":
+        return to_seconds(series, spec.format)
+    return numeric_values(series)
+
+
 def numeric_matrix(df: pd.DataFrame, schema: Schema, levels: Levels | None = None) -> np.ndarray:
     """Feature columns as a float matrix for xgboost: numbers as they are, discrete columns
     as codes over ``levels`` (default: the schema's), ``NaN`` kept."""
@@ -78,7 +90,7 @@ def numeric_matrix(df: pd.DataFrame, schema: Schema, levels: Levels | None = Non
     out = np.empty((len(df), len(schema.columns)), dtype=float)
     for j, spec in enumerate(schema.columns):
         if spec.is_numeric:
-            out[:, j] = numeric_values(df[spec.name])
+            out[:, j] = column_numbers(df[spec.name], spec)
         else:
             out[:, j] = level_codes(df[spec.name], levels.get(spec.name, spec.levels or ()))
     return out
@@ -102,7 +114,7 @@ def fit_distance_scaler(reference: pd.DataFrame, schema: Schema) -> DistanceScal
     for spec in schema.columns:
         if not spec.is_numeric:
             continue
-        values = numeric_values(reference[spec.name])
+        values = column_numbers(reference[spec.name], spec)
         finite = values[~np.isnan(values)]
         std = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
         centre[spec.name] = float(np.median(finite)) if finite.size else 0.0
@@ -121,7 +133,7 @@ def scaled_matrix(df: pd.DataFrame, scaler: DistanceScaler) -> np.ndarray:
     blocks: list[np.ndarray] = []
     for spec in scaler.schema.columns:
         if spec.is_numeric:
-            values = numeric_values(df[spec.name])
+            values = column_numbers(df[spec.name], spec)
             missing = np.isnan(values)
             z = np.where(missing, scaler.centre[spec.name], values) - scaler.centre[spec.name]
             blocks.append((z / scaler.scale[spec.name])[:, None])

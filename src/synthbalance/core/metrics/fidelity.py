@@ -5,7 +5,9 @@
   standard deviations reads ``c`` whatever the column's unit;
 - binary and categorical kinds: total-variation distance between level frequencies, with
   "missing" as a level of its own (and a value the schema does not know as another);
-- ``wasserstein_mean``: the mean over all feature columns of both kinds of distance;
+- datetime columns: as numeric ones, on seconds since the epoch;
+- ``wasserstein_mean``: the mean over all learned feature columns of both kinds of distance
+  (identifier and constant columns are not features: a constant's free 0 would lower it);
 - ``correlation_distance``: the mean absolute difference between the off-diagonal entries of
   the two correlation matrices of the numeric encodings (pairwise-complete).
 """
@@ -21,6 +23,7 @@ from scipy.stats import wasserstein_distance
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import (
+    column_numbers,
     joint_levels,
     level_codes,
     numeric_matrix,
@@ -43,7 +46,9 @@ def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> dict[st
     columns: dict[str, float] = {}
     for spec in schema.columns:
         if spec.is_numeric:
-            columns[spec.name] = scaled_wasserstein(real[spec.name], synth[spec.name])
+            columns[spec.name] = scaled_wasserstein(
+                *(pd.Series(column_numbers(df[spec.name], spec)) for df in (real, synth))
+            )
         else:
             columns[spec.name] = total_variation(
                 real[spec.name], synth[spec.name], levels[spec.name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,8 @@ from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.schema import Schema
 from synthbalance.core.validation import validate_table
 from synthbalance.params import IngestParams
+
+logger = logging.getLogger(__name__)
 
 
 def validate_raw_table(
@@ -26,14 +29,28 @@ def validate_raw_table(
         target = target or DEMO_TARGET
         for name in DEMO_DAY_COUNTS:
             hints.setdefault(name, {"kind": "count", "bounds": [0, 30]})
-    return validate_table(
+    table, schema = validate_table(
         raw_table,
         target=target,
         hints=hints,
         minority_classes=params.minority_classes,
-        min_class_rows=params.min_class_rows,
-        drop_columns=params.drop_columns,
+        min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
     )
+    _report_unlearned(schema)
+    return table, schema
+
+
+def _report_unlearned(schema: Schema) -> None:
+    """One log line per unlearned kind (the schema lists the columns too)."""
+    constants = {s.name: s.levels[0] if s.levels else None
+                 for s in schema.of_unlearned("constant")}
+    ids = {s.name: s.synthetic for s in schema.of_unlearned("identifier")}
+    if constants:
+        logger.info("Constant column(s) %s hold one value each: not learned, kept constant "
+                    "in synthetic rows, left out of the metrics and fix counts.", constants)
+    if ids:
+        logger.info("Identifier column(s) %s: not learned, never a feature; synthetic rows "
+                    "get fresh ids ('fresh') or lack the column ('drop').", ids)
 
 
 def summarise_table(table: pd.DataFrame, schema: Schema) -> dict[str, float]:
@@ -42,7 +59,7 @@ def summarise_table(table: pd.DataFrame, schema: Schema) -> dict[str, float]:
     minority = schema.minority_classes[0]
     return {
         "data.rows": float(len(table)),
-        "data.columns": float(len(schema.columns)),
+        "data.columns": float(len(schema.columns) + len(schema.unlearned)),
         "data.minority_rows": float(counts.get(minority, 0)),
         "data.minority_share": float(counts.get(minority, 0) / len(table)),
         "data.missing_share": float(table[schema.names].isna().to_numpy().mean()),

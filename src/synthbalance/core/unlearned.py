@@ -1,0 +1,103 @@
+"""Columns the generators do not learn: identifiers and constants.
+
+An identifier (one value per row: ``"ID-0001"``, a running number) carries nothing a
+generator can learn, and learning it as a category copies real ids into synthetic rows. A
+constant column has nothing to learn. The schema keeps both apart (``Schema.unlearned``):
+the transformer, the generators, the metrics and the cleaning rules never see them, and
+:func:`fill_unlearned` gives synthetic rows a constant's value and fresh identifiers
+(numbers above every real one, written in the real ids' form) or drops the identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from synthbalance.core.schema import Schema
+
+#: Identifiers are inferred only from at least this many non-missing values: in a small
+#: table an ordinary column can be unique by chance.
+IDENTIFIER_MIN_ROWS = 50
+#: A text column whose distinct values are at least this share of its non-missing values
+#: is an identifier: a level seen about once cannot be learned as a category.
+TEXT_ID_MIN_SHARE = 0.9
+#: Unique whole numbers spread over at most this many times as many values as there are
+#: rows look like a running number (1, 2, 3, ...); a wide-range column (an income) does not.
+RUNNING_NUMBER_SPREAD = 2.0
+#: The last run of digits of a text id, with the text before and after it.
+_LAST_DIGITS = re.compile(r"^(.*?)(\d+)(\D*)$", re.DOTALL)
+
+
+def looks_like_text_ids(values: pd.Series, n_levels: int) -> bool:
+    """Text ``values`` (missing dropped) with almost one distinct value per row."""
+    return len(values) >= IDENTIFIER_MIN_ROWS and n_levels >= TEXT_ID_MIN_SHARE * len(values)
+
+
+def looks_like_running_numbers(values: np.ndarray, n_levels: int) -> bool:
+    """Whole numbers (missing dropped), all distinct, close together like a row number."""
+    n = values.size
+    if n < IDENTIFIER_MIN_ROWS or n_levels != n:
+        return False
+    return float(values.max() - values.min() + 1) <= RUNNING_NUMBER_SPREAD * n
+
+
+def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int]:
+    """``(format, next_id)`` of fresh ids for an identifier column.
+
+    Numbers: no format, and the first id above the largest real one. Text: the real ids'
+    most common form with its last digit run as a zero-padded number (``"ID-0001"`` ->
+    ``"ID-{:04d}"``), else ``"<column>-{:d}"``; the first number above every real id of
+    that form, so no fresh id equals a real one.
+    """
+    present = series.dropna()
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return None, int(present.max()) + 1 if len(present) else 1
+    forms = Counter(
+        (m.group(1), len(m.group(2)), m.group(3))
+        for m in map(_LAST_DIGITS.match, present.astype(str)) if m
+    )
+    prefix, width, suffix = forms.most_common(1)[0][0] if forms else (f"{series.name}-", 0, "")
+    taken = re.compile(f"^{re.escape(prefix)}(\\d+){re.escape(suffix)}$")
+    numbers = [int(m.group(1)) for m in map(taken.match, present.astype(str)) if m]
+    fmt = f"{_braces(prefix)}{{:0{width}d}}{_braces(suffix)}" if width else \
+        f"{_braces(prefix)}{{:d}}{_braces(suffix)}"
+    return fmt, max(numbers, default=0) + 1
+
+
+def fresh_ids(fmt: str | None, next_id: int, n: int) -> np.ndarray:
+    """``n`` new ids ``next_id, next_id + 1, ...``: ``int64``, or text written in ``fmt``."""
+    numbers = next_id + np.arange(n, dtype=np.int64)
+    if fmt is None:
+        return numbers
+    return np.array([fmt.format(int(i)) for i in numbers], dtype=object)
+
+
+def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """``rows`` with every unlearned column of ``schema`` filled in (a new frame).
+
+    A constant column holds its value; an identifier column fresh ids, numbered from the
+    first row (so one call numbers a whole table once), or, with ``synthetic: drop``, no
+    column. Calling it again renumbers. Other columns are left as they are.
+    """
+    updates: dict[str, np.ndarray] = {}
+    dropped = []
+    for spec in schema.unlearned:
+        if spec.kind == "constant":
+            value = spec.levels[0] if spec.levels else None
+            updates[spec.name] = np.repeat(np.asarray([value]), len(rows))
+        elif spec.synthetic == "drop":
+            dropped.append(spec.name)
+        else:
+            updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows))
+    out = rows.drop(columns=[c for c in dropped if c in rows.columns])
+    return out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
+
+
+def _braces(text: str) -> str:
+    """``text`` safe inside a ``str.format`` pattern."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -1,0 +1,224 @@
+"""Identifier, constant and datetime columns: detected, settable, and what synthetic rows get."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.advice import ADDED_COLUMN, Advice, augmented_rows
+from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.metrics import fidelity
+from synthbalance.core.metrics._features import numeric_matrix
+from synthbalance.core.postprocess import fit_postprocess, fix_totals, postprocess
+from synthbalance.core.schema import infer_schema
+from synthbalance.core.transformer import TabularTransformer
+from synthbalance.core.unlearned import fill_unlearned
+from synthbalance.pipelines.ingest.nodes import validate_raw_table
+
+N = 200
+
+
+def _table(n: int = N, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = rng.permutation(np.arange(1, n + 1))
+    return pd.DataFrame({
+        "customer": [f"ID-{i:04d}" for i in ids],
+        "row": rng.permutation(n) + 1000,
+        "income": rng.integers(0, 1_000_000, n),         # unique-ish wide integers
+        "amount": rng.normal(50, 10, n),                   # unique floats
+        "age": rng.integers(18, 90, n),
+        "region": rng.choice(["north", "south", "east"], n),
+        "band": rng.integers(1, 6, n),
+        "site": "Lyon",
+        "y": np.where(np.arange(n) < n // 4, 1, 0),
+    })
+
+
+def _offset_column(transformer: TabularTransformer, name: str) -> int:
+    """Where a mode-encoded column's offset (its tanh scalar) sits in the encoding."""
+    return next(s.start for s in transformer.layout if s.column == name and not s.is_onehot)
+
+
+def _kinds(df: pd.DataFrame, hints=None) -> dict[str, str]:
+    schema = infer_schema(df, "y", hints)
+    return {c.name: c.kind for c in (*schema.columns, *schema.unlearned)}
+
+
+# ------------------------------------------------------------------------ detection
+
+
+def test_ids_constants_and_dates_are_detected_and_ordinary_columns_are_not():
+    df = _table().assign(
+        day=pd.date_range("2019-03-01", periods=N, freq="D").strftime("%d/%m/%Y"),
+        stamp=pd.date_range("2020-01-01", periods=N, freq="h", tz="Europe/Paris"),
+        month=np.random.default_rng(1).choice(["Jan", "Feb", "Mar"], N),
+    )
+    kinds = _kinds(df)
+    assert kinds == {"customer": "identifier", "row": "identifier", "income": "integer",
+                     "amount": "continuous", "age": "integer", "region": "categorical",
+                     "band": "ordinal", "site": "constant", "day": "datetime",
+                     "stamp": "datetime", "month": "categorical"}
+
+
+def test_a_small_table_infers_no_identifier_and_a_one_value_column_with_gaps_is_learned():
+    df = _table(30)
+    df.loc[::3, "site"] = None  # its missing share is information
+    kinds = _kinds(df)
+    assert kinds["customer"] == "categorical" and kinds["row"] != "identifier"
+    assert kinds["site"] != "constant"
+
+
+def test_kinds_are_settable_and_synthetic_applies_to_identifiers_only():
+    df = _table()
+    kinds = _kinds(df, {"age": {"kind": "identifier"}, "band": {"kind": "constant"},
+                        "customer": {"kind": "categorical"}})
+    assert (kinds["age"], kinds["band"], kinds["customer"]) == \
+        ("identifier", "constant", "categorical")
+    with pytest.raises(ConfigError, match=r"ingest.columns.region.synthetic"):
+        infer_schema(df, "y", {"region": {"synthetic": "drop"}})
+
+
+def test_a_column_declared_datetime_that_does_not_parse_is_one_clear_error():
+    df = _table().assign(day=pd.date_range("2020-01-01", periods=N).strftime("%Y-%m-%d"))
+    df.loc[7, "day"] = "unknown"
+    with pytest.raises(DataValidationError, match=r"'day'.*'%Y-%m-%d'.*'unknown'.*na_values"):
+        infer_schema(df, "y")
+
+
+# ---------------------------------------------------------------------- identifiers
+
+
+def test_identifiers_are_never_learned_nor_features():
+    df = _table()
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    assert {"customer", "row", "site"}.isdisjoint(transformer.columns)
+    assert {"customer", "row", "site"}.isdisjoint(span.column for span in transformer.layout)
+    assert numeric_matrix(df, schema).shape[1] == len(schema.columns) == 5
+
+
+def test_fresh_ids_keep_the_form_match_no_real_id_and_drop_removes_the_column():
+    df = _table()
+    df.loc[0, "customer"] = "ID-9000"  # a real id far above the others
+    schema = infer_schema(df, "y")
+    rows = fill_unlearned(pd.DataFrame(index=range(500)), schema)
+    assert rows["customer"].str.fullmatch(r"ID-\d{4}").all()
+    assert rows["customer"].is_unique and not set(rows["customer"]) & set(df["customer"])
+    assert rows["row"].dtype == np.int64 and rows["row"].is_unique
+    assert not set(rows["row"]) & set(df["row"])
+    assert (rows["site"] == "Lyon").all()
+    dropped = infer_schema(df, "y", {"customer": {"kind": "identifier", "synthetic": "drop"}})
+    assert "customer" not in fill_unlearned(rows, dropped).columns
+
+
+@pytest.mark.parametrize("arm", ["synthetic", "smote"])
+def test_rows_added_to_the_advised_training_set_carry_fresh_ids_and_the_constant(arm):
+    df = _table()
+    schema = infer_schema(df, "y")
+    synthetic = postprocess(df[df["y"] == 1], fit_postprocess(df, schema), schema)[0]
+    advice = Advice(arm, 20, 0.1, 0.05, 0.2, 0.08, 0.01, 0.15, 0.4)
+    added = augmented_rows(advice, df, synthetic, schema, seed=0).query(ADDED_COLUMN)
+    assert len(added) == 20 and (added["site"] == "Lyon").all()
+    assert added["customer"].notna().all() and not set(added["customer"]) & set(df["customer"])
+
+
+# ------------------------------------------------------------------------ constants
+
+
+def test_a_constant_is_reported_once_kept_and_out_of_fidelity_and_fix_counts(caplog):
+    df = _table()
+    with caplog.at_level(logging.INFO):
+        _, schema = validate_raw_table(df, {"source": "x.csv", "target": "y"})
+    assert sum("'site'" in r.getMessage() for r in caplog.records) == 1
+    assert schema.to_dict()["columns"]["site"] == {"kind": "constant", "levels": ["Lyon"]}
+    synth = df.assign(amount=df["amount"] + 5, site="elsewhere")
+    clean, fixes = postprocess(synth, fit_postprocess(df, schema), schema)
+    assert (clean["site"] == "Lyon").all()
+    assert "site" not in set(fixes["column"])
+    assert fix_totals(fixes)["postprocess.values_fixed"] == fix_totals(
+        postprocess(synth.drop(columns="site"), fit_postprocess(df, schema), schema)[1]
+    )["postprocess.values_fixed"]
+    result = fidelity(df, clean, schema)
+    assert "site" not in result["columns"]
+    assert result["wasserstein_mean"] == pytest.approx(np.mean(list(result["columns"].values())))
+
+
+# ------------------------------------------------------------------------- datetimes
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S"])
+def test_text_dates_round_trip_in_their_format_and_stay_in_the_training_range(fmt):
+    rng = np.random.default_rng(0)
+    stamps = pd.Timestamp("2016-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365 * 86400, N),
+                                                           unit="s")
+    df = _table().assign(when=stamps.strftime(fmt))
+    df.loc[5, "when"] = None
+    schema = infer_schema(df, "y")
+    assert (schema["when"].kind, schema["when"].format) == ("datetime", fmt)
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    back = transformer.inverse_transform(transformer.transform(df))
+    assert back["when"].equals(df["when"])
+    wild = transformer.transform(df)
+    wild[:, _offset_column(transformer, "when")] = rng.uniform(-1, 1, N) * 40
+    synth = transformer.inverse_transform(wild).assign(y=0)
+    clean, _ = postprocess(synth, fit_postprocess(df, schema), schema)
+    parsed = pd.to_datetime(clean["when"], format=fmt)
+    real = pd.to_datetime(df["when"], format=fmt)
+    assert parsed.notna().sum() > N * 0.9 and clean["when"].dtype == object
+    assert parsed.min() >= real.min() and parsed.max() <= real.max()
+
+
+def test_a_datetime64_column_comes_back_with_its_unit_and_time_zone():
+    stamps = pd.date_range("2021-06-01", periods=N, freq="37min", tz="America/New_York")
+    df = _table().assign(when=pd.Series(stamps).astype("datetime64[s, America/New_York]"))
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    back = transformer.inverse_transform(transformer.transform(df))
+    assert back["when"].dtype == df["when"].dtype
+    assert (back["when"] - df["when"]).abs().max() <= pd.Timedelta(1, "min")
+    clean, _ = postprocess(back.assign(y=0), fit_postprocess(df, schema), schema)
+    assert clean["when"].dtype == df["when"].dtype
+
+
+def test_a_year_holding_most_of_the_minority_holds_as_much_of_its_synthetic_rows():
+    """Learned as ordered numbers, a class's dates keep their own distribution: an imperfect
+    generator (noisy offsets) still puts most synthetic minority dates in 2019."""
+    rng = np.random.default_rng(0)
+    n_min, n_maj = 200, 800
+    in_2019 = rng.random(n_min) < 0.86
+    minority = np.where(in_2019, pd.Timestamp("2019-01-01").value // 10**9
+                        + rng.integers(0, 365 * 86400, n_min),
+                        pd.Timestamp("2015-01-01").value // 10**9
+                        + rng.integers(0, 8 * 365 * 86400, n_min))
+    majority = pd.Timestamp("2015-01-01").value // 10**9 + rng.integers(0, 8 * 365 * 86400,
+                                                                        n_maj)
+    when = pd.to_datetime(np.concatenate([minority, majority]), unit="s").strftime("%Y-%m-%d")
+    df = pd.DataFrame({"when": when, "x": rng.normal(size=n_min + n_maj),
+                       "y": [1] * n_min + [0] * n_maj})
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    # exact, though float32 offsets of ~1.5e9 seconds err by seconds around midnight
+    assert transformer.inverse_transform(transformer.transform(df))["when"].equals(df["when"])
+    coded = transformer.transform(df[df["y"] == 1])
+    coded[:, _offset_column(transformer, "when")] += rng.normal(0, 0.1, len(coded))
+    synth = transformer.inverse_transform(coded).assign(y=1)
+    clean, _ = postprocess(synth, fit_postprocess(df, schema), schema)
+    real_share = (df.loc[df["y"] == 1, "when"].str[:4] == "2019").mean()
+    assert abs((clean["when"].str[:4] == "2019").mean() - real_share) < 0.1
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", clean["when"].iloc[0])
+
+
+def test_a_version_2_transformer_state_without_formats_still_loads():
+    df = _table()
+    schema = infer_schema(df, "y")
+    state = TabularTransformer(seed=0).fit(df, schema).to_state()
+    assert state["version"] == 3
+    for column in state["columns"]:
+        del column["format"]
+    old = TabularTransformer.from_state({**state, "version": 2})
+    assert np.array_equal(old.transform(df), TabularTransformer.from_state(
+        TabularTransformer(seed=0).fit(df, schema).to_state()).transform(df))
