@@ -37,10 +37,10 @@ def metric_key(name: str) -> str:
 def metric_names(names: Iterable[str], max_length: int = MAX_COLUMN_PART) -> dict[str, str]:
     """Each of ``names`` -> a metric name MLflow accepts, distinct from the others.
 
-    A name MLflow accepts (and at most ``max_length`` characters long) is kept as it is.
-    Any other becomes :func:`metric_key` of it, cut to ``max_length``; if that equals what
+    A name of letters, digits, ``_``, ``-``, ``.``, ``/`` and spaces (at most ``max_length``
+    characters long, and no path such as ``a//b``) is kept as it is. Any other becomes :func:`metric_key` of it, cut to ``max_length``; if that equals what
     another of ``names`` becomes, it gets ``-`` and the first :data:`SUFFIX_DIGITS` hex
-    digits of the SHA-1 of the original name (``a(b`` -> ``a_b-9f4c2e`` beside a column
+    digits of the SHA-1 of the original name (``a(b`` -> ``a_b-ab8099`` beside a column
     ``a_b``). The suffix depends on the name alone, so it is the same in every run and in
     every metric of a column; it is added only where two names would collide.
     """
