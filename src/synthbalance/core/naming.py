@@ -38,11 +38,14 @@ def metric_names(names: Iterable[str], max_length: int = MAX_COLUMN_PART) -> dic
     """Each of ``names`` -> a metric name MLflow accepts, distinct from the others.
 
     A name of letters, digits, ``_``, ``-``, ``.``, ``/`` and spaces (at most ``max_length``
-    characters long, and no path such as ``a//b``) is kept as it is. Any other becomes :func:`metric_key` of it, cut to ``max_length``; if that equals what
-    another of ``names`` becomes, it gets ``-`` and the first :data:`SUFFIX_DIGITS` hex
-    digits of the SHA-1 of the original name (``a(b`` -> ``a_b-ab8099`` beside a column
-    ``a_b``). The suffix depends on the name alone, so it is the same in every run and in
-    every metric of a column; it is added only where two names would collide.
+    characters long, and no path such as ``a//b``) is kept as it is. Any other becomes
+    :func:`metric_key` of it, cut to ``max_length``; if that equals what another of
+    ``names`` becomes, it gets ``-`` and the first :data:`SUFFIX_DIGITS` hex digits of the
+    SHA-1 of the original name (``a(b`` -> ``a_b-ab8099`` beside a column ``a_b``). The
+    suffix depends on the name alone, so it is the same in every run and in every metric
+    of a column; it is added only where two names would collide.
+
+    Returns ``{name: metric name}``, in the order of ``names`` (repeats once).
     """
     unique = list(dict.fromkeys(str(n) for n in names))
     safe = {n: metric_key(n)[:max_length] for n in unique}
