@@ -16,7 +16,7 @@ from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.metrics import fidelity_by_class
 from synthbalance.core.models import make_generator
 from synthbalance.core.naming import metric_names
-from synthbalance.core.postprocess import fit_postprocess, postprocess
+from synthbalance.core.postprocess import fit_postprocess, fix_totals, postprocess
 from synthbalance.core.schema import Schema
 from synthbalance.core.transformer import TabularTransformer
 from synthbalance.datasets import MetricsDataset, SourceTableDataset
@@ -80,7 +80,7 @@ def test_read_options_dtype_keeps_a_column_as_text(tmp_path):
     assert raw["zip"].tolist() == codes and table["zip"].tolist() == codes
     assert schema["zip"].kind == "categorical" and schema["zip"].levels == tuple(sorted(
         set(codes)))
-    assert _ingest(path)[2]["zip"].kind == "ordinal"  # without it: the number 12345
+    assert _ingest(path)[1]["zip"].tolist()[:3] == [12345, 23456, 34567]  # without it
 
     with pytest.raises(ConfigError, match=r"ingest.read_options.dtype.*'text' is not a "
                                           r"pandas dtype.*zip: str"):
@@ -170,6 +170,12 @@ def test_colliding_column_names_give_distinct_metrics_in_mlflow(tmp_path, monkey
     for name in names:
         assert logged[f"fidelity.column.{keys[name]}"] == pytest.approx(distances[name])
     assert len({round(distances[n], 6) for n in names}) == len(names)
+
+    shifted = synth.assign(**{name: synth[name] - 10 * (j % 2) for j, name in enumerate(names)})
+    _, fixes = postprocess(shifted, fit_postprocess(real, schema), schema)
+    totals = fix_totals(fixes)  # the same column names as in fidelity.column.*
+    for j, name in enumerate(names):
+        assert (totals[f"postprocess.negative_share.{keys[name]}"] > 0) == bool(j % 2)
 
 
 def test_metric_names_are_safe_stable_and_only_suffixed_on_collision():
