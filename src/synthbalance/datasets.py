@@ -30,8 +30,9 @@ from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
 from synthbalance.core.errors import DataValidationError, ModelFileError
-from synthbalance.core.naming import metric_key
+from synthbalance.core.naming import MAX_METRIC_NAME, metric_names
 from synthbalance.core.postprocess import PostprocessStats
+from synthbalance.core.reading import csv_read_options
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.transformer import TabularTransformer
@@ -70,7 +71,8 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
             return ParquetDataset(filepath=self._source, load_args=self._read_options).load()
         self._check_header()
         try:
-            return CSVDataset(filepath=self._source, load_args=self._read_options).load()
+            options = csv_read_options(self._source, self._read_options)  # codes stay text
+            return CSVDataset(filepath=self._source, load_args=options).load()
         except DatasetError as exc:
             if isinstance(exc.__cause__, pd.errors.EmptyDataError):
                 raise DataValidationError(
@@ -162,7 +164,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     Nodes return ordinary dicts of floats; a list becomes a history with steps 0, 1, ...
     (``loss.generator`` per epoch), a dict one with its own steps (``utility.curve.*`` with
     k as the step); NaN values are skipped. Names are logged exactly
-    as given (plus ``prefix``), so the contract names in DESIGN.md hold. (kedro-mlflow's own
+    as given (plus ``prefix``), so the contract names in DESIGN.md hold; a name MLflow
+    refuses is made safe, and kept apart from the others, by
+    :func:`~synthbalance.core.naming.metric_names`. (kedro-mlflow's own
     metrics dataset renames un-prefixed metrics after the dataset, hence this class.)
     Without an active run (tracking disabled) nothing is logged.
     """
@@ -178,8 +182,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
         if run is None:
             return
         now = int(time.time() * 1000)
+        names = metric_names((self._name(key) for key in data), max_length=MAX_METRIC_NAME)
         metrics = [
-            Metric(metric_key(self._name(key)), float(v), now, int(step))
+            Metric(names[self._name(key)], float(v), now, int(step))
             for key, value in data.items()
             for step, v in _steps(value)
             if v is not None and math.isfinite(float(v))

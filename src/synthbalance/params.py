@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pandas.api.types import pandas_dtype
+from pydantic import Field, field_validator, model_validator
 
 from synthbalance.core.config import (
     CONDITIONAL_MODELS,
@@ -65,6 +66,21 @@ class ReadOptions(Section):
     comment: str | None = None
     columns: list[Any] | None = None
     quotechar: str | None = None
+    dtype: str | dict[str, str] | None = None
+
+    @field_validator("dtype")
+    @classmethod
+    def _pandas_dtypes(cls, dtype: str | dict[str, str] | None) -> Any:
+        """Each name must be one pandas knows (``str``, ``int64``, ``category``, ...)."""
+        for name in [dtype] if isinstance(dtype, str) else (dtype or {}).values():
+            try:
+                pandas_dtype(name)
+            except TypeError:
+                raise ValueError(
+                    f"is {dtype!r}; {name!r} is not a pandas dtype. Use str to keep a column "
+                    "as text as written (zip: str), or int64, float64, category, boolean."
+                ) from None
+        return dtype
 
     def pandas_options(self) -> dict[str, Any]:
         """The options the user set, as keyword arguments of the pandas reader."""

@@ -58,7 +58,7 @@ import pandas as pd
 
 from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import ConfigError
-from synthbalance.core.naming import metric_key
+from synthbalance.core.naming import metric_names
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
 from synthbalance.core.tables import require_columns
@@ -211,14 +211,16 @@ def fix_totals(fixes: pd.DataFrame) -> dict[str, float]:
     rounded and then snapped counts twice), ``postprocess.<rule>`` for every rule in
     :data:`RULES`, and per numeric column
     ``postprocess.negative_share.<column>``: the share of synthetic rows whose value lay below
-    the column's low bound before clipping (for a low bound of 0, the negative share).
+    the column's low bound before clipping (for a low bound of 0, the negative share). The
+    column's name is made safe and unique by :func:`~synthbalance.core.naming.metric_names`.
     """
     by_rule = fixes.groupby("rule", sort=False)["count"].sum()
     out = {"postprocess.values_fixed": float(by_rule.reindex(FIX_RULES, fill_value=0).sum())}
     out.update({f"postprocess.{rule}": float(by_rule.get(rule, 0)) for rule in RULES})
+    keys = metric_names(fixes["column"])  # every schema column: as in fidelity.column.*
     below = fixes[fixes["rule"] == "below_low_before_clip"]
     for name, count, rows in zip(below["column"], below["count"], below["rows"], strict=True):
-        key = f"postprocess.negative_share.{metric_key(str(name))}"
+        key = f"postprocess.negative_share.{keys[str(name)]}"
         out[key] = float(count / rows) if rows else 0.0
     return out
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthbalance.core.errors import ConfigError, DataValidationError
+from synthbalance.core.reading import holds_booleans, is_code_column, read_numbers
 from synthbalance.core.schema import NUMERIC_KINDS, ColumnHint, Schema, infer_schema, parse_hints
 
 
@@ -86,6 +87,9 @@ def _coerce_hinted_numbers(df: pd.DataFrame, hints: Mapping[str, ColumnHint]) ->
 
     A column hinted numeric must parse fully. An unhinted text column that is at least 90 %
     numbers is almost certainly numeric with a typo or a missing-value marker in it.
+    Numbers may be written with a decimal comma or a thousands separator
+    (:func:`~synthbalance.core.reading.read_numbers`). Unhinted zero-padded codes
+    (``"06720"``) and ``True`` / ``False`` columns stay as they are.
     """
     updates = {}
     for name in df.columns:
@@ -95,21 +99,30 @@ def _coerce_hinted_numbers(df: pd.DataFrame, hints: Mapping[str, ColumnHint]) ->
         kind = hints[name].kind if name in hints else None
         if kind is not None and kind not in NUMERIC_KINDS:
             continue
-        numbers = pd.to_numeric(series, errors="coerce")
-        bad = series.notna() & numbers.isna()
-        present = int(series.notna().sum())
-        looks_numeric = present > 0 and bad.sum() <= 0.1 * present
-        if bad.any() and (kind is not None or looks_numeric):
-            row = bad.idxmax()
-            declared = f"declared {kind!r}" if kind else "mostly numbers"
-            raise DataValidationError(
-                f"Column {name!r} is {declared} but holds text such as {series[row]!r} "
-                f"(row {row}, {int(bad.sum())} such values). Fix the data, or list that "
-                "marker in ingest.read_options.na_values to read it as missing."
-            )
-        if not bad.any() and present > 0:
+        if kind is None and (is_code_column(series) or holds_booleans(series)):
+            continue
+        numbers = _numbers_or_raise(series, kind)
+        if numbers is not None:
             updates[name] = numbers
     return df.assign(**updates) if updates else df
+
+
+def _numbers_or_raise(series: pd.Series, kind: str | None) -> pd.Series | None:
+    """``series`` as numbers if every value reads as one; ``None`` if it is text; an error
+    if it is hinted numeric or mostly numbers but some values are words."""
+    numbers, _ = read_numbers(series)
+    bad = series.notna() & numbers.isna()
+    present = int(series.notna().sum())
+    looks_numeric = present > 0 and bad.sum() <= 0.1 * present
+    if bad.any() and (kind is not None or looks_numeric):
+        row = bad.idxmax()
+        declared = f"declared {kind!r}" if kind else "mostly numbers"
+        raise DataValidationError(
+            f"Column {series.name!r} is {declared} but holds text such as {series[row]!r} "
+            f"(row {row}, {int(bad.sum())} such values). Fix the data, or list that "
+            "marker in ingest.read_options.na_values to read it as missing."
+        )
+    return numbers if not bad.any() and present > 0 else None
 
 
 def _check_empty_columns(df: pd.DataFrame, target: str) -> None:

@@ -48,7 +48,10 @@ def restore_dtype(values: np.ndarray, dtype: str, levels: tuple[Any, ...] | None
     - integer and boolean dtypes from numbers (floats, or objects such as ``True``):
       converted only if every value is whole (0 or 1 for booleans) and none is missing;
       otherwise floats stay ``float64`` and objects stay as they are;
-    - float dtypes: converted; anything else (``object``) is returned as it is.
+    - float dtypes: converted;
+    - ``object`` with boolean ``levels`` (``True`` / ``False`` with blanks), from floats:
+      ``True`` / ``False`` objects, ``None`` where missing;
+    - anything else (``object``) is returned as it is.
 
     Returns a numpy array, ``pd.Categorical`` or extension array; never modifies ``values``.
     """
@@ -71,7 +74,18 @@ def restore_dtype(values: np.ndarray, dtype: str, levels: tuple[Any, ...] | None
         return numbers.astype(target) if fits else values
     if target.kind == "f":
         return values.astype(target, copy=False)
+    if values.dtype.kind == "f" and levels and all(isinstance(v, bool) for v in levels):
+        return _as_booleans(values)
     return values
+
+
+def _as_booleans(values: np.ndarray) -> np.ndarray:
+    """0/1 floats as an object array of ``True`` / ``False``, ``None`` where missing (a
+    CSV column of True, False and blanks, cleaned as numbers)."""
+    out = np.full(values.shape, None, dtype=object)
+    present = ~np.isnan(values)
+    out[present] = (values[present] != 0.0).tolist()
+    return out
 
 
 def _as_float(values: np.ndarray) -> np.ndarray | None:

@@ -30,6 +30,7 @@ from synthbalance.core.metrics._features import (
     numeric_values,
 )
 from synthbalance.core.metrics.per_class import class_mean, per_class
+from synthbalance.core.naming import metric_names
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import require_columns
 
@@ -67,8 +68,9 @@ def fidelity_by_class(
     """:func:`fidelity` for each minority class, then averaged over the classes.
 
     Returns the metrics ``fidelity.wasserstein_mean``, ``fidelity.correlation_distance``
-    and ``fidelity.column.<column>``, and a table of every distance with columns
-    ``class``, ``column``, ``kind`` and ``distance``.
+    and ``fidelity.column.<column>`` (the column's name as
+    :func:`~synthbalance.core.naming.metric_names` makes it safe and unique), and a
+    table of every distance with columns ``class``, ``column``, ``kind`` and ``distance``.
     """
     results = per_class(partial(fidelity, schema=schema), schema, real, synth)
     table = pd.DataFrame(
@@ -76,9 +78,11 @@ def fidelity_by_class(
          for c, result in results.items() for col, d in result["columns"].items()]
     )
     by_column = {c: result["columns"] for c, result in results.items()}
+    column_means = class_mean(by_column, schema.names)
+    keys = metric_names(schema.names)
     metrics = {
         **class_mean(results, ("wasserstein_mean", "correlation_distance"), prefix="fidelity."),
-        **class_mean(by_column, schema.names, prefix="fidelity.column."),
+        **{f"fidelity.column.{keys[name]}": value for name, value in column_means.items()},
     }
     return metrics, table
 

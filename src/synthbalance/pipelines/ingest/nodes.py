@@ -24,15 +24,11 @@ def validate_raw_table(
     Returns a new, validated frame (the raw one is left untouched) and the schema.
     """
     params = IngestParams.from_dict(ingest)
-    target, hints = params.target, dict(params.columns)
-    if params.source == "demo":
-        target = target or DEMO_TARGET
-        for name in DEMO_DAY_COUNTS:
-            hints.setdefault(name, {"kind": "count", "bounds": [0, 30]})
+    target = params.target or (DEMO_TARGET if params.source == "demo" else None)
     table, schema = validate_table(
         raw_table,
         target=target,
-        hints=hints,
+        hints=_hints(params, raw_table.columns, target),
         minority_classes=params.minority_classes,
         min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
     )
@@ -51,6 +47,29 @@ def _report_unlearned(schema: Schema) -> None:
     if ids:
         logger.info("Identifier column(s) %s: not learned, never a feature; synthetic rows "
                     "get fresh ids ('fresh') or lack the column ('drop').", ids)
+
+
+def _hints(params: IngestParams, columns: pd.Index, target: str | None) -> dict[str, Any]:
+    """The user's column hints, the demo's day counts, and ``categorical`` for the columns
+    ``read_options.dtype`` keeps as text (validation must not make numbers of them)."""
+    hints: dict[str, Any] = dict(params.columns)
+    if params.source == "demo":
+        for name in DEMO_DAY_COUNTS:
+            hints.setdefault(name, {"kind": "count", "bounds": [0, 30]})
+    for name in _read_as_text(params.read_options.dtype):
+        if name in columns and name != target and name not in params.drop_columns:
+            hints.setdefault(name, {"kind": "categorical"})
+    return hints
+
+
+def _read_as_text(dtype: str | dict[str, str] | None) -> list[str]:
+    """Columns ``ingest.read_options.dtype`` reads as text or levels (``str``, ``string``,
+    ``object``, ``category``): validation must not turn them into numbers."""
+    if not isinstance(dtype, dict):
+        return []
+    kinds = {name: pd.api.types.pandas_dtype(kind) for name, kind in dtype.items()}
+    return [name for name, kind in kinds.items()
+            if pd.api.types.is_string_dtype(kind) or isinstance(kind, pd.CategoricalDtype)]
 
 
 def summarise_table(table: pd.DataFrame, schema: Schema) -> dict[str, float]:
