@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from synthbalance.core.config import (
     CONDITIONAL_MODELS,
@@ -28,6 +28,7 @@ from synthbalance.core.config import (
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 from synthbalance.core.schema import ColumnHint
+from synthbalance.core.split import training_rows_needed
 
 STRATEGIES = ("per_class", "conditional")
 SECTIONS = (
@@ -65,6 +66,20 @@ class ReadOptions(Section):
     comment: str | None = None
     columns: list[Any] | None = None
     quotechar: str | None = None
+    on_bad_lines: Literal["error", "warn", "skip"] | None = None
+
+    @field_validator("sep", "decimal", "thousands", mode="before")
+    @classmethod
+    def _a_character(cls, value: Any, info: Any) -> Any:
+        """``--params`` splits on commas: ``decimal=,`` arrives empty, ``decimal=\\,`` (old
+        Kedro split) as a backslash; pandas would take either without a word."""
+        if value in (None, "", "\\"):
+            raise ValueError(
+                f"is {value!r}, no character. On the command line a comma separates "
+                f"parameters, so '{info.field_name}=,' loses its comma: quote it, --params "
+                f"\"ingest.read_options.{info.field_name}=','\", or set it in YAML."
+            )
+        return value
 
     def pandas_options(self) -> dict[str, Any]:
         """The options the user set, as keyword arguments of the pandas reader."""
@@ -128,6 +143,19 @@ class PreprocessingParams(Section):
     max_modes: PositiveInt = 10
     max_onehot_levels: PositiveInt = 64
     fit_sample: PositiveInt = 20_000
+
+    @model_validator(mode="after")
+    def _scarce_cut_leaves_enough(self) -> PreprocessingParams:
+        keep = self.scarce_minority_rows
+        needed = training_rows_needed(self.validation_size)
+        if keep is not None and keep < needed:
+            raise ConfigError(
+                f"preprocessing.scarce_minority_rows={keep} keeps too few minority rows: with "
+                f"preprocessing.validation_size={self.validation_size} the kept rows need at "
+                f"least one validation row and two fitting rows (SMOTE). Keep at least "
+                f"{needed} rows, or leave it unset.{self.fix_for('preprocessing')}"
+            )
+        return self
 
 
 class SamplingParams(Section):
