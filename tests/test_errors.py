@@ -125,6 +125,15 @@ def test_a_quoted_or_escaped_comma_arrives_as_a_comma(given):
     assert params == {"ingest": {"read_options": {"decimal": ","}}, "seed": 1}
 
 
+@pytest.mark.parametrize(("given", "arrives"), [
+    ('ingest.read_options.sep="\\t"', {"ingest": {"read_options": {"sep": "\t"}}}),
+    ("training.hidden_dims=[128, 64]", {"training": {"hidden_dims": [128, 64]}}),
+    ("ingest.drop_columns=[id, name]", {"ingest": {"drop_columns": ["id", "name"]}}),
+])
+def test_a_tab_and_lists_with_several_items_on_the_command_line(given, arrives):
+    assert split_params(None, None, given) == arrives
+
+
 def test_a_bare_comma_is_refused_with_the_form_that_works():
     params = split_params(None, None, "ingest.read_options.decimal=,seed=1")
     with pytest.raises(ConfigError) as info:

@@ -60,12 +60,13 @@ class UserError(click.ClickException):
 
 
 def split_items(value: str) -> list[str]:
-    """Split ``--params`` on the commas outside brackets and quotes; ``\\,`` is a comma."""
+    """Split ``--params`` on the commas outside brackets and quotes; ``\\,`` is a comma
+    (any other backslash stays as it is)."""
     items, current, closing, quote, escaped = [], "", [], None, False
     for char in value:
         if escaped:
-            current, escaped = current + char, False
-        elif char == "\\":
+            current, escaped = current + ("" if char == "," else "\\") + char, False
+        elif char == "\\" and not quote:
             escaped = True
         elif quote:
             current, quote = current + char, None if char == quote else quote
