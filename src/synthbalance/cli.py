@@ -36,14 +36,15 @@ def cli() -> None:
 
 
 def own_error(exc: BaseException) -> SynthBalanceError | None:
-    """The :class:`SynthBalanceError` ``exc`` is or wraps (``__cause__``/``__context__``)."""
+    """The :class:`SynthBalanceError` ``exc`` is or wraps (through ``raise ... from``), as
+    Kedro's ``DatasetError`` wraps an error raised while loading a dataset."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, SynthBalanceError):
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return None
 
 
@@ -119,7 +120,9 @@ def _params_option(option: click.Parameter) -> click.Parameter:
     if option.name != "params":
         return option
     return click.Option(option.opts, type=click.UNPROCESSED, default="",
-                        callback=split_params, help=option.help)
+                        callback=split_params,
+                        help=f"{option.help} Commas inside [...] or quotes do not split; "
+                        "\\, is a comma.")
 
 
 run = click.Command(
