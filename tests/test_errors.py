@@ -246,3 +246,24 @@ def test_kedro_run_prints_the_message_without_a_stack_trace(project):
                    "--verbose"], project)
     assert loud.returncode != 0 and "Traceback" in loud.stdout + loud.stderr
     assert "ingest.read_options.sep" in loud.stdout + loud.stderr
+
+
+@pytest.mark.parametrize("switch", ["0", "1"])
+def test_the_environment_switch_brings_the_traceback_back(project, monkeypatch, switch):
+    from click.testing import CliRunner
+    from kedro.framework.startup import bootstrap_project
+
+    from synthbalance.cli import TRACEBACK_ENV, run
+
+    bootstrap_project(project)
+    monkeypatch.setenv(TRACEBACK_ENV, switch)
+    _write(project / "semicolon.csv", ROWS.replace(",", ";"))
+    result = CliRunner().invoke(run, ["--pipelines=ingest",
+                                      "--params=ingest.source=semicolon.csv,ingest.target=label"])
+    assert result.exit_code != 0
+    if switch == "1":  # raised as it was, for the traceback
+        assert isinstance(own_error(result.exception), DataValidationError)
+    else:
+        assert isinstance(result.exception, SystemExit)
+        assert "DataValidationError: " in result.output and "ingest.read_options.sep" in \
+            result.output
