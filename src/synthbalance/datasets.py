@@ -6,13 +6,19 @@ None of them pickles anything: schemas and transformers are JSON, generators are
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import math
+import re
 import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
+import charset_normalizer
 import fsspec
+import fsspec.utils
 import mlflow
 import pandas as pd
 from kedro.io.core import (
@@ -67,19 +73,21 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
         if self._source == "demo":
             return make_demo_table(self._demo_rows, self._seed)
         self._check_exists()
-        if self._format == "parquet":
-            return ParquetDataset(filepath=self._source, load_args=self._read_options).load()
-        self._check_header()
+        self._check_bytes()
         try:
+            if self._format == "parquet":
+                return ParquetDataset(filepath=self._source, load_args=self._read_options).load()
+            self._check_header()
             options = csv_read_options(self._source, self._read_options)  # codes stay text
-            return CSVDataset(filepath=self._source, load_args=options).load()
-        except DatasetError as exc:
-            if isinstance(exc.__cause__, pd.errors.EmptyDataError):
-                raise DataValidationError(
-                    f"ingest.source {self._source!r} is empty; point it at a file with a "
-                    "header row and data."
-                ) from None
-            raise
+            table = CSVDataset(filepath=self._source, load_args=options).load()
+        except Exception as exc:  # noqa: BLE001 - explained below, or raised as it was
+            cause = exc.__cause__ if isinstance(exc, DatasetError) and exc.__cause__ else exc
+            error = self._explain(cause)
+            if error is None:
+                raise
+            raise error from exc
+        self._check_separator(table)
+        return table
 
     def _check_exists(self) -> None:
         fs, path = fsspec.core.url_to_fs(self._source)
@@ -87,6 +95,12 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
             raise DataValidationError(
                 f"ingest.source {self._source!r} does not exist. Put the file there (see the "
                 "README, 'Your own data') or fix ingest.source."
+            )
+        if fs.isdir(path):
+            inside = sorted(PurePosixPath(p).name for p in fs.ls(path, detail=False))[:5]
+            raise DataValidationError(
+                f"ingest.source {self._source!r} is a folder (holding {inside}); point "
+                "ingest.source at one CSV or Parquet file in it."
             )
         if fs.size(path) == 0:
             raise DataValidationError(
@@ -115,11 +129,125 @@ class SourceTableDataset(AbstractDataset[None, pd.DataFrame]):
                 "them so each column has a unique name."
             )
 
+    def _check_bytes(self) -> None:
+        """Compare the file's first bytes with the format and compression it is read as."""
+        with fsspec.open(self._source, "rb") as handle:
+            found = _kind_of(handle.read(8))
+        if self._format == "parquet" or found == "parquet":
+            if (self._format == "parquet") != (found == "parquet"):
+                actual = "a Parquet file" if found == "parquet" else "not a Parquet file"
+                other = "parquet" if found == "parquet" else "csv"
+                raise DataValidationError(
+                    f"ingest.source {self._source!r} is {actual} but is read as "
+                    f"{self._format}; set ingest.format={other}."
+                )
+            return
+        expected = self._read_options.get("compression", "infer")
+        if isinstance(expected, dict):
+            expected = expected.get("method", "infer")
+        if expected == "infer":
+            expected = fsspec.utils.infer_compression(self._source)
+        if found != expected:
+            raise DataValidationError(
+                f"ingest.source {self._source!r} is "
+                f"{f'{found}-compressed' if found else 'not compressed'} but is read as "
+                f"{f'{expected}-compressed' if expected else 'plain text'}; set "
+                f"ingest.read_options.compression={found or 'null'} (or rename the file)."
+            )
+
+    def _explain(self, exc: BaseException) -> DataValidationError | None:
+        """A reading error as one message naming the read option that fixes it."""
+        if isinstance(exc, DataValidationError):
+            return exc
+        if isinstance(exc, pd.errors.EmptyDataError):
+            return DataValidationError(
+                f"ingest.source {self._source!r} is empty; point it at a file with a header "
+                "row and data."
+            )
+        if isinstance(exc, UnicodeDecodeError):
+            return DataValidationError(_encoding_message(self._source, exc, self._read_options))
+        if isinstance(exc, pd.errors.ParserError):
+            sep = self._read_options.get("sep", ",")
+            return DataValidationError(
+                _parser_message(self._source, str(exc), sep)
+                + (_separator_hint(self._header_line(), sep) or "")
+            )
+        return None
+
+    def _header_line(self) -> str:
+        """The file's first line, decoded leniently (for hints only)."""
+        compression = self._read_options.get("compression", "infer")
+        with fsspec.open(self._source, "rb", compression=compression) as handle:
+            return handle.readline(65_536).decode("utf-8", errors="replace")
+
+    def _check_separator(self, table: pd.DataFrame) -> None:
+        """One column whose name holds another separator: the separator is wrong."""
+        if table.shape[1] != 1:
+            return
+        hint = _separator_hint(str(table.columns[0]), self._read_options.get("sep", ","))
+        if hint:
+            raise DataValidationError(
+                f"ingest.source {self._source!r} was read as one column "
+                f"{str(table.columns[0])[:80]!r}.{hint}"
+            )
+
     def save(self, data: None) -> None:
         raise DatasetError("The raw table is read-only: synthbalance never writes raw data.")
 
     def _describe(self) -> dict[str, Any]:
         return {"source": self._source, "format": self._format, "read_options": self._read_options}
+
+
+#: The first bytes of each format or compression the raw table may come in.
+_MAGIC = (
+    (b"PAR1", "parquet"), (b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+_SEPARATORS = (";", "\t", "|", ",")
+
+
+def _kind_of(head: bytes) -> str | None:
+    """``parquet``, a compression name (as pandas and fsspec spell it), or None: text."""
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
+def _separator_hint(header: str, sep: str) -> str | None:
+    """A sentence naming the separator ``header`` seems to use, if not ``sep``."""
+    try:
+        found = csv.Sniffer().sniff(header, delimiters="".join(_SEPARATORS)).delimiter
+    except csv.Error:
+        found = next((c for c in _SEPARATORS if c in header), None)
+    if found is None or found == sep:
+        return None
+    value = "\\t" if found == "\t" else found
+    return (f" Its separator looks like {found!r}, not {sep!r}: set ingest.read_options.sep "
+            f"(in YAML, sep: \"{value}\"; on the command line, --params "
+            f"'ingest.read_options.sep=\"{value}\"').")
+
+
+def _parser_message(source: str, error: str, sep: str) -> str:
+    """pandas' ParserError as the line at fault and the two ways out."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error)
+    if found is None:
+        return (f"ingest.source {source!r} could not be parsed as CSV with "
+                f"ingest.read_options.sep={sep!r} ({error.strip()}); check the separator, "
+                "quotechar and comment options.")
+    expected, line, saw = found.groups()
+    return (f"Line {line} of {source!r} has {saw} fields where the header has {expected} "
+            f"(separator {sep!r}). Fix that line (a value holding the separator needs quotes), "
+            "or skip such lines with ingest.read_options.on_bad_lines=skip "
+            "(on_bad_lines=warn lists them).")
+
+
+def _encoding_message(source: str, exc: UnicodeDecodeError, options: dict[str, Any]) -> str:
+    """Which encoding the file seems to be in, from charset-normalizer's guess."""
+    guess = charset_normalizer.from_bytes(exc.object[:65_536]).best()
+    name = codecs.lookup(guess.encoding).name if guess else "latin-1"
+    return (f"ingest.source {source!r} is not {options.get('encoding', 'utf-8')} text (byte "
+            f"{exc.object[exc.start:exc.start + 1]!r} at position {exc.start}). Set "
+            "ingest.read_options.encoding to the file's encoding: charset-normalizer guesses "
+            f"{name}; files saved by Excel on Windows are usually cp1252 (a superset of "
+            "latin-1), e.g. --params 'ingest.read_options.encoding=cp1252'.")
 
 
 def _steps(value: Any) -> Any:
@@ -128,11 +256,37 @@ def _steps(value: Any) -> Any:
     return enumerate(value if isinstance(value, list | tuple) else [value])
 
 
+def _from_json(dataset: JSONDataset, build: Callable[[Any], Any], what: str,
+               pipeline: str) -> Any:
+    """``build`` applied to the JSON file of ``dataset``.
+
+    Raises:
+        ModelFileError: the file is missing, not JSON, or not what ``build`` reads; the
+            message names the file and the pipeline that writes it again.
+    """
+    path = str(dataset._filepath)
+    if not dataset.exists():
+        raise ModelFileError(
+            f"{path} (the saved {what}) does not exist; run kedro run --pipelines={pipeline} "
+            "to write it."
+        )
+    try:
+        return build(JSONDataset.load(dataset))
+    except (DatasetError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        cause = exc.__cause__ if isinstance(exc, DatasetError) and exc.__cause__ else exc
+        detail = (str(cause).splitlines() or [""])[0][:200]
+        raise ModelFileError(
+            f"{path} (the saved {what}) is corrupt or not a {what} synthbalance wrote "
+            f"({type(cause).__name__}: {detail}). Delete it and run kedro run "
+            f"--pipelines={pipeline} to write it again."
+        ) from exc
+
+
 class SchemaDataset(JSONDataset):
     """A :class:`~synthbalance.core.schema.Schema` stored as readable, editable JSON."""
 
     def load(self) -> Schema:  # type: ignore[override]
-        return Schema.from_dict(super().load())
+        return _from_json(self, Schema.from_dict, "schema", "ingest")
 
     def save(self, data: Schema) -> None:  # type: ignore[override]
         super().save(data.to_dict())
@@ -142,7 +296,7 @@ class CleaningRulesDataset(JSONDataset):
     """Fitted postprocessing rules (:class:`~synthbalance.core.postprocess.PostprocessStats`)."""
 
     def load(self) -> PostprocessStats:  # type: ignore[override]
-        return PostprocessStats.from_dict(super().load())
+        return _from_json(self, PostprocessStats.from_dict, "cleaning rules", "postprocessing")
 
     def save(self, data: PostprocessStats) -> None:  # type: ignore[override]
         super().save(data.to_dict())
@@ -152,7 +306,8 @@ class TransformerDataset(JSONDataset):
     """A fitted :class:`~synthbalance.core.transformer.TabularTransformer` as JSON."""
 
     def load(self) -> TabularTransformer:  # type: ignore[override]
-        return TabularTransformer.from_state(super().load())
+        return _from_json(self, TabularTransformer.from_state, "transformer",
+                          "preprocessing")
 
     def save(self, data: TabularTransformer) -> None:  # type: ignore[override]
         super().save(data.to_state())
@@ -269,8 +424,9 @@ class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
         path = get_filepath_str(self._get_load_path(), self._protocol)
         if not self._fs.exists(path):
             raise ModelFileError(f"Model file {path} does not exist; run training first.")
+        version = f" (version {self.resolve_load_version()})" if self._version else ""
         with self._fs.open(path, "rb") as handle:
-            return Synthesizer.load(handle.read(), device=self._device)
+            return Synthesizer.load(handle.read(), device=self._device, name=f"{path}{version}")
 
     def save(self, data: Synthesizer) -> None:
         path = get_filepath_str(self._get_save_path(), self._protocol)

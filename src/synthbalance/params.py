@@ -29,6 +29,7 @@ from synthbalance.core.config import (
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 from synthbalance.core.schema import ColumnHint
+from synthbalance.core.split import training_rows_needed
 
 STRATEGIES = ("per_class", "conditional")
 SECTIONS = (
@@ -81,6 +82,20 @@ class ReadOptions(Section):
                     "as text as written (zip: str), or int64, float64, category, boolean."
                 ) from None
         return dtype
+    on_bad_lines: Literal["error", "warn", "skip"] | None = None
+
+    @field_validator("sep", "decimal", "thousands", mode="before")
+    @classmethod
+    def _a_character(cls, value: Any, info: Any) -> Any:
+        """``--params`` splits on commas: ``decimal=,`` arrives empty, ``decimal=\\,`` (old
+        Kedro split) as a backslash; pandas would take either without a word."""
+        if value in (None, "", "\\"):
+            raise ValueError(
+                f"is {value!r}, no character. On the command line a comma separates "
+                f"parameters, so '{info.field_name}=,' loses its comma: quote it, --params "
+                f"\"ingest.read_options.{info.field_name}=','\", or set it in YAML."
+            )
+        return value
 
     def pandas_options(self) -> dict[str, Any]:
         """The options the user set, as keyword arguments of the pandas reader."""
@@ -144,6 +159,19 @@ class PreprocessingParams(Section):
     max_modes: PositiveInt = 10
     max_onehot_levels: PositiveInt = 64
     fit_sample: PositiveInt = 20_000
+
+    @model_validator(mode="after")
+    def _scarce_cut_leaves_enough(self) -> PreprocessingParams:
+        keep = self.scarce_minority_rows
+        needed = training_rows_needed(self.validation_size)
+        if keep is not None and keep < needed:
+            raise ConfigError(
+                f"preprocessing.scarce_minority_rows={keep} keeps too few minority rows: with "
+                f"preprocessing.validation_size={self.validation_size} the kept rows need at "
+                f"least one validation row and two fitting rows (SMOTE). Keep at least "
+                f"{needed} rows, or leave it unset.{self.fix_for('preprocessing')}"
+            )
+        return self
 
 
 class SamplingParams(Section):

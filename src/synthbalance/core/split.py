@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.schema import Schema
+
+#: Rows of a class each later stage needs: detection trains on one half of the real test
+#: rows and scores the other; SMOTE interpolates between two fitting rows; thresholds and
+#: checks need one validation row.
+MIN_TEST_ROWS, MIN_VALIDATION_ROWS, MIN_FITTING_ROWS = 2, 1, 2
+
+
+def training_rows_suffice(train_rows: int, validation_size: float) -> bool:
+    """Whether ``train_rows`` of a class leave enough validation and fitting rows."""
+    validation = math.floor(train_rows * validation_size)
+    fitting = train_rows - math.ceil(train_rows * validation_size)
+    return validation >= MIN_VALIDATION_ROWS and fitting >= MIN_FITTING_ROWS
+
+
+def training_rows_needed(validation_size: float) -> int:
+    """The fewest training rows of a class :func:`training_rows_suffice` accepts."""
+    rows = MIN_VALIDATION_ROWS + MIN_FITTING_ROWS
+    while not training_rows_suffice(rows, validation_size):
+        rows += 1
+    return rows
+
+
+def class_rows_needed(test_size: float, validation_size: float) -> int:
+    """The fewest rows a class may have so that the stratified splits leave every later
+    stage (training, validation checks, detection, utility, privacy, SMOTE) the rows it
+    needs, counted conservatively (a split may round either way).
+
+    ``test_size`` and ``validation_size`` are shares in (0, 1).
+    """
+    rows = MIN_TEST_ROWS
+    while math.floor(rows * test_size) < MIN_TEST_ROWS or not training_rows_suffice(
+        rows - math.ceil(rows * test_size), validation_size
+    ):
+        rows += 1
+    return rows
 
 
 def split_table(

@@ -10,6 +10,7 @@ original schema and is saved as plain data plus tensors (``torch.load(weights_on
 from __future__ import annotations
 
 import io
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,21 +161,45 @@ class Synthesizer:
         torch.save(self.to_state(), target)
 
     @classmethod
-    def load(cls, source: str | Path | BinaryIO | bytes, device: str | None = None) -> Synthesizer:
-        """Read a file written by :meth:`save` with ``weights_only=True``."""
-        name = source if isinstance(source, str | Path) else "the model file"
+    def load(cls, source: str | Path | BinaryIO | bytes, device: str | None = None,
+             name: str | None = None) -> Synthesizer:
+        """Read a file written by :meth:`save` with ``weights_only=True``.
+
+        ``name``: how messages call the file (default: ``source`` if it is a path).
+
+        Raises:
+            ModelFileError: the file is missing, corrupt, or holds more than plain data and
+                tensors (then it is refused, not run).
+        """
+        name = name or (str(source) if isinstance(source, str | Path) else "the model file")
         if isinstance(source, bytes):
             source = io.BytesIO(source)
         try:
             state = torch.load(source, map_location="cpu", weights_only=True)
         except FileNotFoundError:
             raise ModelFileError(f"{name} does not exist; run training first.") from None
+        except pickle.UnpicklingError as exc:
+            raise ModelFileError(_refusal(name, exc)) from None
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
             raise ModelFileError(
                 f"{name} is corrupt or not a synthbalance model file ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); re-run training to write it again."
             ) from None
         return cls.from_state(state, device=device)
+
+
+def _refusal(name: str, exc: pickle.UnpicklingError) -> str:
+    """Why a model file was refused; torch's own advice (weights_only=False) unsafely alone."""
+    if "weights_only" not in str(exc):
+        return (f"{name} is corrupt or not a synthbalance model file (UnpicklingError: "
+                f"{str(exc)[:200]}); re-run training to write it again.")
+    return (
+        f"{name} was refused: it holds pickled Python objects, not only the plain data and "
+        "tensors synthbalance writes, so it was not made by this version of synthbalance or "
+        "was changed since. Loading it with torch.load(weights_only=False), as torch "
+        "suggests, would run code from the file: do that only with a file you made "
+        "yourself. The fix is to train again: kedro run --pipelines=training."
+    )
 
 
 @dataclass(frozen=True)

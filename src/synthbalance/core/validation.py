@@ -15,6 +15,15 @@ import pandas as pd
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.reading import holds_booleans, is_code_column, read_numbers
 from synthbalance.core.schema import NUMERIC_KINDS, ColumnHint, Schema, infer_schema, parse_hints
+from synthbalance.core.split import (
+    MIN_FITTING_ROWS,
+    MIN_TEST_ROWS,
+    MIN_VALIDATION_ROWS,
+    class_rows_needed,
+)
+
+#: More distinct labels than this, in over half the rows: a continuous column, not classes.
+MAX_CLASSES = 50
 
 
 def validate_table(
@@ -24,8 +33,12 @@ def validate_table(
     minority_classes: Sequence[Any] | None = None,
     min_class_rows: int = 20,
     drop_columns: Sequence[str] = (),
+    split_shares: tuple[float, float] | None = None,
 ) -> tuple[pd.DataFrame, Schema]:
     """Validate ``df`` and infer its schema; return a cleaned copy and the schema.
+
+    ``split_shares``: ``(test_size, validation_size)`` of the later splits; every class
+    then needs the rows they leave each stage (:func:`.split.class_rows_needed`).
 
     Raises:
         DataValidationError: the data cannot be used (see the message for the fix).
@@ -37,13 +50,15 @@ def validate_table(
             "ingest.read_options (for instance the separator)."
         )
     _check_duplicate_columns(df.columns)
-    df = _drop_columns(df, drop_columns)
+    df = _drop_columns(df, drop_columns, target)
     _check_target(df, target)
     hints = parse_hints(hints)
     df = _coerce_hinted_numbers(df, hints)
     _check_empty_columns(df, target)
     _check_infinite(df)
     _check_classes(df[target], target, min_class_rows)
+    if split_shares is not None:
+        _check_split_rows(df[target], target, min_class_rows, split_shares)
     schema = infer_schema(df, target, hints, minority_classes)
     _check_bounds(df, schema)
     return df, schema
@@ -58,7 +73,12 @@ def _check_duplicate_columns(columns: pd.Index) -> None:
         )
 
 
-def _drop_columns(df: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:
+def _drop_columns(df: pd.DataFrame, drop: Sequence[str], target: str) -> pd.DataFrame:
+    if target in drop:
+        raise ConfigError(
+            f"ingest.drop_columns lists {target!r}, the label column (ingest.target); remove "
+            "it from ingest.drop_columns, or set ingest.target to another column."
+        )
     missing = [c for c in drop if c not in df.columns]
     if missing:
         raise ConfigError(
@@ -155,13 +175,44 @@ def _check_classes(labels: pd.Series, target: str, min_rows: int) -> None:
             f"Target column {target!r} has only one class ({counts.index[0]!r}); there is no "
             "minority class to learn. Check ingest.target or the data."
         )
+    if len(counts) > MAX_CLASSES and len(counts) > 0.5 * len(labels):
+        raise DataValidationError(
+            f"Target column {target!r} has {len(counts)} distinct values in {len(labels)} "
+            f"rows (such as {_some(counts.index, limit=5)}): it looks continuous, not a class "
+            "label. Set ingest.target to the class column, or bin this one into classes in "
+            "the file."
+        )
     small = counts[counts < min_rows]
     if len(small):
-        detail = ", ".join(f"{k!r}: {v} rows" for k, v in small.items())
         raise DataValidationError(
             f"Class(es) of {target!r} with fewer than ingest.min_class_rows={min_rows} rows: "
-            f"{detail}. Collect more rows, merge rare labels, or lower ingest.min_class_rows."
+            f"{_some(small, rows=True)}. Collect more rows, merge rare labels, or lower "
+            "ingest.min_class_rows."
         )
+
+
+def _check_split_rows(
+    labels: pd.Series, target: str, min_rows: int, shares: tuple[float, float]
+) -> None:
+    needed = class_rows_needed(*shares)
+    counts = labels.value_counts()
+    small = counts[counts < needed]
+    if len(small):
+        raise DataValidationError(
+            f"Class(es) of {target!r} too small for the splits: {_some(small, rows=True)}. "
+            f"With preprocessing.test_size={shares[0]} and preprocessing.validation_size="
+            f"{shares[1]} a class needs at least {needed} rows ({MIN_TEST_ROWS} test rows for "
+            f"detection, {MIN_VALIDATION_ROWS} validation row, {MIN_FITTING_ROWS} fitting rows "
+            f"for SMOTE); ingest.min_class_rows={min_rows} let it through. Collect more rows "
+            "of the class, merge it with another label, or raise preprocessing.test_size."
+        )
+
+
+def _some(values: pd.Series | pd.Index, rows: bool = False, limit: int = 10) -> str:
+    """At most ``limit`` labels (with their row counts), and how many more there are."""
+    shown = (", ".join(f"{k!r}: {v} rows" for k, v in values.iloc[:limit].items()) if rows
+             else ", ".join(repr(v) for v in list(values[:limit])))
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def _check_bounds(df: pd.DataFrame, schema: Schema) -> None:

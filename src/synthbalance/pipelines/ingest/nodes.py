@@ -10,17 +10,20 @@ import pandas as pd
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.schema import Schema
 from synthbalance.core.validation import validate_table
-from synthbalance.params import IngestParams
+from synthbalance.params import IngestParams, PreprocessingParams
 
 logger = logging.getLogger(__name__)
 
 
 def validate_raw_table(
-    raw_table: pd.DataFrame, ingest: dict[str, Any]
+    raw_table: pd.DataFrame, ingest: dict[str, Any],
+    preprocessing: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, Schema]:
     """Check the raw table and infer its schema, applying the user's column hints.
 
     The demo table needs no settings: its target and day-count bounds are built in.
+    ``preprocessing`` (its split shares) sets the rows every class needs, so a class too
+    small for the later stages stops the run here, before any training.
     Returns a new, validated frame (the raw one is left untouched) and the schema.
     """
     params = IngestParams.from_dict(ingest)
@@ -31,6 +34,7 @@ def validate_raw_table(
         hints=_hints(params, raw_table.columns, target),
         minority_classes=params.minority_classes,
         min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
+        split_shares=_split_shares(preprocessing),
     )
     _report_unlearned(schema)
     return table, schema
@@ -70,6 +74,11 @@ def _read_as_text(dtype: str | dict[str, str] | None) -> list[str]:
     kinds = {name: pd.api.types.pandas_dtype(kind) for name, kind in dtype.items()}
     return [name for name, kind in kinds.items()
             if pd.api.types.is_string_dtype(kind) or isinstance(kind, pd.CategoricalDtype)]
+
+
+def _split_shares(preprocessing: dict[str, Any] | None) -> tuple[float, float]:
+    split = PreprocessingParams.from_dict(preprocessing)
+    return split.test_size, split.validation_size
 
 
 def summarise_table(table: pd.DataFrame, schema: Schema) -> dict[str, float]:

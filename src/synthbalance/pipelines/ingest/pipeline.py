@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=validate_raw_table,
-                inputs=["raw_table", "params:ingest"],
+                inputs=["raw_table", "params:ingest", "params:preprocessing"],
                 outputs=["validated_table", "schema"],
                 name="validate_raw_table",
             ),
