@@ -20,6 +20,9 @@ CONTRACT_METRICS = [
     "utility.smote_pr_auc_gain", "utility.smote_recall_gain",
     "utility.smote_recall_gain_at_base_precision",
     "privacy.exact_copies", "privacy.mia_auc", "postprocess.values_fixed",
+    "privacy.exact_copy_share", "privacy.holdout_exact_copy_share", "privacy.unique_row_copies",
+    "privacy.dcr_auc", "privacy.dcr_tpr_at_fpr10", "privacy.domias_auc",
+    "privacy.domias_tpr_at_fpr10", "privacy.real_identifier_values",
     *(f"utility.{arm}_{gain}" for arm in ("class_weights", "random_oversampling", "smote")
       for gain in ("pr_auc_gain", "pr_auc_gain_low", "pr_auc_gain_high", "brier",
                    "recall_gain_at_base_precision", "validation_pr_auc_gain")),

@@ -147,18 +147,19 @@ def test_copies_of_training_rows_are_caught(rng, schema):
     train, holdout = _rows(rng, 400), _rows(rng, 400)
     train.loc[::10, "x"] = np.nan  # a copied NaN still equals its source
     synth = pd.concat([train.iloc[:150], _rows(rng, 50)], ignore_index=True)
-    result = privacy(train, holdout, synth, schema, seed=0)
+    result = privacy(train, holdout, synth, None, schema, seed=0)
     assert result["exact_copies"] == 150
     assert result["exact_copy_share"] == pytest.approx(0.75)
     assert result["dcr_synthetic_median"] == 0.0
     assert result["dcr_ratio"] == 0.0
-    full_copy = privacy(train, holdout, train.sample(frac=1.0, random_state=0), schema, seed=0)
+    full_copy = privacy(train, holdout, train.sample(frac=1.0, random_state=0), None, schema,
+                        seed=0)
     assert full_copy["mia_auc"] > 0.8
 
 
 def test_fresh_data_leaks_nothing(schema):
     train, holdout, synth = (_rows(np.random.default_rng(s), 600) for s in (20, 21, 22))
-    result = privacy(train, holdout, synth, schema, seed=0)
+    result = privacy(train, holdout, synth, None, schema, seed=0)
     assert result["exact_copies"] == 0
     assert result["mia_auc"] == pytest.approx(0.5, abs=0.07)
     assert result["dcr_ratio"] == pytest.approx(1.0, abs=0.25)

@@ -12,7 +12,12 @@ from synthbalance.core.metrics.fidelity import (
     scaled_wasserstein,
     total_variation,
 )
-from synthbalance.core.metrics.privacy import PRIVACY_MAX_ROWS, copy_mask, privacy
+from synthbalance.core.metrics.privacy import (
+    PRIVACY_MAX_ROWS,
+    copy_mask,
+    privacy,
+    real_identifier_values,
+)
 from synthbalance.core.metrics.utility import (
     ARMS,
     DEFAULT_XGB_PARAMS,
@@ -39,6 +44,7 @@ __all__ = [
     "fidelity_by_class",
     "gain_curve",
     "privacy",
+    "real_identifier_values",
     "recall_gain_experiment",
     "scaled_wasserstein",
     "summarize",

@@ -20,6 +20,7 @@ from synthbalance.core.metrics import (
     detection,
     fidelity_by_class,
     privacy,
+    real_identifier_values,
     recall_gain_experiment,
 )
 from synthbalance.core.metrics.per_class import class_mean, per_class
@@ -29,9 +30,11 @@ from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
 
-#: Privacy metrics averaged over classes; ``exact_copies`` is their sum instead.
+#: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead.
 HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
-                    "dcr_holdout_median", "holdout_exact_copy_share")
+                    "dcr_holdout_median", "holdout_exact_copy_share", "dcr_auc",
+                    "dcr_tpr_at_fpr10", "domias_auc", "domias_tpr_at_fpr10")
+PRIVACY_COUNTS = ("exact_copies", "unique_row_copies")
 
 
 def evaluate_fidelity(
@@ -100,19 +103,28 @@ def evaluate_privacy(
     train_rows: pd.DataFrame,
     validation_rows: pd.DataFrame,
     test_rows: pd.DataFrame,
+    held_back_rows: pd.DataFrame,
     synthetic_rows: pd.DataFrame,
     schema: Schema,
     evaluation: dict[str, Any],
     seed: int,
 ) -> dict[str, float]:
-    """Exact copies of training rows, distance to closest record vs real hold-out rows,
-    and the distance-based membership-inference AUC (0.5: no leak). The members are the
-    rows the generator trained on: the training rows but the validation rows."""
+    """Exact copies of training rows beside the test rows' own rate, distance to closest
+    record, the DCR and DOMIAS membership attacks (AUC 0.5: no leak) and real identifier
+    values in synthetic rows (0: none). Members: the rows the generator trained on (the
+    training rows but the validation rows); attacked non-members: test rows, only scored,
+    never fitted on; DOMIAS reference: validation and held-back rows."""
     params = EvaluationParams.from_dict(evaluation)
-    members = train_rows[~validation_mask(train_rows, validation_rows)]
+    held_out = validation_mask(train_rows, validation_rows)
+    parts = [train_rows[held_out]] + ([held_back_rows] if len(held_back_rows) else [])
+    reference = pd.concat(parts)
     attack = partial(privacy, schema=schema, seed=seed, max_rows=params.max_rows)
-    results = per_class(attack, schema, members, test_rows, synthetic_rows)
-    return class_mean(results, HEADLINE_PRIVACY, prefix="privacy.", totals=["exact_copies"])
+    results = per_class(attack, schema, train_rows[~held_out], test_rows, synthetic_rows,
+                        reference)
+    leaked = real_identifier_values(synthetic_rows, schema, train_rows, test_rows,
+                                    held_back_rows)
+    return {**class_mean(results, HEADLINE_PRIVACY, prefix="privacy.", totals=PRIVACY_COUNTS),
+            "privacy.real_identifier_values": float(leaked)}
 
 
 def plot_marginals(
