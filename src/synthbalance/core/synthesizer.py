@@ -52,7 +52,10 @@ class Synthesizer:
 
     ``classes`` are the class values the generator's class indices stand for (conditional
     families: every class of the target), or the single class a per-class generator learned.
+    ``origin`` says where it was loaded from, for messages (a loader sets it).
     """
+
+    origin: str = "the generator"
 
     def __init__(
         self,
@@ -171,6 +174,40 @@ class Synthesizer:
                 f"{str(exc)[:200]}); re-run training to write it again."
             ) from None
         return cls.from_state(state, device=device)
+
+
+def check_trained_for(
+    synthesizer: Synthesizer, model: str, strategy: str, schema: Schema | None = None
+) -> None:
+    """Refuse a generator that is not what a run asks for (another family, strategy, table).
+
+    A stage after training loads the newest saved generator; if the training run it should
+    come from was interrupted, or ran with other parameters, that file is someone else's.
+    ``schema`` (the run's own, optional) is compared without its class counts.
+
+    Raises:
+        ModelFileError: naming ``synthesizer.origin``, what it was trained as, what the run
+            asks for, and the training command that makes the right one.
+    """
+    trained = {"training.model": synthesizer.generator.name,
+               "training.strategy": "conditional" if synthesizer.conditional else "per_class"}
+    wanted = {"training.model": model, "training.strategy": strategy}
+    found = [f"{key}={trained[key]} (this run asks for {wanted[key]})"
+             for key in trained if trained[key] != wanted[key]]
+    if schema is not None and _schema_key(synthesizer.schema) != _schema_key(schema):
+        found.append("another table (its columns, kinds or classes differ from this run's)")
+    if found:
+        raise ModelFileError(
+            f"{synthesizer.origin} was trained with {'; '.join(found)}, so it is not the "
+            "generator this run describes (was its training run interrupted, or run with "
+            "other parameters?). Train the right one first: kedro run --pipeline=training "
+            f'--params="training.model={model},training.strategy={strategy}" (with the same '
+            "other --params as this run), then run this pipeline again."
+        )
+
+
+def _schema_key(schema: Schema) -> dict[str, Any]:
+    return {k: v for k, v in schema.to_dict().items() if k != "class_counts"}
 
 
 @dataclass(frozen=True)
