@@ -18,7 +18,7 @@ from mlflow.tracking import MlflowClient
 from synthbalance.core.errors import ConfigError, ModelFileError
 from synthbalance.core.synthesizer import check_trained_for
 from synthbalance.datasets import AtomicParquetDataset, SynthesizerDataset
-from synthbalance.guards import refuse_output_source
+from synthbalance.guards import InterruptGuard, refuse_output_source
 
 from .conftest import PROJECT, SMALL_RUN, make_project, run_kedro
 
@@ -48,14 +48,15 @@ def test_a_source_outside_the_outputs_is_accepted(tmp_path):
         refuse_output_source(source, catalog, tmp_path)
 
 
-def test_kedro_run_refuses_its_own_output_as_source_before_writing(project):
+def test_kedro_run_refuses_its_own_output_as_source_before_writing(project, demo):
     written = project / "data/02_intermediate/validated_table.parquet"
     written.parent.mkdir(parents=True)
-    written.write_bytes(b"the user's own bytes")
+    demo.to_parquet(written)  # a table the run could read, and then overwrite
+    before = written.read_bytes()
     with pytest.raises(ConfigError, match="ingest.source"):
         run_kedro(project, params={"ingest": {
             "source": "data/02_intermediate/validated_table.parquet", "target": "outcome"}})
-    assert written.read_bytes() == b"the user's own bytes"
+    assert written.read_bytes() == before
     assert list((project / "data").rglob("*.*")) == [written]
 
 
@@ -145,6 +146,32 @@ def test_a_failed_table_save_keeps_the_previous_table(tmp_path):
 
 
 # ------------------------------------------------------------------ two runs, interrupts
+def _statuses(project: Path) -> list[str]:
+    """The status of every MLflow run of ``project``, oldest first."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    found = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                               order_by=["attributes.start_time ASC"])
+    return [r.info.status for r in found]
+
+
+def test_in_one_process_an_error_is_failed_and_a_ctrl_c_killed(project, monkeypatch):
+    from synthbalance.pipelines.ingest import pipeline
+
+    def stop(*args):
+        raise KeyboardInterrupt  # Ctrl-C while the node runs
+
+    def fail(*args):
+        raise RuntimeError("a node's own error")
+
+    for node, raised in ((stop, KeyboardInterrupt), (fail, RuntimeError)):
+        with monkeypatch.context() as patch:
+            patch.setattr(pipeline, "validate_raw_table", node)
+            with pytest.raises(raised):
+                run_kedro(project, ["ingest"])
+    run_kedro(project, ["ingest"])  # and the project is free again
+    assert _statuses(project) == ["KILLED", "FAILED", "FINISHED"]
+
+
 def _start(project: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"),
                                                          os.environ.get("PYTHONPATH", "")]),
@@ -166,6 +193,24 @@ def _wait_for(text: str, logs: list[Path], seconds: float = 240) -> int:
     raise AssertionError(f"no log shows {text!r}: {[p.read_text()[-2000:] for p in logs]}")
 
 
+class _InterruptedWhileCollected:
+    def __del__(self):
+        raise KeyboardInterrupt  # Python prints "Exception ignored in ..." and goes on
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupt_a_finalizer_swallowed_is_delivered_again():
+    guard = InterruptGuard()
+    guard.watch("a-run-id")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _InterruptedWhileCollected()
+            time.sleep(1)  # not reached: the interrupt comes again
+    finally:
+        guard.release()
+    _InterruptedWhileCollected()  # not watched: swallowed, as Python does
+
+
 def test_two_first_runs_take_turns_and_interrupts_are_recorded_killed(tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch)
     small = {**SMALL_RUN, "training": {**SMALL_RUN["training"], "epochs": 5000}}
@@ -177,14 +222,14 @@ def test_two_first_runs_take_turns_and_interrupts_are_recorded_killed(tmp_path, 
         first = _wait_for("Running node: train_generator", logs)
         second = 1 - first
         _wait_for("This run waits until it ends", [logs[second]])
-        runs[first].send_signal(signal.SIGINT)
-        assert runs[first].wait(60) != 0
+        runs[first].send_signal(signal.SIGINT)  # Ctrl-C
+        runs[first].wait(120)
         _wait_for("Running node: train_generator", [logs[second]])
         runs[second].send_signal(signal.SIGTERM)
-        assert runs[second].wait(60) == 128 + signal.SIGTERM
+        runs[second].wait(120)
     finally:
         for run in runs:
             run.kill()
-    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-    found = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert [r.info.status for r in found] == ["KILLED", "KILLED"]
+    assert _statuses(project) == ["KILLED", "KILLED"]
+    assert runs[first].returncode == 1  # click's "Aborted!"
+    assert runs[second].returncode == 128 + signal.SIGTERM

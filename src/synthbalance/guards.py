@@ -13,13 +13,17 @@
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import fnmatch
 import glob
 import logging
+import os
 import re
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,7 +131,7 @@ def _acquire(lock: FileLock, doing: str) -> None:
         lock.acquire(timeout=0)
     except Timeout:
         logger.warning(
-            "Another `kedro run` %s (lock file %s). This run waits until it ends, so that "
+            "Another kedro run %s (lock file %s). This run waits until it ends, so that "
             "neither reads the other's files; stop it with Ctrl-C, or run the other in a "
             "copy of the project.", doing, lock.lock_file,
         )
@@ -142,25 +146,33 @@ class InterruptGuard:
     ``RUNNING``. While a run is watched, SIGTERM raises ``SystemExit(143)`` (so the stack
     unwinds as it does for Ctrl-C), and an exit handler that runs before MLflow's ends the
     run as ``KILLED``. Errors are not its business: the pipeline-error hook marks ``FAILED``.
+
+    A signal whose exception lands in a garbage-collection callback is swallowed by Python
+    ("Exception ignored in ... KeyboardInterrupt"; seen in SQLAlchemy's ``_collection_gced``
+    just as training starts) and the run would go on; while watching, such a swallowed
+    interrupt is delivered again.
     """
 
     def __init__(self) -> None:
         self._run_id: str | None = None
-        self._previous_sigterm: Any = None
+        self._previous: dict[str, Any] = {}
 
     def watch(self, run_id: str) -> None:
         """Watch the active MLflow run ``run_id`` until :meth:`release`."""
         self._run_id = run_id
         atexit.register(self.end_interrupted)  # atexit is LIFO: before MLflow's handler
         if threading.current_thread() is threading.main_thread():
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+            self._previous = {"sigterm": signal.signal(signal.SIGTERM, _exit_on_sigterm),
+                              "unraisable": sys.unraisablehook}
+            sys.unraisablehook = self._deliver_swallowed_interrupts
 
     def release(self) -> None:
-        """Stop watching (the run ended through a hook), restoring SIGTERM's handler."""
+        """Stop watching (the run ended through a hook), restoring the handlers it set."""
         atexit.unregister(self.end_interrupted)
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None
+        if self._previous:
+            signal.signal(signal.SIGTERM, self._previous["sigterm"])
+            sys.unraisablehook = self._previous["unraisable"]
+            self._previous = {}
         self._run_id = None
 
     def end_interrupted(self) -> None:
@@ -168,12 +180,46 @@ class InterruptGuard:
 
         Called at exit, and by the next run of the same process (a notebook where Ctrl-C
         stopped a run: no exit handler ran, and the run would otherwise stay open and
-        receive the next run's metrics).
+        receive the next run's metrics). A second Ctrl-C waits until the status is written.
         """
         run_id = self._run_id
         self.release()
         if run_id is not None:
-            close_run(run_id, "KILLED")
+            with _signals_held():
+                close_run(run_id, "KILLED")
+
+    def _deliver_swallowed_interrupts(self, unraisable: Any) -> None:
+        """``sys.unraisablehook`` while a run is watched: send a swallowed interrupt again.
+
+        From another thread, a moment later, so that it arrives after this hook returns (an
+        exception raised in the hook would be swallowed too; ``_thread`` because
+        ``threading.Thread.start`` waits, and the signal could land in that wait).
+        """
+        signum = (signal.SIGINT if issubclass(unraisable.exc_type, KeyboardInterrupt) else
+                  signal.SIGTERM if issubclass(unraisable.exc_type, SystemExit) else None)
+        if signum is None:
+            self._previous.get("unraisable", sys.__unraisablehook__)(unraisable)
+            return
+        _thread.start_new_thread(_send_soon, (signum,))
+
+
+def _send_soon(signum: int) -> None:
+    time.sleep(0.05)
+    os.kill(os.getpid(), signum)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (they arrive afterwards) where the platform can."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def close_run(run_id: str, status: str = "FINISHED") -> None:
