@@ -63,22 +63,29 @@ def test_kedro_run_refuses_its_own_output_as_source_before_writing(project, demo
 # ------------------------------------------------------------------ generators match the run
 @pytest.fixture(scope="module")
 def trained_project(tmp_path_factory):
-    """A project whose only saved generator is a wcgan_gp (conditional)."""
+    """A project whose only saved generator, and synthetic rows, are a wcgan_gp's."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
-        run_kedro(project, ["ingest", "preprocessing", "training"])
+        run_kedro(project, ["ingest", "preprocessing", "training", "sampling"])
         yield project
 
 
-def test_sampling_refuses_a_generator_trained_as_another_model(trained_project, monkeypatch):
+@pytest.mark.parametrize(("stage", "named", "command"), [
+    ("sampling", "data/06_models/conditional/generator.pt/", "kedro run --pipeline=training"),
+    ("postprocessing", "synthetic_raw", "kedro run --pipeline=sampling"),
+])
+def test_a_later_stage_refuses_a_generator_trained_as_another_model(
+        stage, named, command, trained_project, monkeypatch):
     monkeypatch.chdir(trained_project)
-    with pytest.raises(ModelFileError) as info:
-        run_kedro(trained_project, ["sampling"], params={"training": {"model": "cgan"}})
+    rows = trained_project / "data/07_model_output/synthetic_raw.parquet"
+    before = rows.stat().st_mtime_ns
+    with pytest.raises(ModelFileError) as info:  # cgan: interrupted, never saved
+        run_kedro(trained_project, [stage], params={"training": {"model": "cgan"}})
     message = str(info.value)
-    assert "data/06_models/conditional/generator.pt/" in message and "(version " in message
+    assert named in message and command in message
     assert "training.model=wcgan_gp (this run asks for cgan)" in message
-    assert "kedro run --pipeline=training" in message
-    assert not (trained_project / "data/07_model_output").exists()
+    assert rows.stat().st_mtime_ns == before
+    assert not (trained_project / "data/07_model_output/synthetic_rows.parquet").exists()
 
 
 def test_a_generator_of_another_table_is_refused(trained_project):

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from synthbalance.branches import set_run_parameters
-from synthbalance.core.synthesizer import Synthesizer, check_trained_for
+from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
 from synthbalance.datasets import SourceTableDataset
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.params import Params, parse_params
@@ -104,19 +105,22 @@ class SynthBalanceHooks:
 
     @hook_impl
     def before_node_run(self, inputs: dict[str, Any]) -> None:
-        """Refuse a saved generator that is not what this run's parameters describe.
+        """Refuse a saved generator, or its rows, that this run's parameters do not describe.
 
         Raises:
             ModelFileError: a node's generator was trained as another model or strategy,
-                or on another table (see :func:`check_trained_for`).
+                or on another table; or its synthetic rows were made by such a generator
+                (see :func:`check_trained_for`, :func:`check_rows_made_for`).
         """
         if self._params is None:
             return
         training = self._params.training
-        for value in inputs.values():
+        for name, value in inputs.items():
             if isinstance(value, Synthesizer):
                 check_trained_for(value, training.model, training.strategy,
                                   inputs.get("schema"))
+            elif isinstance(value, pd.DataFrame):
+                check_rows_made_for(name, value, training.model, training.strategy)
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

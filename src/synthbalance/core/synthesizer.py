@@ -95,7 +95,8 @@ class Synthesizer:
         :class:`~synthbalance.core.layout.CodedRows`), then decoded in one pass per column;
         one ``seed`` gives the same rows for the same ``batch_size`` (each batch draws from
         its own seeded stream), other rows of the same distribution for another.
-        The target column holds ``label``. With ``clean=True`` the cleaning rules fitted at
+        The target column holds ``label``; ``rows.attrs[MADE_BY]`` what the generator was
+        trained as (:func:`trained_as`). With ``clean=True`` the cleaning rules fitted at
         training time (clip, round, snap, missing values) are applied too; the pipelines
         clean in their own stage, to count every fix. ``precision`` is that of the
         generator's forward pass (``"auto"``, ``"float32"`` or ``"bfloat16"``, see
@@ -109,6 +110,7 @@ class Synthesizer:
         rows = self.transformer.decode(coded, extra={self.schema.target: np.repeat(label, n)})
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
+        rows.attrs[MADE_BY] = trained_as(self)  # later stages check it (pipelines' hooks)
         return rows
 
     def _known_label(self, label: Any) -> Any:
@@ -176,6 +178,17 @@ class Synthesizer:
         return cls.from_state(state, device=device)
 
 
+#: ``DataFrame.attrs`` key of synthetic rows: what their generator was trained as (it
+#: travels with the rows through ``pd.concat`` and Parquet files).
+MADE_BY = "synthbalance.made_by"
+
+
+def trained_as(synthesizer: Synthesizer) -> dict[str, str]:
+    """``{"training.model": ..., "training.strategy": ...}`` of a trained generator."""
+    return {"training.model": synthesizer.generator.name,
+            "training.strategy": "conditional" if synthesizer.conditional else "per_class"}
+
+
 def check_trained_for(
     synthesizer: Synthesizer, model: str, strategy: str, schema: Schema | None = None
 ) -> None:
@@ -189,11 +202,7 @@ def check_trained_for(
         ModelFileError: naming ``synthesizer.origin``, what it was trained as, what the run
             asks for, and the training command that makes the right one.
     """
-    trained = {"training.model": synthesizer.generator.name,
-               "training.strategy": "conditional" if synthesizer.conditional else "per_class"}
-    wanted = {"training.model": model, "training.strategy": strategy}
-    found = [f"{key}={trained[key]} (this run asks for {wanted[key]})"
-             for key in trained if trained[key] != wanted[key]]
+    found = _differences(trained_as(synthesizer), model, strategy)
     if schema is not None and _schema_key(synthesizer.schema) != _schema_key(schema):
         found.append("another table (its columns, kinds or classes differ from this run's)")
     if found:
@@ -201,9 +210,38 @@ def check_trained_for(
             f"{synthesizer.origin} was trained with {'; '.join(found)}, so it is not the "
             "generator this run describes (was its training run interrupted, or run with "
             "other parameters?). Train the right one first: kedro run --pipeline=training "
-            f'--params="training.model={model},training.strategy={strategy}" (with the same '
-            "other --params as this run), then run this pipeline again."
+            f"{_params(model, strategy)} (with the same other --params as this run), then run "
+            "this pipeline again."
         )
+
+
+def check_rows_made_for(name: str, rows: pd.DataFrame, model: str, strategy: str) -> None:
+    """Refuse synthetic ``rows`` made by another generator than the run asks for.
+
+    ``rows.attrs[MADE_BY]`` is set by the sampling stage; rows without it pass.
+
+    Raises:
+        ModelFileError: naming the dataset ``name``, both generators and the command.
+    """
+    found = _differences(rows.attrs.get(MADE_BY) or {}, model, strategy)
+    if found:
+        raise ModelFileError(
+            f"{name} holds rows made by a generator trained with {'; '.join(found)}, so "
+            "they are not this run's (was the sampling for it interrupted, or never run?). "
+            f"Sample them again: kedro run --pipeline=sampling {_params(model, strategy)} "
+            "(after --pipeline=training if that generator is missing), then run this "
+            "pipeline again."
+        )
+
+
+def _differences(trained: dict[str, str], model: str, strategy: str) -> list[str]:
+    wanted = {"training.model": model, "training.strategy": strategy}
+    return [f"{key}={trained[key]} (this run asks for {wanted[key]})"
+            for key in wanted if key in trained and trained[key] != wanted[key]]
+
+
+def _params(model: str, strategy: str) -> str:
+    return f'--params="training.model={model},training.strategy={strategy}"'
 
 
 def _schema_key(schema: Schema) -> dict[str, Any]:
