@@ -31,10 +31,14 @@ TINY = {"epochs": 1, "batch_size": 200, "hidden_dims": [32, 32], "check_every": 
     "./data/01_raw/../05_model_input/anything.csv",          # relative, in an output folder
     "data/01_raw/link.parquet",                              # a symlink into one
     "out/branch_a/rows.csv",                                 # a dataset factory's file
+    "/mnt/big/reports/x.csv",                                # where data/08_* links to
 ])
 def test_a_source_the_run_writes_is_refused(source, tmp_path):
     (tmp_path / "data/01_raw").mkdir(parents=True)
     (tmp_path / "data/02_intermediate").mkdir()
+    (tmp_path / "mnt/big/reports").mkdir(parents=True)
+    (tmp_path / "data/08_reporting").symlink_to(tmp_path / "mnt/big/reports")
+    source = source.replace("/mnt/", f"{tmp_path}/mnt/")
     (tmp_path / "data/01_raw/link.parquet").symlink_to(
         tmp_path / "data/02_intermediate/validated_table.parquet")
     catalog = {"rows": {"type": "x", "filepath": "out/{namespace}/rows.csv"}}

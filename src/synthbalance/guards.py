@@ -57,7 +57,8 @@ def refuse_output_source(source: str, catalog_config: Mapping[str, Any], root: P
     if source == "demo" or protocol != "file":
         return
     target = str(_resolve(root, path))
-    patterns = [f"{glob.escape(str(_resolve(root, '')))}/{OUTPUT_FOLDERS}/*"]
+    patterns = [f"{glob.escape(str(_resolve(root, '')))}/{OUTPUT_FOLDERS}/*",
+                *(f"{glob.escape(str(f.resolve()))}/*" for f in root.glob(OUTPUT_FOLDERS))]
     for filepath in _filepaths(catalog_config):
         pattern = _written_pattern(root, filepath)
         patterns += [pattern, f"{pattern}/*"]  # versioned: <filepath>/<version>/<name>

@@ -126,7 +126,6 @@ class SynthBalanceHooks:
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         """Close what is left of the run, say where to look at it, and end with the advice."""
         set_run_parameters(None)  # later pipelines of this process follow conf/ again
-        self._release()
         if self._run_id is not None:
             close_run(self._run_id)
             logger.info(
@@ -138,14 +137,15 @@ class SynthBalanceHooks:
             # printed, not logged: the log handler wraps it at a narrow width, and it is the
             # one paragraph of the run meant to be read as it is
             print(f"\n{catalog.get('advice_verdict').load().strip()}\n", flush=True)
+        self._release()  # last: the verdict above is still this run's file
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
         """Mark the MLflow run failed."""
         set_run_parameters(None)
-        self._release()
         if self._run_id is not None:
             close_run(self._run_id, status="FAILED")
+        self._release()
 
     def _release(self) -> None:
         """The run ended through a hook: stop watching it and free the run lock."""
