@@ -139,6 +139,7 @@ def test_a_corrupt_model_file_is_named_with_its_version(tmp_path):
     error = info.value.__cause__ or info.value
     assert isinstance(error, ModelFileError)
     assert f"{torn} (version 2026-01-03T00.00.00.000Z)" in str(error)
+    assert f"delete {torn.parent} to use the version before it" in str(error)
 
 
 class _TornFrame(pd.DataFrame):

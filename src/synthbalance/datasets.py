@@ -282,7 +282,9 @@ class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
         try:
             synthesizer = Synthesizer.load(content, device=self._device)
         except ModelFileError as exc:  # the file's name and version, which Synthesizer lacks
-            raise ModelFileError(f"{origin}: {exc}") from None
+            older = (f" Or delete {PurePosixPath(path).parent} to use the version before it."
+                     if self._version else "")
+            raise ModelFileError(f"{origin}: {exc}{older}") from None
         synthesizer.origin = origin
         return synthesizer
 
