@@ -7,9 +7,11 @@ None of them pickles anything: schemas and transformers are JSON, generators are
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import math
+import os
 import re
 import time
 from collections.abc import Callable
@@ -42,6 +44,7 @@ from synthbalance.core.reading import csv_read_options
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.transformer import TabularTransformer
+from synthbalance.files import AtomicLocalSave, replace_on_close
 
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
@@ -282,7 +285,15 @@ def _from_json(dataset: JSONDataset, build: Callable[[Any], Any], what: str,
         ) from exc
 
 
-class SchemaDataset(JSONDataset):
+class AtomicParquetDataset(AtomicLocalSave, ParquetDataset):
+    """kedro-datasets' ``pandas.ParquetDataset``, saved atomically on a local disk.
+
+    A save that fails halfway (a full disk, Ctrl-C) leaves the previous file as it was,
+    never a truncated one that the next stage would read (see :mod:`synthbalance.files`).
+    """
+
+
+class SchemaDataset(AtomicLocalSave, JSONDataset):
     """A :class:`~synthbalance.core.schema.Schema` stored as readable, editable JSON."""
 
     def load(self) -> Schema:  # type: ignore[override]
@@ -292,7 +303,7 @@ class SchemaDataset(JSONDataset):
         super().save(data.to_dict())
 
 
-class CleaningRulesDataset(JSONDataset):
+class CleaningRulesDataset(AtomicLocalSave, JSONDataset):
     """Fitted postprocessing rules (:class:`~synthbalance.core.postprocess.PostprocessStats`)."""
 
     def load(self) -> PostprocessStats:  # type: ignore[override]
@@ -302,7 +313,7 @@ class CleaningRulesDataset(JSONDataset):
         super().save(data.to_dict())
 
 
-class TransformerDataset(JSONDataset):
+class TransformerDataset(AtomicLocalSave, JSONDataset):
     """A fitted :class:`~synthbalance.core.transformer.TabularTransformer` as JSON."""
 
     def load(self) -> TabularTransformer:  # type: ignore[override]
@@ -424,16 +435,38 @@ class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
         path = get_filepath_str(self._get_load_path(), self._protocol)
         if not self._fs.exists(path):
             raise ModelFileError(f"Model file {path} does not exist; run training first.")
-        version = f" (version {self.resolve_load_version()})" if self._version else ""
         with self._fs.open(path, "rb") as handle:
-            return Synthesizer.load(handle.read(), device=self._device, name=f"{path}{version}")
+            content = handle.read()
+        origin = f"Model file {path}" + (f" (version {self.resolve_load_version()})"
+                                         if self._version else "")
+        try:
+            synthesizer = Synthesizer.load(content, device=self._device, name="this file")
+        except ModelFileError as exc:  # the file's name and version, which Synthesizer lacks
+            older = (f" Or delete {PurePosixPath(path).parent} to use the version before it."
+                     if self._version else "")
+            raise ModelFileError(f"{origin}: {exc}{older}") from None
+        synthesizer.origin = origin
+        return synthesizer
 
     def save(self, data: Synthesizer) -> None:
+        """Write the model file; on a local disk atomically (see :mod:`synthbalance.files`).
+
+        A save that fails (a full disk, an error while serialising, Ctrl-C) leaves no file
+        and no empty version folder behind, so the newest version stays the last good one.
+        """
         path = get_filepath_str(self._get_save_path(), self._protocol)
-        buffer = io.BytesIO()
-        data.save(buffer)
-        with self._fs.open(path, "wb") as handle:
-            handle.write(buffer.getvalue())
+        if self._protocol != "file":
+            buffer = io.BytesIO()
+            data.save(buffer)
+            with self._fs.open(path, "wb") as handle:
+                handle.write(buffer.getvalue())
+        else:
+            try:
+                with replace_on_close(path, "wb") as handle:
+                    data.save(handle)
+            except BaseException:
+                _remove_empty_folder(PurePosixPath(path).parent if self._version else None)
+                raise
         self._fs.invalidate_cache(path)
 
     def _exists(self) -> bool:
@@ -445,6 +478,13 @@ class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}
+
+
+def _remove_empty_folder(folder: PurePosixPath | None) -> None:
+    """Remove a version folder a failed save created, if nothing is in it."""
+    if folder is not None:
+        with contextlib.suppress(OSError):  # not empty, or already gone: leave it
+            os.rmdir(folder)
 
 
 class MlflowSynthesizerDataset(AbstractDataset[Synthesizer, Any]):

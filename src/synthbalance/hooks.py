@@ -1,19 +1,25 @@
-"""Project hooks: parameter checks, the raw-source dataset, MLflow run tags, a closing hint.
+"""Project hooks: parameter checks, the raw-source dataset, MLflow run tags, a closing hint,
+and the guards that keep runs from destroying or mixing data (see guards.py).
 
 Nodes stay free of tracking code; the few MLflow calls the project makes outside catalog
-datasets (run tags) live here, as kedro-mlflow recommends.
+datasets (run tags, a run's end status) live here, as kedro-mlflow recommends.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from synthbalance.branches import set_run_parameters
+from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
 from synthbalance.datasets import SourceTableDataset
+from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.params import Params, parse_params
 
 logger = logging.getLogger(__name__)
@@ -25,21 +31,37 @@ class SynthBalanceHooks:
     def __init__(self) -> None:
         self._params: Params | None = None
         self._run_id: str | None = None
+        self._locks: ProjectLocks | None = None
+        self._guard = InterruptGuard()
+
+    # a wrapper: its code before ``yield`` runs before kedro-mlflow opens the MLflow store
+    @hook_impl(wrapper=True)
+    def after_context_created(self, context: Any) -> Generator[None, Any, Any]:
+        """Reject unknown or mistyped parameters at once, then shape the pipelines.
+
+        The store lock is held around every plugin's ``after_context_created`` (kedro-mlflow
+        creates and migrates ``mlflow.db`` there).
+        """
+        self._end_interrupted_run()
+        self._locks = ProjectLocks(Path(context.project_path))
+        with self._locks.store():
+            raw = dict(context.params)
+            self._params = parse_params(raw)
+            set_run_parameters(raw)
+            _rebuild_pipelines()
+            return (yield)
 
     @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        """Reject unknown or mistyped parameters at once, then shape the pipelines."""
-        raw = dict(context.params)
-        self._params = parse_params(raw)
-        set_run_parameters(raw)
-        _rebuild_pipelines()
+    def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
+        """Register ``raw_table`` from ``ingest.source`` and its read options.
 
-    @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
-        """Register ``raw_table`` from ``ingest.source`` and its read options."""
+        Raises:
+            ConfigError: ``ingest.source`` is a file a run of this project writes.
+        """
         if self._params is None:
             return
         ingest = self._params.ingest
+        refuse_output_source(ingest.source, conf_catalog, Path.cwd())
         catalog["raw_table"] = SourceTableDataset(
             source=ingest.source,
             read_options=ingest.read_options.pandas_options(),
@@ -48,12 +70,28 @@ class SynthBalanceHooks:
             seed=self._params.seed,
         )
 
-    @hook_impl(trylast=True)  # after kedro-mlflow has opened the run
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
+    # a wrapper: the run lock is taken before kedro-mlflow opens the MLflow run, the tags
+    # are set after
+    @hook_impl(wrapper=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> Generator[None, Any, Any]:
+        """Wait for any other run of this project, then tag and watch the MLflow run."""
+        if self._locks is not None:
+            self._locks.hold_run()
+        try:
+            result = yield
+        except BaseException:
+            self._release()
+            raise
         run = mlflow.active_run()
         self._run_id = run.info.run_id if run else None
-        if self._params is None or run is None:
+        if self._run_id is not None:
+            self._guard.watch(self._run_id)
+        self._tag_run(run_params)
+        return result
+
+    def _tag_run(self, run_params: dict[str, Any]) -> None:
+        """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
+        if self._params is None or self._run_id is None:
             return
         smote = "smote_reference" in (run_params.get("pipeline_names") or [])
         training = self._params.training
@@ -65,12 +103,31 @@ class SynthBalanceHooks:
             }
         )
 
+    @hook_impl
+    def before_node_run(self, inputs: dict[str, Any]) -> None:
+        """Refuse a saved generator, or its rows, that this run's parameters do not describe.
+
+        Raises:
+            ModelFileError: a node's generator was trained as another model or strategy,
+                or on another table; or its synthetic rows were made by such a generator
+                (see :func:`check_trained_for`, :func:`check_rows_made_for`).
+        """
+        if self._params is None:
+            return
+        training = self._params.training
+        for name, value in inputs.items():
+            if isinstance(value, Synthesizer):
+                check_trained_for(value, training.model, training.strategy,
+                                  inputs.get("schema"))
+            elif isinstance(value, pd.DataFrame):
+                check_rows_made_for(name, value, training.model, training.strategy)
+
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         """Close what is left of the run, say where to look at it, and end with the advice."""
         set_run_parameters(None)  # later pipelines of this process follow conf/ again
         if self._run_id is not None:
-            _close_run(self._run_id)
+            close_run(self._run_id)
             logger.info(
                 "Done: MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
                 self._run_id,
@@ -80,24 +137,27 @@ class SynthBalanceHooks:
             # printed, not logged: the log handler wraps it at a narrow width, and it is the
             # one paragraph of the run meant to be read as it is
             print(f"\n{catalog.get('advice_verdict').load().strip()}\n", flush=True)
+        self._release()  # last: the verdict above is still this run's file
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
         """Mark the MLflow run failed."""
         set_run_parameters(None)
         if self._run_id is not None:
-            _close_run(self._run_id, status="FAILED")
+            close_run(self._run_id, status="FAILED")
+        self._release()
 
+    def _release(self) -> None:
+        """The run ended through a hook: stop watching it and free the run lock."""
+        self._guard.release()
+        if self._locks is not None:
+            self._locks.release_run()
 
-def _close_run(run_id: str, status: str = "FINISHED") -> None:
-    """End every copy of ``run_id`` still on MLflow's active-run stack.
-
-    kedro-mlflow re-opens the run before each node (for threaded runners); with MLflow 3 each
-    re-open stacks another copy and only one is closed, so a second Kedro session in the same
-    process would log into this run. Seen with kedro-mlflow 2.0.3 and MLflow 3.17.
-    """
-    while (run := mlflow.active_run()) is not None and run.info.run_id == run_id:
-        mlflow.end_run(status)
+    def _end_interrupted_run(self) -> None:
+        """A run of this process stopped by Ctrl-C (a notebook): mark it, free its lock."""
+        self._guard.end_interrupted()
+        if self._locks is not None:
+            self._locks.release_run()
 
 
 def _rebuild_pipelines() -> None:

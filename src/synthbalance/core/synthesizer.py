@@ -54,7 +54,10 @@ class Synthesizer:
 
     ``classes`` are the class values the generator's class indices stand for (conditional
     families: every class of the target), or the single class a per-class generator learned.
+    ``origin`` says where it was loaded from, for messages (a loader sets it).
     """
+
+    origin: str = "the generator"
 
     def __init__(
         self,
@@ -95,7 +98,8 @@ class Synthesizer:
         one ``seed`` gives the same rows for the same ``batch_size`` (each batch draws from
         its own seeded stream), other rows of the same distribution for another.
         The target column holds ``label``; identifier and constant columns are filled in
-        (fresh ids numbered from the first row, the constant's value). With ``clean=True``
+        (fresh ids numbered from the first row, the constant's value); ``rows.attrs[MADE_BY]``
+        says what the generator was trained as (:func:`trained_as`). With ``clean=True``
         the cleaning rules fitted at training time (clip, round, snap, missing values) are
         applied too; the pipelines
         clean in their own stage, to count every fix. ``precision`` is that of the
@@ -111,6 +115,7 @@ class Synthesizer:
         rows = fill_unlearned(rows, self.schema)
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
+        rows.attrs[MADE_BY] = trained_as(self)  # later stages check it (pipelines' hooks)
         return rows
 
     def _known_label(self, label: Any) -> Any:
@@ -200,6 +205,76 @@ def _refusal(name: str, exc: pickle.UnpicklingError) -> str:
         "suggests, would run code from the file: do that only with a file you made "
         "yourself. The fix is to train again: kedro run --pipelines=training."
     )
+
+
+#: ``DataFrame.attrs`` key of synthetic rows: what their generator was trained as (it
+#: travels with the rows through ``pd.concat`` and Parquet files).
+MADE_BY = "synthbalance.made_by"
+
+
+def trained_as(synthesizer: Synthesizer) -> dict[str, str]:
+    """``{"training.model": ..., "training.strategy": ...}`` of a trained generator."""
+    return {"training.model": synthesizer.generator.name,
+            "training.strategy": "conditional" if synthesizer.conditional else "per_class"}
+
+
+def check_trained_for(
+    synthesizer: Synthesizer, model: str, strategy: str, schema: Schema | None = None
+) -> None:
+    """Refuse a generator that is not what a run asks for (another family, strategy, table).
+
+    A stage after training loads the newest saved generator; if the training run it should
+    come from was interrupted, or ran with other parameters, that file is someone else's.
+    ``schema`` (the run's own, optional) is compared without its class counts.
+
+    Raises:
+        ModelFileError: naming ``synthesizer.origin``, what it was trained as, what the run
+            asks for, and the training command that makes the right one.
+    """
+    found = _differences(trained_as(synthesizer), model, strategy)
+    if schema is not None and _schema_key(synthesizer.schema) != _schema_key(schema):
+        found.append("another table (its columns, kinds or classes differ from this run's)")
+    if found:
+        raise ModelFileError(
+            f"{synthesizer.origin} was trained with {'; '.join(found)}, so it is not the "
+            "generator this run describes (was its training run interrupted, or run with "
+            "other parameters?). Train the right one first: kedro run --pipeline=training "
+            f"{_params(model, strategy)} (with the same other --params as this run), then run "
+            "this pipeline again."
+        )
+
+
+def check_rows_made_for(name: str, rows: pd.DataFrame, model: str, strategy: str) -> None:
+    """Refuse synthetic ``rows`` made by another generator than the run asks for.
+
+    ``rows.attrs[MADE_BY]`` is set by the sampling stage; rows without it pass.
+
+    Raises:
+        ModelFileError: naming the dataset ``name``, both generators and the command.
+    """
+    found = _differences(rows.attrs.get(MADE_BY) or {}, model, strategy)
+    if found:
+        raise ModelFileError(
+            f"{name} holds rows made by a generator trained with {'; '.join(found)}, so "
+            "they are not this run's (was the sampling for it interrupted, or never run?). "
+            f"Sample them again: kedro run --pipeline=sampling {_params(model, strategy)} "
+            "(after --pipeline=training if that generator is missing), then run this "
+            "pipeline again."
+        )
+
+
+def _differences(trained: dict[str, str], model: str, strategy: str) -> list[str]:
+    wanted = {"training.model": model, "training.strategy": strategy}
+    return [f"{key}={trained[key]} (this run asks for {wanted[key]})"
+            for key in wanted if key in trained and trained[key] != wanted[key]]
+
+
+def _params(model: str, strategy: str) -> str:
+    return f'--params="training.model={model},training.strategy={strategy}"'
+
+
+def _schema_key(schema: Schema) -> dict[str, Any]:
+    return {k: v for k, v in schema.to_dict().items() if k != "class_counts"}
 
 
 @dataclass(frozen=True)
