@@ -1,4 +1,4 @@
-"""training.privacy through the real Kedro project: ε reaches MLflow, with what it does not cover."""
+"""training.privacy through the real Kedro project: ε reaches MLflow, and what it leaves out."""
 
 from __future__ import annotations
 
