@@ -138,3 +138,21 @@ def test_a_private_model_saves_and_reloads_without_opacus_state():
         again = type(gen).from_state(state)
     assert again.config.privacy is not None and again._dp is None
     np.testing.assert_array_equal(gen.sample(50, seed=1), again.sample(50, seed=1))
+
+
+def test_the_private_gans_generator_never_takes_a_real_rows_class():
+    """Post-processing covers the generator only if nothing else of the data reaches it:
+    with every real row of class 0, its steps must still see both classes, drawn uniformly."""
+    from synthbalance.core.models.gan import CGAN
+
+    seen: list[torch.Tensor] = []
+
+    class Spy(CGAN):
+        def _generator_step(self, n, cond, rng):
+            seen.append(cond.argmax(1))
+            return super()._generator_step(n, cond, rng)
+
+    cfg = GeneratorConfig.from_dict({**TINY, "batch_size": 50, "privacy": FIXED})
+    Spy(LAYOUT, n_classes=2, config=cfg).fit(_rows(N), np.zeros(N, np.int64), progress=False)
+    share = torch.cat(seen).float().mean().item()
+    assert 0.3 < share < 0.7
