@@ -156,3 +156,12 @@ def test_the_private_gans_generator_never_takes_a_real_rows_class():
     Spy(LAYOUT, n_classes=2, config=cfg).fit(_rows(N), np.zeros(N, np.int64), progress=False)
     share = torch.cat(seen).float().mean().item()
     assert 0.3 < share < 0.7
+
+
+def test_the_loss_plot_draws_epsilon_and_leaves_out_the_one_off_values():
+    from synthbalance.core.plots import loss_curves
+
+    gen = _fit("vae", FIXED)
+    titles = [ax.get_title() for ax in loss_curves(gen.history).axes if ax.get_title()]
+    assert "Privacy spent (ε, DP-SGD)" in titles
+    assert not any(t.startswith(("privacy.delta", "privacy.noise")) for t in titles)
