@@ -169,6 +169,8 @@ def _describe(error: Mapping[str, Any], model: type[Settings], where: str) -> st
         if isinstance(cause, ConfigError):  # a check across fields: its message is complete
             return str(cause)
         return f"{noun.capitalize()} '{key}' {cause}{fix}"
+    if error["type"] == "missing":
+        return f"{noun.capitalize()} '{key}' is required but missing; set it.{fix}"
     if error["type"] == "extra_forbidden":
         parent = _dotted(where, loc[:-1])
         valid = _keys_at(model, loc[:-1])
@@ -262,6 +264,26 @@ def planned_epochs(config: GeneratorConfig, rows: int, width: int, steps_per_epo
     return epochs, every
 
 
+class PrivacyConfig(Settings):
+    """Differential privacy of training (``training.privacy``): DP-SGD through Opacus.
+
+    ``epsilon``: the privacy budget, > 0 (under 10 is the usual DP-SGD range, low single
+    digits conservative). ``delta``: in (0, 1); ``None``: ``1 / (10 n)``, n the rows the
+    private networks read (:func:`~synthbalance.core.models.dpsgd.default_delta`).
+    ``max_grad_norm``: each row's gradient is clipped to this L2 norm, > 0.
+    ``noise_multiplier``: ``None`` (default) calibrates the noise so that the budget lasts
+    exactly the planned epochs; a number fixes it, and training stops at the first epoch
+    after which one more would spend more than ``epsilon``. See docs/privacy.md.
+    """
+
+    noun: ClassVar[str] = "generator setting"
+
+    epsilon: Annotated[Number, Field(gt=0)]
+    delta: Annotated[Number, Field(gt=0, lt=1)] | None = None
+    max_grad_norm: Annotated[Number, Field(gt=0)] = 1.0
+    noise_multiplier: Annotated[Number, Field(gt=0)] | None = None
+
+
 class GeneratorConfig(Settings):
     """Hyper-parameters of every generator family.
 
@@ -304,6 +326,11 @@ class GeneratorConfig(Settings):
             of the T timesteps (at most ``diffusion_steps``): fewer is faster.
         diffusion_lr: Adam learning rate of the denoiser.
 
+    Differential privacy (every family; off by default):
+        privacy: ``None``, or a :class:`PrivacyConfig` (``{epsilon, delta, max_grad_norm,
+            noise_multiplier}``): DP-SGD for every network that reads real rows (see
+            :mod:`~synthbalance.core.models.dpsgd` and docs/privacy.md). Needs ``pac: 1``.
+
     VAE families only (ignored by GANs):
         vae_lr: Adam learning rate of encoder and decoder. Separate from ``generator_lr``
             because a VAE trains well at TVAE's 1e-3 while the GAN defaults follow CTGAN's
@@ -340,6 +367,16 @@ class GeneratorConfig(Settings):
     diffusion_steps: PositiveInt = 1000
     sampling_steps: PositiveInt = 100
     diffusion_lr: Annotated[Number, Field(gt=0)] = 1e-3
+    privacy: PrivacyConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_row_per_privacy_unit(self) -> GeneratorConfig:
+        if self.privacy is not None and self.pac != 1:
+            raise ConfigError(
+                f"privacy is set with pac={self.pac}: a pack of rows would be one privacy "
+                "unit, and DP protects single rows. Use pac: 1 with privacy."
+            )
+        return self
 
     @model_validator(mode="after")
     def _sampling_steps_within_the_process(self) -> GeneratorConfig:

@@ -53,7 +53,10 @@ _LOSS_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Wasserstein estimate (critic)", ("wasserstein",)),
     ("Gradient penalty", ("gradient_penalty",)),
     ("VAE loss", ("loss", "reconstruction", "kl")),
+    ("Privacy spent (ε, DP-SGD)", ("privacy.epsilon",)),
 )
+#: History keys with one value per fit (training.privacy), not curves: never plotted.
+_NOT_CURVES = frozenset({"privacy.delta", "privacy.noise_multiplier"})
 _METRIC_LABELS = {
     "recall_at_base_precision": "recall at the baseline's precision",
     "recall": "recall",
@@ -310,7 +313,8 @@ def _loss_panels(
     history: Mapping[str, Sequence[float]],
 ) -> list[tuple[str, dict[str, Sequence[float]]]]:
     """(panel title, {key: values}) for every non-empty per-epoch series."""
-    epoch_keys = [k for k, v in history.items() if not k.startswith(CHECK_PREFIX) and len(v)]
+    epoch_keys = [k for k, v in history.items()
+                  if not k.startswith(CHECK_PREFIX) and k not in _NOT_CURVES and len(v)]
     panels = []
     for name, keys in _LOSS_GROUPS:
         series = {k: history[k] for k in keys if k in epoch_keys}

@@ -198,6 +198,10 @@ class BaseGenerator:
     #: Network sizes used where the config leaves ``hidden_dims`` / ``latent_dim`` unset.
     default_hidden_dims: ClassVar[tuple[int, ...]] = (256, 256)
     default_latent_dim: ClassVar[int] = 128
+    #: The networks that read real rows, trained by DP-SGD when ``config.privacy`` is set,
+    #: and the attribute holding their one optimiser (:mod:`~.dpsgd`).
+    private_nets: ClassVar[tuple[str, ...]] = ()
+    private_optimizer: ClassVar[str] = "_opt"
 
     def __init__(
         self,
@@ -230,6 +234,8 @@ class BaseGenerator:
         self.epochs, self.check_every = 0, 1
         self._fitted = False
         self._sample_rng: np.random.Generator | None = None
+        #: The DP-SGD of the current (or last) fit with ``config.privacy``, else ``None``.
+        self._dp: Any = None
 
     # -- what a family implements -------------------------------------------------------
 
@@ -323,6 +329,7 @@ class BaseGenerator:
             self._history, self.best_epoch, self._fitted = {}, None, True
             self.stop_training = False
             try:
+                callbacks = self._plan(batches, callbacks)
                 self._loop(batches, rng, callbacks)
             except BaseException:
                 self._fitted = False
@@ -494,19 +501,65 @@ class BaseGenerator:
     def _noise(self, n: int, rng: torch.Generator) -> torch.Tensor:
         return torch.randn(n, self.config.latent_dim, generator=rng, device=self._device)
 
+    def _uniform_condition(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        """Conditions of ``n`` classes drawn uniformly (no real row's class)."""
+        labels = torch.randint(self.n_classes, (n,), generator=rng, device=self._device)
+        return self._condition(labels)
+
     def _batches(
         self, x: torch.Tensor, labels: torch.Tensor | None, rng: torch.Generator
     ) -> Batches:
         cond = None if labels is None else self._condition(labels)
-        balance = labels if labels is not None and self.config.balance_classes else None
         pac = self.config.pac
         batch_size = min(self.config.batch_size, x.shape[0]) // pac * pac
+        if self.config.privacy is not None:
+            # Poisson sampling, as DP-SGD's accounting assumes: class balancing is off
+            from synthbalance.core.models.dpsgd import PoissonBatches, stream_seed
+
+            return PoissonBatches(x, cond, batch_size, stream_seed(self.seed, "batches"))
+        balance = labels if labels is not None and self.config.balance_classes else None
         return Batches(x, cond, batch_size, rng, balance)
 
-    def _loop(self, batches: Batches, rng: torch.Generator, callbacks: list[Callback]) -> None:
-        """The epochs, with every callback hook around them (see ``callbacks``)."""
+    def _plan(self, batches: Batches, callbacks: Sequence[Callback]) -> list[Callback]:
+        """Resolve the epochs; with ``config.privacy``, put the private networks under
+        DP-SGD and a :class:`~.dpsgd.PrivacyBudget` first among the callbacks."""
         self.epochs, self.check_every = planned_epochs(
             self.config, batches.n, self.layout.width, batches.steps_per_epoch)
+        self._dp = None
+        if self.config.privacy is None:
+            return list(callbacks)
+        # imported here: Opacus loads only for a private fit
+        from synthbalance.core.models.dpsgd import DPSGD, PrivacyBudget, stream_seed
+
+        per_epoch = self._private_steps_per_epoch(batches)
+        self._dp = DPSGD(
+            {name: self._modules[name] for name in self.private_nets},
+            getattr(self, self.private_optimizer), batches, self.config.privacy,
+            steps=per_epoch * self.epochs, seed=stream_seed(self.seed, "noise"),
+            steps_per_epoch=per_epoch)
+        return [PrivacyBudget(self._dp), *callbacks]
+
+    def _private_steps_per_epoch(self, batches: Batches) -> int:
+        """Optimiser steps the private networks take per epoch."""
+        return batches.steps_per_epoch
+
+    def _descend(
+        self, optimizer: torch.optim.Optimizer, loss: Callable[..., Any],
+        rows: tuple[torch.Tensor | None, ...],
+    ) -> dict[str, torch.Tensor]:
+        """One step of the private networks on ``loss(*rows) -> (mean loss, logs)``:
+        DP-SGD (:meth:`~.dpsgd.DPSGD.step`) when privacy is on, else plain backprop with
+        ``optimizer``. Returns the values to log."""
+        if self._dp is not None:
+            return self._dp.step(loss, rows)
+        value, logs = loss(*rows)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        return dict(logs)
+
+    def _loop(self, batches: Batches, rng: torch.Generator, callbacks: list[Callback]) -> None:
+        """The epochs planned by :meth:`_plan`, with every callback hook around them."""
         for callback in callbacks:
             callback.on_train_begin(self, batches.n)
         epoch = 0

@@ -88,6 +88,7 @@ class DDPM(BaseGenerator):
     one class (``per_class``). History key ``loss``, with ``gaussian`` and ``multinomial``."""
 
     name = "ddpm"
+    private_nets = ("denoiser",)
     conditional = True  # the capability; an instance built without classes is unconditional
     default_hidden_dims = (256, 256, 256)
     default_latent_dim = 128
@@ -124,15 +125,21 @@ class DDPM(BaseGenerator):
         scalars = abar.sqrt() * x0.index_select(1, plan.scalar) + (1 - abar).sqrt() * eps
         blocks = [self._noisy_levels(plan.blocks(x0, cols, w), abar, rng)
                   for w, cols in plan.groups]
-        out = self._modules["denoiser"](plan.assemble(scalars, blocks), t, y)
+        rows = (plan.assemble(scalars, blocks), t, y, eps, x0)
+        return self._descend(self._opt, self._denoising_loss, rows)
+
+    def _denoising_loss(
+        self, noisy: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None,
+        eps: torch.Tensor, x0: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Noise MSE plus step-0 level cross-entropy (means over rows) of the denoiser."""
+        plan = self.plan
+        out = self._modules["denoiser"](noisy, t, y)
         gaussian = F.mse_loss(out.index_select(1, plan.scalar), eps) if len(plan.scalar) \
             else out.new_zeros(())
         multinomial = plan.onehot_nll(out, x0).mean() / max(plan.n_blocks, 1)
         loss = gaussian + multinomial
-        self._opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self._opt.step()
-        return {"loss": loss, "gaussian": gaussian, "multinomial": multinomial}
+        return loss, {"loss": loss, "gaussian": gaussian, "multinomial": multinomial}
 
     @staticmethod
     def _noisy_levels(onehot: torch.Tensor, abar: torch.Tensor, rng: torch.Generator

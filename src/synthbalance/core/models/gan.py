@@ -43,7 +43,14 @@ class AdversarialGenerator(BaseGenerator):
 
     One epoch runs ``max(1, steps // n_critic)`` rounds of ``n_critic`` discriminator steps
     and one generator step, so the discriminator sees about one pass over the rows.
+
+    Under DP (``config.privacy``) the discriminator is the private network; its per-row
+    unit is a real row with the fake row generated beside it (Opacus' DCGAN example). The
+    generator's step takes the expected batch size and uniformly drawn classes.
     """
+
+    private_nets = ("discriminator",)
+    private_optimizer = "_opt_d"
 
     def _critic_steps(self) -> int:
         return 1
@@ -71,19 +78,30 @@ class AdversarialGenerator(BaseGenerator):
             for _ in range(n_critic):
                 real, cond = batches.next()
                 losses.add(self._discriminator_step(real, cond, rng))
-            losses.add(self._generator_step(real.shape[0], cond, rng))
+            n = real.shape[0]
+            if self._dp is not None:  # no real row's class, nor a Poisson batch's size
+                n = batches.batch_size
+                cond = None if cond is None else self._uniform_condition(n, rng)
+            losses.add(self._generator_step(n, cond, rng))
         return losses.means()
+
+    def _private_steps_per_epoch(self, batches: Batches) -> int:
+        n_critic = self._critic_steps()
+        return max(1, batches.steps_per_epoch // n_critic) * n_critic
 
     def _discriminator_step(
         self, real: torch.Tensor, cond: torch.Tensor | None, rng: torch.Generator
     ) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             fake = self._fake(real.shape[0], cond, rng)
-        loss, logs = self._discriminator_loss(real, fake, cond, rng)
-        self._opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self._opt_d.step()
-        return logs
+        rows = (real, fake, cond, *self._discriminator_draws(real, rng))
+        return self._descend(self._opt_d, self._discriminator_loss, rows)
+
+    def _discriminator_draws(
+        self, real: torch.Tensor, rng: torch.Generator
+    ) -> tuple[torch.Tensor, ...]:
+        """Random draws of the discriminator's loss, one row each (none for a GAN)."""
+        return ()
 
     def _generator_step(
         self, n: int, cond: torch.Tensor | None, rng: torch.Generator
@@ -97,6 +115,9 @@ class AdversarialGenerator(BaseGenerator):
 
     def _fake(self, n: int, cond: torch.Tensor | None, rng: torch.Generator) -> torch.Tensor:
         """Training-time fake rows: tanh scalars and Gumbel-softmax one-hot blocks."""
+        if n < 2:  # BatchNorm trains on 2 rows or more; a Poisson batch (DP) may hold fewer
+            extra = None if cond is None else self._uniform_condition(2 - n, rng)
+            return self._fake(2, None if cond is None else torch.cat([cond, extra]), rng)[:n]
         raw = self._modules["generator"](join(self._noise(n, rng), cond))
         return self.plan.activate(raw, "gumbel", tau=self.config.gumbel_tau, generator=rng)
 
@@ -113,9 +134,10 @@ class AdversarialGenerator(BaseGenerator):
         real: torch.Tensor,
         fake: torch.Tensor,
         cond: torch.Tensor | None,
-        rng: torch.Generator,
+        *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The discriminator's loss and the values to log for it."""
+        """The discriminator's loss (mean over rows) and the values to log for it;
+        ``draws``: :meth:`_discriminator_draws`. Under DP it is called on one row at a time."""
         raise NotImplementedError
 
     def _generator_loss(self, fake: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
@@ -132,7 +154,7 @@ class GAN(AdversarialGenerator):
         real: torch.Tensor,
         fake: torch.Tensor,
         cond: torch.Tensor | None,
-        rng: torch.Generator,
+        *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         loss = (
             F.softplus(-self._score(real, cond)).mean() + F.softplus(self._score(fake, cond)).mean()

@@ -42,6 +42,7 @@ class VAE(BaseGenerator):
     """Variational autoencoder; history keys ``loss``, ``reconstruction`` and ``kl``."""
 
     name = "vae"
+    private_nets = ("encoder", "decoder")
     # One hidden layer of 128 and a 32-d code: on BRFSS (10 epochs, 3 training seeds) this
     # beat (256, 256) / 128 on PR AUC gain and detection accuracy in both settings and
     # samples several times faster (see docs/models.md). The GANs lost quality when shrunk.
@@ -65,16 +66,19 @@ class VAE(BaseGenerator):
     def _step(
         self, x: torch.Tensor, cond: torch.Tensor | None, rng: torch.Generator
     ) -> dict[str, torch.Tensor]:
+        eps = torch.randn((x.shape[0], self.config.latent_dim), generator=rng, device=x.device)
+        return self._descend(self._opt, self._elbo, (x, cond, eps))
+
+    def _elbo(
+        self, x: torch.Tensor, cond: torch.Tensor | None, eps: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The negative ELBO (mean over rows) with reparametrisation noise ``eps``."""
         mu, logvar = self._encode(x, cond)
-        eps = torch.randn(mu.shape, generator=rng, device=mu.device)
         raw = self._modules["decoder"](join(mu + eps * torch.exp(0.5 * logvar), cond))
         reconstruction = self._nll(raw, x).mean()
         kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean()
         loss = reconstruction + self.config.kl_weight * kl
-        self._opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self._opt.step()
-        return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+        return loss, {"loss": loss, "reconstruction": reconstruction, "kl": kl}
 
     def _encode(
         self, x: torch.Tensor, cond: torch.Tensor | None

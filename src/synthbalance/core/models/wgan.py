@@ -19,15 +19,24 @@ class WGANGP(AdversarialGenerator):
     def _critic_steps(self) -> int:
         return self.config.n_critic
 
+    def _discriminator_draws(
+        self, real: torch.Tensor, rng: torch.Generator
+    ) -> tuple[torch.Tensor, ...]:
+        """The mixing weights of the penalty, one per pack of ``pac`` rows, given to each
+        row of the pack."""
+        pac = self.config.pac
+        alpha = torch.rand(real.shape[0] // pac, 1, generator=rng, device=real.device)
+        return (alpha.repeat_interleave(pac, dim=0),)
+
     def _discriminator_loss(
         self,
         real: torch.Tensor,
         fake: torch.Tensor,
         cond: torch.Tensor | None,
-        rng: torch.Generator,
+        *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         wasserstein = self._score(real, cond).mean() - self._score(fake, cond).mean()
-        penalty = self._gradient_penalty(real, fake, cond, rng)
+        penalty = self._gradient_penalty(real, fake, cond, *draws)
         loss = -wasserstein + self.config.gp_weight * penalty
         return loss, {"critic": loss, "wasserstein": wasserstein, "gradient_penalty": penalty}
 
@@ -39,7 +48,7 @@ class WGANGP(AdversarialGenerator):
         real: torch.Tensor,
         fake: torch.Tensor,
         cond: torch.Tensor | None,
-        rng: torch.Generator,
+        alpha: torch.Tensor,
     ) -> torch.Tensor:
         """``E[max(0, ||grad C(mix)|| - 1)^2]`` on random mixes of real and fake packs.
 
@@ -48,13 +57,17 @@ class WGANGP(AdversarialGenerator):
         ``C = 0``, and on a 1-D layout a critic that starts with the wrong slope sticks
         there with a negative Wasserstein estimate. One mixing weight per pack of ``pac``
         rows, and the norm taken over the whole pack, because the critic judges packs. The
-        condition is not mixed: real and fake rows share it.
+        condition is not mixed: real and fake rows share it. ``alpha``: one weight per row
+        (equal within a pack).
+
+        The input gradient is taken by :func:`torch.func.grad`, which the outer backward
+        differentiates as it did ``torch.autograd.grad(create_graph=True)`` (same values
+        and speed, measured here), and which also runs inside the per-row ``vmap`` of
+        DP-SGD, where ``torch.autograd.grad`` cannot.
         """
         pac = self.config.pac
-        alpha = torch.rand(real.shape[0] // pac, 1, generator=rng, device=real.device)
-        alpha = alpha.repeat_interleave(pac, dim=0)
-        mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        (grad,) = torch.autograd.grad(self._score(mix, cond).sum(), mix, create_graph=True)
+        mix = alpha * real + (1 - alpha) * fake
+        grad = torch.func.grad(lambda rows: self._score(rows, cond).sum())(mix)
         norms = grad.reshape(-1, grad.shape[1] * pac).norm(dim=1)
         return ((norms - 1).clamp(min=0) ** 2).mean()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthbalance.core.dp_scope import privacy_tags
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer, TrainingPlan, train_synthesizer
 from synthbalance.core.transformer import TabularTransformer
@@ -23,7 +24,8 @@ def train_generator(
     class_value: Any = None,
 ) -> tuple[Synthesizer, Synthesizer, dict[str, list[float]]]:
     """Train ``training.model`` and return it (twice: the model file and the MLflow model)
-    with its per-epoch histories as ``loss.*`` and per-check histories as ``check.*``.
+    with its per-epoch histories as ``loss.*``, per-check histories as ``check.*`` and,
+    with ``training.privacy``, the accountant's ``privacy.epsilon`` per epoch.
 
     A per-class branch learns ``class_value`` (default: the least frequent class) from that
     class's rows only; the conditional branch learns every class at once. Neither trains
@@ -45,5 +47,14 @@ def train_generator(
     return synthesizer, synthesizer, _history_metrics(synthesizer.generator.history)
 
 
+def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
+    """MLflow tags: whether DP-SGD trained the generators (``privacy.dp``) and, when it
+    did, what its ε does not cover (statistics the preprocessing took from real rows)."""
+    params = TrainingParams.from_dict(training)
+    return privacy_tags(schema, params.privacy is not None)
+
+
 def _history_metrics(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    return {k if k.startswith("check.") else f"loss.{k}": v for k, v in history.items()}
+    """``loss.<name>`` per epoch; ``check.*`` and ``privacy.*`` (ε, δ) keep their names."""
+    kept = ("check.", "privacy.")
+    return {k if k.startswith(kept) else f"loss.{k}": v for k, v in history.items()}

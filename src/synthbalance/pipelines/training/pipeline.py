@@ -12,12 +12,15 @@ from kedro.pipeline import Node, Pipeline
 
 from synthbalance.branches import Branch
 
-from .nodes import train_generator
+from .nodes import privacy_scope, train_generator
 
 
 def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
-    """One training branch per item of ``branches`` (decided by the pipeline registry)."""
-    return sum((_branch(b) for b in branches), Pipeline([]))
+    """One training branch per item of ``branches`` (decided by the pipeline registry),
+    and the run's privacy tags (what DP covers)."""
+    scope = Pipeline([Node(func=privacy_scope, inputs=["schema", "params:training"],
+                           outputs="privacy_tags", name="privacy_scope")])
+    return sum((_branch(b) for b in branches), scope)
 
 
 def _branch(branch: Branch) -> Pipeline:

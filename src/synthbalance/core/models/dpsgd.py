@@ -1,0 +1,245 @@
+"""DP-SGD (Abadi et al., CCS 2016) for the networks that read real rows, through Opacus.
+
+A family names its private networks in ``private_nets``: the discriminator or critic of the
+GAN families, encoder and decoder of the VAEs (one optimiser over both), the denoiser of
+``ddpm``. The generator of a GAN reads no real row: its loss is computed through the
+private discriminator, so its updates are post-processing of a DP output (Xie et al. 2018,
+"Differentially Private Generative Adversarial Network"; Opacus' DCGAN example trains its
+generator the same way). Under DP it is given uniformly drawn classes, never a real row's.
+The privacy unit is one training row, its class included (conditional families).
+
+Every piece that the guarantee rests on is Opacus':
+
+- batches: Poisson sampling, every row joins every batch with probability
+  ``q = 1 / ceil(n / batch_size)`` (``DPDataLoader``'s ``UniformWithReplacementSampler``),
+  drawn from a CPU generator seeded from the fit's seed, so one seed gives the same rows;
+- clipping each row's gradient to ``max_grad_norm``, adding Gaussian noise of standard
+  deviation ``noise_multiplier * max_grad_norm`` (``DPOptimizer``), and the RDP accountant
+  (Mironov 2017) that turns the steps into ε, through ``PrivacyEngine.make_private``;
+- the noise multiplier, unless fixed: ``get_noise_multiplier`` for the planned steps.
+
+Per-row gradients come from ``torch.func`` (``vmap`` of ``grad`` of the family's loss on
+one row) and reach the ``DPOptimizer`` through Opacus' ``"no_op"`` GradSampleModule.
+Opacus' hook-based per-sample gradients cannot differentiate twice, which the WGAN-GP
+gradient penalty needs; ``torch.func`` can, so the DP critic keeps its penalty, computed per
+row (each row's penalty depends on that row alone, so clipping still bounds its influence).
+
+Opacus runs with ``secure_mode=False``: the noise comes from a seeded torch generator, not a
+cryptographically secure one (see docs/privacy.md).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from opacus import PrivacyEngine
+from opacus.accountants import RDPAccountant
+from opacus.accountants.utils import get_noise_multiplier
+from opacus.data_loader import DPDataLoader
+from torch import nn
+from torch.func import functional_call, grad, vmap
+from torch.utils.data import DataLoader, TensorDataset
+
+from synthbalance.core.config import PrivacyConfig
+from synthbalance.core.errors import ConfigError
+from synthbalance.core.models.base import Batches
+from synthbalance.core.models.callbacks import Callback
+
+if TYPE_CHECKING:
+    from synthbalance.core.models.base import BaseGenerator
+
+#: ``loss(*rows) -> (mean loss, {name: value to log})`` over a batch of rows.
+RowLoss = Callable[..., tuple[torch.Tensor, Mapping[str, torch.Tensor]]]
+#: Opacus' accountant: Renyi DP (Mironov 2017), the one of Abadi et al.'s moments.
+ACCOUNTANT = "rdp"
+#: Precision of the noise calibration (Opacus' default).
+EPSILON_TOLERANCE = 0.01
+
+
+def default_delta(n_rows: int) -> float:
+    """``1 / (10 n)``: below ``1 / n``, as δ must be for (ε, δ)-DP to mean anything (a δ
+    of ``1 / n`` allows publishing one whole row)."""
+    return 1.0 / (10 * max(n_rows, 1))
+
+
+class PoissonBatches(Batches):
+    """Poisson-sampled batches: every row joins every batch with probability
+    :attr:`sample_rate`, drawn by Opacus' sampler from a CPU generator seeded ``seed``.
+
+    ``batch_size`` is the expected batch size; a batch may be larger, smaller or empty.
+    ``loader`` is the ``DPDataLoader`` whose sampler draws the rows (Opacus reads the
+    sample rate from it); rows are indexed from the tensors directly, not collated.
+    """
+
+    def __init__(self, x: torch.Tensor, cond: torch.Tensor | None, batch_size: int,
+                 seed: int):
+        tensors = (x,) if cond is None else (x, cond)
+        generator = torch.Generator().manual_seed(seed)
+        self.loader = DPDataLoader.from_data_loader(
+            DataLoader(TensorDataset(*tensors), batch_size=batch_size), generator=generator)
+        self.x, self.cond, self.n = x, cond, x.shape[0]
+        self.sample_rate = self.loader.sample_rate
+        self.batch_size = max(1, int(self.n * self.sample_rate))
+        self.steps_per_epoch = len(self.loader)
+        self._order = None
+        self._draws = iter(self.loader.batch_sampler)
+
+    def _indices(self) -> torch.Tensor:
+        drawn = next(self._draws, None)
+        if drawn is None:  # one pass of the sampler is one epoch's worth of batches
+            self._draws = iter(self.loader.batch_sampler)
+            drawn = next(self._draws)
+        return torch.as_tensor(drawn, dtype=torch.long, device=self.x.device)
+
+
+class _Nets(nn.Module):
+    """The private networks as one module: ``forward(loss, *rows)`` runs ``loss`` with
+    their parameters as :func:`torch.func.functional_call` substitutes them."""
+
+    def __init__(self, nets: Mapping[str, nn.Module]):
+        super().__init__()
+        self.nets = nn.ModuleDict(dict(nets))
+
+    def forward(self, loss: RowLoss, *rows: torch.Tensor | None):
+        return loss(*rows)
+
+
+class DPSGD:
+    """DP-SGD over the private networks of one fit (module docstring).
+
+    ``optimizer``: the family's optimiser of exactly those networks; ``steps``: the private
+    optimiser steps planned for the whole fit (the noise is calibrated to spend ``epsilon``
+    over them, unless ``noise_multiplier`` is set). :meth:`step` replaces a plain
+    ``backward`` / ``step``.
+
+    Raises:
+        ConfigError: the budget cannot be met (Opacus finds no noise multiplier), or a
+            fixed ``noise_multiplier`` spends more than ``epsilon`` in one epoch.
+    """
+
+    def __init__(self, nets: Mapping[str, nn.Module], optimizer: torch.optim.Optimizer,
+                 batches: PoissonBatches, settings: PrivacyConfig, steps: int, seed: int,
+                 steps_per_epoch: int):
+        self.epsilon_target = settings.epsilon
+        self.delta = settings.delta if settings.delta is not None else default_delta(batches.n)
+        self.sample_rate, self.steps_per_epoch = batches.sample_rate, steps_per_epoch
+        #: A fixed noise multiplier may spend the budget before the planned epochs end.
+        self.fixed_noise = settings.noise_multiplier is not None
+        self.noise_multiplier = settings.noise_multiplier or self._calibrated(steps)
+        self.module = _Nets(nets)
+        device = next(self.module.parameters()).device
+        with warnings.catch_warnings():  # "Secure RNG turned off": see the module docstring
+            warnings.simplefilter("ignore", UserWarning)
+            self.engine = PrivacyEngine(accountant=ACCOUNTANT)
+            self.wrapped, self.optimizer, _ = self.engine.make_private(
+                module=self.module, optimizer=optimizer, data_loader=batches.loader,
+                noise_multiplier=self.noise_multiplier, max_grad_norm=settings.max_grad_norm,
+                poisson_sampling=False,  # the loader already samples (seeded, see above)
+                noise_generator=torch.Generator(device).manual_seed(seed),
+                grad_sample_mode="no_op")
+        if self.fixed_noise and self.epsilon_after(steps_per_epoch) > self.epsilon_target:
+            raise ConfigError(
+                f"privacy.noise_multiplier={self.noise_multiplier} spends more than "
+                f"epsilon={self.epsilon_target} in one epoch; raise noise_multiplier, or "
+                "leave it unset to calibrate it to the planned epochs."
+            )
+
+    def _calibrated(self, steps: int) -> float:
+        try:
+            return get_noise_multiplier(
+                target_epsilon=self.epsilon_target, target_delta=self.delta,
+                sample_rate=self.sample_rate, steps=max(steps, 1), accountant=ACCOUNTANT,
+                epsilon_tolerance=EPSILON_TOLERANCE)
+        except ValueError as exc:  # "The privacy budget is too low."
+            raise ConfigError(
+                f"privacy.epsilon={self.epsilon_target} cannot be met over {steps} steps "
+                f"({exc}); raise epsilon, or train fewer epochs."
+            ) from None
+
+    def epsilon(self) -> float:
+        """ε spent so far (Opacus' accountant, at :attr:`delta`)."""
+        if not self.engine.accountant.history:
+            return 0.0
+        return float(self.engine.accountant.get_epsilon(self.delta))
+
+    def epsilon_after(self, more_steps: int) -> float:
+        """ε that ``more_steps`` further steps would bring the total to."""
+        accountant = RDPAccountant()
+        accountant.history = [*self.engine.accountant.history,
+                              (self.noise_multiplier, self.sample_rate, more_steps)]
+        return float(accountant.get_epsilon(self.delta))
+
+    def step(self, loss: RowLoss, rows: tuple[torch.Tensor | None, ...]
+             ) -> dict[str, torch.Tensor]:
+        """One DP-SGD step on a batch: per-row gradients of ``loss`` (each call sees one
+        row, leading dimension 1), clipped, summed, noised and averaged over the expected
+        batch size by Opacus. ``rows``: batch tensors of equal length (``None`` allowed).
+        Returns the batch means of the logged values (none for an empty batch)."""
+        params = dict(self.module.named_parameters())
+        n = next(t.shape[0] for t in rows if t is not None)
+        self.optimizer.zero_grad(set_to_none=True)
+        logs: dict[str, torch.Tensor] = {}
+        if n == 0:  # an empty Poisson batch still takes its (noise-only) step
+            grads = {k: p.new_zeros((0, *p.shape)) for k, p in params.items()}
+        else:
+            grads, per_row = _per_row_grads(self.module, loss, rows, params)
+            logs = {k: v.mean() for k, v in per_row.items()}
+        for key, param in params.items():
+            param.grad_sample = grads[key]
+        self.optimizer.step()
+        return logs
+
+
+def _per_row_grads(module: _Nets, loss: RowLoss, rows: tuple[torch.Tensor | None, ...],
+                   params: Mapping[str, torch.Tensor]
+                   ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """``vmap(grad(loss on one row))``: gradients (batch, *param shape) and per-row logs."""
+
+    def one_row(weights: dict[str, torch.Tensor], *row: torch.Tensor | None):
+        batch = tuple(None if t is None else t.unsqueeze(0) for t in row)
+        return functional_call(module, weights, (loss, *batch))
+
+    dims = (None, *(None if t is None else 0 for t in rows))
+    detached = {k: p.detach() for k, p in params.items()}
+    # "different": dropout in a critic draws its own mask per row (from torch's seeded RNG)
+    return vmap(grad(one_row, has_aux=True), in_dims=dims, randomness="different")(
+        detached, *rows)
+
+
+class PrivacyBudget(Callback):
+    """Record ``privacy.epsilon`` after every epoch and stop before the budget is spent.
+
+    Put it first among the callbacks, so a stop it decides is seen by the others at the
+    same epoch. The history gets ``privacy.epsilon`` per epoch and ``privacy.delta`` and
+    ``privacy.noise_multiplier`` once. Training stops after an epoch when one more would
+    take ε past the target. Only a fixed ``noise_multiplier`` is checked: a calibrated one
+    spends the budget over exactly the planned epochs, and each look-ahead costs as much
+    accounting as reading ε (a few tenths of a second: Opacus' RDP is pure Python).
+    """
+
+    def __init__(self, dp: DPSGD):
+        self.dp = dp
+
+    def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
+        generator.record({"privacy.delta": self.dp.delta,
+                          "privacy.noise_multiplier": self.dp.noise_multiplier})
+
+    def on_epoch_end(self, generator: BaseGenerator, epoch: int,
+                     losses: Mapping[str, float]) -> None:
+        generator.record({"privacy.epsilon": self.dp.epsilon()})
+        dp = self.dp
+        if dp.fixed_noise and epoch < generator.epochs and \
+                dp.epsilon_after(dp.steps_per_epoch) > dp.epsilon_target:
+            generator.stop_training = True
+
+
+def stream_seed(seed: int, stream: str) -> int:
+    """A seed for one random stream of a private fit (the Poisson sampler, the noise),
+    derived from the fit's ``seed`` so the streams are independent of each other and of
+    the fit's own generator."""
+    key = [seed, *stream.encode()]
+    return int(np.random.SeedSequence(key).generate_state(1, dtype=np.uint64)[0] >> 1)

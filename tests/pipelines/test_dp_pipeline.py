@@ -1,0 +1,41 @@
+"""training.privacy through the real Kedro project: ε reaches MLflow, and what it leaves out."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthbalance.core.dp_scope import NOT_COVERED
+
+from ..conftest import mlflow_runs
+
+
+@pytest.mark.filterwarnings("ignore:Optimal order is the largest alpha")
+def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_project):
+    hints = {"bad_mental_days": {"bounds": [0, 30]}}
+    run_project(["ingest", "preprocessing", "training"], params={
+        "ingest": {"columns": hints},
+        "training": {"privacy": {"epsilon": 4.0, "max_grad_norm": 0.5}}})
+    run = mlflow_runs(project).iloc[0]
+    assert 0 < run["metrics.privacy.epsilon"] <= 4.0  # the last epoch's value
+    assert 0 < run["metrics.privacy.delta"] < 1e-3
+    assert run["tags.privacy.dp"] == "dp-sgd"
+    assert run["tags.privacy.not_covered"] == "; ".join(NOT_COVERED)
+    assert "bad_mental_days" in run["tags.privacy.bounds_public"].split(", ")
+    assert "bad_mental_days" not in run["tags.privacy.bounds_from_data"].split(", ")
+    assert run["params.training.privacy.epsilon"] == "4.0"
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    history = client.get_metric_history(run["run_id"], "privacy.epsilon")
+    values = [m.value for m in sorted(history, key=lambda m: m.step)]
+    assert len(values) == 2 and values[0] < values[1]  # one per epoch (SMALL_RUN: 2)
+
+
+
+def test_a_run_without_privacy_is_tagged_off(demo):
+    from synthbalance.pipelines.ingest.nodes import validate_raw_table
+    from synthbalance.pipelines.training.nodes import privacy_scope
+
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    assert privacy_scope(schema, {"model": "cvae"}) == {"privacy.dp": "off"}
