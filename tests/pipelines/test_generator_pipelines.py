@@ -102,4 +102,6 @@ def test_per_class_with_several_minority_classes_has_a_branch_per_class():
     pipeline = training.create_pipeline(branches=generator_branches({
         "training": {"model": "vae", "strategy": "per_class"},
         "ingest": {"minority_classes": ["b", "c"]}}))
-    assert {n.namespace for n in pipeline.nodes} == {"class_b", "class_c"}
+    generators = [n for n in pipeline.nodes if n.name.endswith("train_generator")]
+    assert {n.namespace for n in generators} == {"class_b", "class_c"}
+    assert {n.name for n in pipeline.nodes} - {n.name for n in generators} == {"privacy_scope"}
