@@ -173,8 +173,20 @@ def test_a_class_too_small_for_the_splits_stops_at_ingest(table):
         validate_raw_table(small, ingest, {"test_size": 0.3, "validation_size": 0.2})
     message = str(info.value)
     for part in ("'label'", "1: 5 rows", "at least 8 rows", "ingest.min_class_rows=5",
-                 "preprocessing.test_size=0.3"):
+                 "preprocessing.test_size=0.3", "no split shares let it through"):
         assert part in message, message
+
+
+def test_the_split_shares_a_small_class_is_told_to_use_let_it_through(table):
+    seven = table.iloc[23:]  # 7 rows of class 1: too few at the default shares
+    ingest = {"source": "t.csv", "target": "label", "min_class_rows": 5}
+    with pytest.raises(DataValidationError) as info:
+        validate_raw_table(seven, ingest, {"test_size": 0.3, "validation_size": 0.2})
+    shares = re.search(r"test_size=([\d.]+) and preprocessing.validation_size=([\d.]+) \(",
+                       str(info.value))
+    assert shares, str(info.value)
+    advised = {"test_size": float(shares[1]), "validation_size": float(shares[2])}
+    validate_raw_table(seven, ingest, advised)  # the advice works
 
 
 @pytest.mark.parametrize(("test_size", "validation_size"), [(0.3, 0.2), (0.5, 0.5), (0.1, 0.25)])
@@ -225,6 +237,14 @@ def test_a_refused_model_file_names_the_file_its_version_and_the_risk(tmp_path):
         Synthesizer.load(folder / "generator.pt")
 
 
+def test_a_corrupt_model_file_is_called_corrupt_not_refused(tmp_path):
+    path = tmp_path / "generator.pt"
+    path.write_bytes(b"garbage\n" * 10)  # no pickled class in it: nothing was refused
+    with pytest.raises(ModelFileError) as info:
+        Synthesizer.load(path)
+    assert "is corrupt" in str(info.value) and "refused" not in str(info.value)
+
+
 def _kedro(args: list[str], project: Path, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", **env}
     return subprocess.run(args, cwd=project, env=environ, capture_output=True, text=True,
@@ -267,3 +287,10 @@ def test_the_environment_switch_brings_the_traceback_back(project, monkeypatch, 
         assert isinstance(result.exception, SystemExit)
         assert "DataValidationError: " in result.output and "ingest.read_options.sep" in \
             result.output
+
+
+def test_python_dash_m_takes_the_word_run_as_kedro_does():
+    for args in (["run", "--help"], ["--help"]):
+        done = subprocess.run([sys.executable, "-m", "synthbalance", *args], capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 0 and "--params" in done.stdout, done.stderr[-500:]

@@ -75,8 +75,8 @@ def trained_project(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("stage", "named", "command"), [
-    ("sampling", "data/06_models/conditional/generator.pt/", "kedro run --pipeline=training"),
-    ("postprocessing", "synthetic_raw", "kedro run --pipeline=sampling"),
+    ("sampling", "data/06_models/conditional/generator.pt/", "kedro run --pipelines=training"),
+    ("postprocessing", "synthetic_raw", "kedro run --pipelines=sampling"),
 ])
 def test_a_later_stage_refuses_a_generator_trained_as_another_model(
         stage, named, command, trained_project, monkeypatch):
@@ -243,5 +243,7 @@ def test_two_first_runs_take_turns_and_interrupts_are_recorded_killed(tmp_path, 
         for run in runs:
             run.kill()
     assert _statuses(project) == ["KILLED", "KILLED"]
+    for log in logs:  # the user is told, not only MLflow
+        assert "is recorded as KILLED" in log.read_text(errors="replace"), log.read_text()[-800:]
     assert runs[first].returncode == 1  # click's "Aborted!"
     assert runs[second].returncode == 128 + signal.SIGTERM

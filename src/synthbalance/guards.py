@@ -188,6 +188,8 @@ class InterruptGuard:
         if run_id is not None:
             with _signals_held():
                 close_run(run_id, "KILLED")
+            print(f"Interrupted: MLflow run {run_id} is recorded as KILLED; its outputs "
+                  "may be partial, so run the pipeline again.", file=sys.stderr, flush=True)
 
     def _deliver_swallowed_interrupts(self, unraisable: Any) -> None:
         """``sys.unraisablehook`` while a run is watched: send a swallowed interrupt again.

@@ -45,7 +45,10 @@ def csv_read_options(source: str, options: Mapping[str, Any]) -> dict[str, Any]:
     user = options.get("dtype")
     if user is not None and not isinstance(user, Mapping):
         return dict(options)
+    # the real read reports bad lines (on_bad_lines=warn) once; this first pass says nothing
     first = {k: v for k, v in options.items() if k != "dtype"}
+    if first.get("on_bad_lines") == "warn":
+        first["on_bad_lines"] = "skip"
     try:
         text = pd.read_csv(source, dtype=str, **first)
     except (ValueError, TypeError, OSError):

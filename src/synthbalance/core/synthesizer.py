@@ -143,7 +143,7 @@ class Synthesizer:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ModelFileError(
                 "Not a synthbalance model file (no synthesizer header); re-run training "
-                "(kedro run --pipeline=training)."
+                "(kedro run --pipelines=training)."
             )
         if state.get("format_version", 0) > FORMAT_VERSION:
             raise ModelFileError(
@@ -195,7 +195,7 @@ class Synthesizer:
 
 def _refusal(name: str, exc: pickle.UnpicklingError) -> str:
     """Why a model file was refused; torch's own advice (weights_only=False) unsafely alone."""
-    if "weights_only" not in str(exc):
+    if "Unsupported global" not in str(exc):  # torch names the class it would not build
         return (f"{name} is corrupt or not a synthbalance model file (UnpicklingError: "
                 f"{str(exc)[:200]}); re-run training to write it again.")
     return (
@@ -238,7 +238,7 @@ def check_trained_for(
         raise ModelFileError(
             f"{synthesizer.origin} was trained with {'; '.join(found)}, so it is not the "
             "generator this run describes (was its training run interrupted, or run with "
-            "other parameters?). Train the right one first: kedro run --pipeline=training "
+            "other parameters?). Train the right one first: kedro run --pipelines=training "
             f"{_params(model, strategy)} (with the same other --params as this run), then run "
             "this pipeline again."
         )
@@ -257,8 +257,8 @@ def check_rows_made_for(name: str, rows: pd.DataFrame, model: str, strategy: str
         raise ModelFileError(
             f"{name} holds rows made by a generator trained with {'; '.join(found)}, so "
             "they are not this run's (was the sampling for it interrupted, or never run?). "
-            f"Sample them again: kedro run --pipeline=sampling {_params(model, strategy)} "
-            "(after --pipeline=training if that generator is missing), then run this "
+            f"Sample them again: kedro run --pipelines=sampling {_params(model, strategy)} "
+            "(after --pipelines=training if that generator is missing), then run this "
             "pipeline again."
         )
 

@@ -317,7 +317,7 @@ class TabularTransformer:
         except (KeyError, TypeError) as exc:
             raise ModelFileError(
                 f"Not a valid transformer state ({exc!r}); refit it with the preprocessing "
-                "pipeline (kedro run --pipeline=preprocessing)."
+                "pipeline (kedro run --pipelines=preprocessing)."
             ) from exc
         transformer._set_codecs(codecs)
         return transformer

@@ -204,8 +204,23 @@ def _check_split_rows(
             f"{shares[1]} a class needs at least {needed} rows ({MIN_TEST_ROWS} test rows for "
             f"detection, {MIN_VALIDATION_ROWS} validation row, {MIN_FITTING_ROWS} fitting rows "
             f"for SMOTE); ingest.min_class_rows={min_rows} let it through. Collect more rows "
-            "of the class, merge it with another label, or raise preprocessing.test_size."
+            f"of the class, merge it with another label, or remove its rows; "
+            f"{_other_shares(int(small.min()))}"
         )
+
+
+#: Split shares :func:`_other_shares` tries: 0.1, 0.15, ..., 0.5.
+_SHARES = tuple(round(0.1 + 0.05 * i, 2) for i in range(9))
+
+
+def _other_shares(rows: int) -> str:
+    """Which test and validation shares, if any, let a class of ``rows`` rows through."""
+    need, test, validation = min((class_rows_needed(t, v), t, v)
+                                 for t in _SHARES for v in _SHARES)
+    if rows >= need:
+        return (f"or split it with preprocessing.test_size={test} and "
+                f"preprocessing.validation_size={validation} (they need {need} rows).")
+    return f"no split shares let it through (the fewest any need is {need} rows)."
 
 
 def _some(values: pd.Series | pd.Index, rows: bool = False, limit: int = 10) -> str:
