@@ -53,12 +53,12 @@ def _train_sdv(name: str, data: Prepared, epochs: int, seed: int) -> tuple[Sampl
 
     schema = data.schema
     train = data.minority_rows(data.fit)[schema.names]
-    metadata = Metadata.detect_from_dataframe(train)
+    metadata = Metadata.detect_from_dataframes({"table": train})  # SDV 1.x and 2.x alike
     if metadata.tables["table"].primary_key:  # e.g. credit card's Time: a feature, not an id
-        metadata.remove_primary_key()
+        metadata.remove_primary_key(table_name="table")
     discrete = set(ctgan_discrete_columns(data, "schema"))
     for column in schema.names:
-        metadata.update_column(column_name=column,
+        metadata.update_column(column_name=column, table_name="table",
                                sdtype="categorical" if column in discrete else "numerical")
     maker = CTGANSynthesizer if name == "ctgan" else TVAESynthesizer
     model = maker(metadata, epochs=epochs, enable_gpu=False)
