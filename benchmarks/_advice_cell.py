@@ -37,7 +37,7 @@ class CellData:
 
 
 @functools.lru_cache(maxsize=2)
-def _table(name: str, rows: int | None) -> tuple[pd.DataFrame, Schema]:
+def setting_table(name: str, rows: int | None) -> tuple[pd.DataFrame, Schema]:
     """The validated table of setting ``name`` (read once per process)."""
     setting = SETTINGS[name]
     if setting.source == "demo":
@@ -51,7 +51,7 @@ def _table(name: str, rows: int | None) -> tuple[pd.DataFrame, Schema]:
 
 def prepare(setting: Setting, seed: int, options: Options) -> CellData:
     """Split, cut, carve validation rows, train a cvae without them, sample and clean."""
-    table, schema = _table(setting.name, options.rows)
+    table, schema = setting_table(setting.name, options.rows)
     train, test = split_table(table, schema, TEST_SIZE, seed)
     train, held_back = scarce_cut(train, schema, setting.scarce, seed)
     _, validation = inner_split(train, schema, VALIDATION_SIZE, seed)

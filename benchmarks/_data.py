@@ -76,7 +76,27 @@ def read_table(path: str, rows: int | None) -> pd.DataFrame:
 def prepare(path: str, rows: int | None, scarce_rows: int | None) -> Prepared:
     """Validate with the day-count hints, split 70/30 stratified (seed 0), then cut."""
     table, schema = validate_table(read_table(path, rows), TARGET, HINTS)
+    return split_prepared(table, schema, scarce_rows)
+
+
+def split_prepared(table: pd.DataFrame, schema: Schema, scarce_rows: int | None) -> Prepared:
+    """Split 70/30 stratified, cut to ``scarce_rows`` minority training rows (``None``:
+    no cut), carve the validation rows; every step with seed 0."""
     train, test = split_table(table, schema, TEST_SIZE, SPLIT_SEED)
     train, held_back = scarce_cut(train, schema, scarce_rows, SPLIT_SEED)
     _, validation = inner_split(train, schema, VALIDATION_SIZE, SPLIT_SEED)
     return Prepared(table, schema, train, test, held_back, validation)
+
+
+@functools.lru_cache(maxsize=2)
+def prepare_setting(name: str, rows: int | None) -> Prepared:
+    """A setting of :data:`benchmarks.advice.SETTINGS` (a table and a cut), split as the
+    BRFSS benchmark splits: 70/30 stratified, the scarce cut, validation rows, all seed 0.
+
+    ``rows``: a seeded sample of the table (tests); ``None`` keeps every row.
+    """
+    from benchmarks._advice_cell import setting_table
+    from benchmarks.advice import SETTINGS
+
+    table, schema = setting_table(name, rows)
+    return split_prepared(table, schema, SETTINGS[name].scarce)

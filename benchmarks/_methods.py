@@ -128,7 +128,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         data.train, encoded, transformer, schema, plan, progress=False, callbacks=[timer],
         validation=data.validation))
     stats = fit_postprocess(data.train, schema)
-    rows, fixes = _clean(synth.sample(spec.pool_rows(data), label=data.minority, seed=1),
+    rows, fixes = clean_rows(synth.sample(spec.pool_rows(data), label=data.minority, seed=1),
                          stats, data)
     measured = {
         "strategy": "conditional" if conditional else "per_class",
@@ -142,7 +142,7 @@ def run_family(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_fit_s": fit_all_s,
         "transformer_rows": len(data.table),
         **fixes,
-        **(_throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
+        **(throughput(lambda n: synth.sample(n, label=data.minority, seed=2),
                        spec.speed_rows, stats, data) if spec.measure_speed else {}),
     }
     return MethodRun(rows, measured)
@@ -165,7 +165,7 @@ def run_smote(data: Prepared, spec: RunSpec) -> MethodRun:
         raise RuntimeError("The utility experiment made no SMOTE rows; was smote=False?")
     first = calls[0]
     stats = fit_postprocess(data.train, data.schema)
-    rows, fixes = _clean(first["rows"], stats, data)
+    rows, fixes = clean_rows(first["rows"], stats, data)
     seconds = sum(c["seconds"] for c in calls)
     measured = {"strategy": "per_class", "speed_rows": first["k"],
                 "rows_per_s": sum(c["k"] for c in calls) / seconds,
@@ -211,7 +211,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
     def sample(n: int) -> pd.DataFrame:
         return model.sample(n).assign(**{schema.target: data.minority})
 
-    rows, fixes = _clean(sample(spec.pool_rows(data)), stats, data)
+    rows, fixes = clean_rows(sample(spec.pool_rows(data)), stats, data)
     measured = {
         "strategy": "per_class",
         "train_seed": spec.train_seed,
@@ -224,7 +224,7 @@ def run_ctgan(data: Prepared, spec: RunSpec) -> MethodRun:
         "transformer_rows": len(train),
         "discrete_columns": discrete,
         **fixes,
-        **(_throughput(sample, spec.ctgan_speed_rows, stats, data)
+        **(throughput(sample, spec.ctgan_speed_rows, stats, data)
            if spec.measure_speed else {}),
     }
     return MethodRun(rows, measured)
@@ -264,10 +264,13 @@ def ctgan_transformer_timer() -> Iterator[dict[str, float]]:
 
 
 @contextmanager
-def ctgan_epoch_timer() -> Iterator[list[float]]:
+def ctgan_epoch_timer(module: Any = None) -> Iterator[list[float]]:
     """Seconds of each CTGAN epoch, read between the iterations of its epoch loop (the
-    ``tqdm`` progress bar it wraps ``range(epochs)`` in), so nothing else is counted."""
-    from ctgan.synthesizers import ctgan as module
+    ``tqdm`` progress bar it wraps ``range(epochs)`` in), so nothing else is counted.
+    ``module``: the ``ctgan.synthesizers`` module whose loop to time (default CTGAN's;
+    TVAE's loop has the same shape)."""
+    if module is None:
+        from ctgan.synthesizers import ctgan as module
 
     seconds: list[float] = []
     original = module.tqdm
@@ -305,18 +308,18 @@ class _TimedBar:
 # ------------------------------------------------------------------------- shared
 
 
-def _clean(
+def clean_rows(
     raw: pd.DataFrame, stats: PostprocessStats, data: Prepared
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Postprocessed rows and the raw day-count shares below 0 (before clipping)."""
     rows, fixes = postprocess(raw, stats, data.schema, seed=SEED)
     totals = fix_totals(fixes)
-    shares = {f"negative_share.{c}": totals[f"postprocess.negative_share.{c}"]
-              for c in DAY_COUNTS}
+    shares = {f"negative_share.{c}": totals[key] for c in DAY_COUNTS  # BRFSS's day counts
+              if (key := f"postprocess.negative_share.{c}") in totals}
     return rows, {**shares, "values_fixed": totals["postprocess.values_fixed"]}
 
 
-def _throughput(
+def throughput(
     sample: Callable[[int], pd.DataFrame],
     n: int,
     stats: PostprocessStats,

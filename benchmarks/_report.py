@@ -1,4 +1,4 @@
-"""``docs/benchmarks.md`` from measured records: tables, the targets, and how they were got.
+"""``docs/benchmarks-brfss.md`` from measured records: tables, the targets, and how they were got.
 
 Nothing here is a hard-coded result: every figure and every met/missed verdict is computed
 from the records of the run being written.

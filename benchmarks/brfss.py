@@ -1,7 +1,7 @@
 """The BRFSS 2015 benchmark: our seven families vs SMOTE vs SDV's CTGAN, two settings.
 
     python -m benchmarks.brfss [--data PATH] [--epochs N] [--seeds 3] [--families ...]
-                               [--rows N] [--out docs/benchmarks.md]
+                               [--rows N] [--out docs/benchmarks-brfss.md]
 
 Every method of every setting runs in a fresh worker process (``benchmarks._worker``), one
 at a time, so timings do not compete and each peak memory is the method's own. The
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # _report imports torch, which must wait for configure_openmp
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = "../shared/data/diabetes_binary_health_indicators_BRFSS2015.csv.gz"
-DEFAULT_OUT = "docs/benchmarks.md"
+DEFAULT_OUT = "docs/benchmarks-brfss.md"  # docs/benchmarks.md: benchmarks.tables
 SETTINGS = ("all", "scarce")
 #: Epochs of every generator, chosen so the default run fits in 30 min on 2 cores.
 DEFAULT_EPOCHS = 10

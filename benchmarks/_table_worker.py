@@ -1,0 +1,234 @@
+"""One cell of the tables benchmark: one method on one table, every training seed.
+
+``python -m benchmarks._table_worker SPEC.json OUT.json`` is what :mod:`benchmarks.tables`
+starts in a fresh process per cell (so each peak memory is the cell's own); the same
+:func:`run_cell` runs in-process with ``--isolation none``.
+
+A generator cell trains once per training seed (timed), cleans a pool of rows per seed,
+scores each pool's fidelity and detection against the test split's minority rows, and then
+runs the utility experiment once with utility seed = training seed: the rows added for
+seed s come from the generator trained with seed s, so the arm's gain and its paired
+bootstrap interval are those of the mean over the training seeds. The ``reference`` cell
+runs what trains nothing: the baseline, class weights, random oversampling, SMOTE and the
+held-back real rows, on the same utility seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks._data import Prepared, prepare_setting
+from benchmarks._methods import SmoteRecorder, clean_rows, throughput, timed
+from benchmarks._worker import configure_torch, peak_rss_mb, plain
+from synthbalance.core.metrics import detection, fidelity, recall_gain_experiment
+from synthbalance.core.postprocess import PostprocessStats, fit_postprocess
+
+#: Extra k of a table's grid beside its minority training rows (the fraud-GAN setting adds
+#: up to every held-back fraud: 344 frauds in the training split, 100 kept).
+EXTRA_KS: dict[str, tuple[int, ...]] = {"creditcard-100": (244,)}
+BATCH = 500  # every generator's batch, ours and the peers'
+SEED = 0
+#: Seconds one call of the rows/s measurement should take (it is repeated five times).
+SPEED_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One method on one table; plain data, so it travels to a worker as JSON."""
+
+    table: str
+    method: str
+    train_seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 5
+    min_steps: int = 600
+    max_epochs: int = 300
+    trees: int = 100
+    n_boot: int = 500
+    threads: int = 2
+    rows: int | None = None
+    speed_rows: int = 100_000
+    peer_speed_rows: int = 20_000
+    pool_ratio: float = 2.0
+    argn_minutes: float = 1.0  # TabularARGN's max_training_time per training
+
+    def epochs_for(self, n_rows: int) -> int:
+        """Epochs of a generator whose epoch covers ``n_rows``: ``epochs``, raised to reach
+        ``min_steps`` batches of 500 on small sets, at most ``max_epochs``."""
+        per_epoch = max(1, n_rows // BATCH)
+        return min(self.max_epochs, max(self.epochs, math.ceil(self.min_steps / per_epoch)))
+
+
+def k_grid(name: str, data: Prepared) -> list[int]:
+    """The table's k: its minority training rows, and :data:`EXTRA_KS`."""
+    return sorted({data.n_minority_train, *EXTRA_KS.get(name, ())})
+
+
+def run_cell(spec: CellSpec) -> dict[str, Any]:
+    """The cell's record (see :mod:`benchmarks.tables` for its fields)."""
+    start = time.perf_counter()
+    configure_torch(spec.threads)
+    data = prepare_setting(spec.table, spec.rows)
+    ks = k_grid(spec.table, data)
+    stats = fit_postprocess(data.train, data.schema)
+    if spec.method == "reference":
+        record = _reference(data, spec, ks, stats)
+    else:
+        record = _generator(data, spec, ks, stats)
+    return {**record, "table": spec.table, "method": spec.method, "ks": ks,
+            "minority_train_rows": data.n_minority_train, "train_rows": len(data.train),
+            "fit_rows": len(data.fit), "peak_mb": peak_rss_mb(),
+            "worker_s": time.perf_counter() - start}
+
+
+def _generator(data: Prepared, spec: CellSpec, ks: list[int],
+               stats: PostprocessStats) -> dict[str, Any]:
+    n_pool = max(*ks, round(spec.pool_ratio * data.n_minority_train))
+    pools, seeds, speed = {}, [], {}
+    for seed in spec.train_seeds:
+        sample, measured = train(spec, data, seed)
+        pool, fixes = clean_rows(sample(n_pool, 1), stats, data)
+        pools[seed] = pool
+        seeds.append({"train_seed": seed, **measured, **fixes,
+                      **quality(pool.iloc[: max(ks)], data, spec)})
+        if seed == spec.train_seeds[0]:
+            speed = _speed(spec, sample, stats, data)
+    peak_generator = peak_rss_mb()
+    arms = _utility(data, spec, ks, held_back=None, smote=PoolRows(pools))
+    arms = [{**a, "method": "synthetic"} for a in arms if a["method"] == "smote"]
+    return {"seeds": seeds, "speed": speed, "arms": arms, "peak_mb_generator": peak_generator}
+
+
+def _speed(spec: CellSpec, sample: Callable, stats: PostprocessStats,
+           data: Prepared) -> dict[str, float]:
+    """Rows/s of sample + postprocess (:func:`~benchmarks._methods.throughput`) on as many
+    rows as take about :data:`SPEED_SECONDS` a call (a probe of 1,000 rows decides), at
+    most ``speed_rows`` (``peer_speed_rows`` for a peer): ddpm's 100 reverse steps and
+    the peers' samplers are orders of magnitude slower than one pass of a network."""
+    cap = spec.peer_speed_rows if spec.method in _peer_names() else spec.speed_rows
+    probe = min(cap, 1000)
+    _, seconds = timed(lambda: sample(probe, 2))
+    n = int(min(cap, max(probe, probe / seconds * SPEED_SECONDS)))
+    return throughput(lambda m: sample(m, 2), n, stats, data)
+
+
+def _reference(data: Prepared, spec: CellSpec, ks: list[int],
+               stats: PostprocessStats) -> dict[str, Any]:
+    recorder = SmoteRecorder()
+    held_back = data.minority_rows(data.held_back)
+    arms = _utility(data, spec, ks, held_back=held_back if len(held_back) else None,
+                    smote=recorder)
+    first = min(recorder.calls, key=lambda c: c["seed"])
+    smote, _ = clean_rows(first["rows"], stats, data)
+    out = {"arms": arms, "smote_quality": quality(smote.iloc[: max(ks)], data, spec),
+           "smote_rows_per_s": sum(c["k"] for c in recorder.calls)
+           / sum(c["seconds"] for c in recorder.calls)}
+    if len(held_back):
+        out["real_quality"] = quality(held_back.sample(n=min(max(ks), len(held_back)),
+                                                       random_state=SEED), data, spec)
+    return out
+
+
+def train(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, dict[str, Any]]:
+    """Train ``spec.method`` with ``seed``: ``(sample(n, seed) -> raw rows, measured)``."""
+    from benchmarks._peers import train_peer
+
+    if spec.method in _peer_names():
+        n = len(data.minority_rows(data.fit))
+        return train_peer(spec.method, data, spec.epochs_for(n), seed, spec.argn_minutes)
+    return _train_ours(spec, data, seed)
+
+
+def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, dict[str, Any]]:
+    """One of our families, as the training pipeline trains it (the table's ``max_modes``,
+    validation rows checked every fifth of the epochs, the best check kept)."""
+    import statistics
+
+    from benchmarks.advice import SETTINGS
+    from synthbalance.core.config import STRATEGIES_BY_MODEL, GeneratorConfig
+    from synthbalance.core.models.callbacks import EpochTimer
+    from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+    from synthbalance.core.transformer import TabularTransformer
+
+    conditional = STRATEGIES_BY_MODEL[spec.method][0] == "conditional"
+    n = len(data.fit) if conditional else len(data.minority_rows(data.fit))
+    epochs = spec.epochs_for(n)
+    transformer = TabularTransformer(max_modes=SETTINGS[spec.table].max_modes, seed=SEED)
+    transformer.fit(data.train, data.schema)
+    config = GeneratorConfig(epochs=epochs, check_every=max(1, epochs // 5), device="cpu",
+                             num_threads=spec.threads, batch_size=BATCH)
+    plan = TrainingPlan(model=spec.method, config=config, seed=seed,
+                        class_value=None if conditional else data.minority)
+    timer = EpochTimer()
+    synth, fit_s = timed(lambda: train_synthesizer(
+        data.train, transformer.transform(data.train), transformer, data.schema, plan,
+        progress=False, callbacks=[timer], validation=data.validation))
+
+    def sample(rows: int, draw_seed: int) -> pd.DataFrame:
+        return synth.sample(rows, label=data.minority, seed=draw_seed)
+
+    return sample, {"epochs": epochs, "epoch_rows": timer.n_rows, "fit_s": fit_s,
+                    "s_per_epoch": statistics.median(timer.seconds),
+                    "best_epoch": synth.generator.best_epoch,
+                    "strategy": "conditional" if conditional else "per_class"}
+
+
+def quality(rows: pd.DataFrame, data: Prepared, spec: CellSpec) -> dict[str, float]:
+    """Fidelity and detection of ``rows`` against the test split's minority rows."""
+    real = data.minority_rows(data.test)
+    fid = fidelity(real, rows, data.schema)
+    det = detection(real, rows, data.schema, SEED, n_jobs=spec.threads)
+    return {"wasserstein_mean": fid["wasserstein_mean"],
+            "correlation_distance": fid["correlation_distance"],
+            "detection_accuracy": det["accuracy"], "detection_auc": det["auc"],
+            "eval_rows": len(rows)}
+
+
+class PoolRows:
+    """A ``RowMaker`` for the utility experiment's SMOTE slot: for utility seed s, k rows
+    drawn (seeded by s) from the pool of the generator trained with seed s."""
+
+    def __init__(self, pools: dict[int, pd.DataFrame]):
+        self.pools = pools
+
+    def __call__(self, train: pd.DataFrame, schema: Any, k: int, seed: int,
+                 minority_class: Any = None) -> pd.DataFrame:
+        pool = self.pools[seed]
+        return pool.sample(n=min(k, len(pool)), random_state=seed)
+
+
+def _utility(data: Prepared, spec: CellSpec, ks: list[int], *, held_back: pd.DataFrame | None,
+             smote: Any) -> list[dict[str, Any]]:
+    """The arms' rows (mean gain over the seeds, spread, paired bootstrap interval), with
+    the baseline's PR AUC (mean over the seeds) on each."""
+    result = recall_gain_experiment(
+        data.train, data.test, data.schema, None, held_back, ks, list(spec.train_seeds),
+        data.n_minority_train, validation=data.validation, smote=smote,
+        xgb_params={"n_estimators": spec.trees}, n_jobs=spec.threads, n_boot=spec.n_boot)
+    base = result.summary()["pr_auc_baseline"]
+    return [{**row, "pr_auc_baseline": base} for row in result.arms.to_dict("records")]
+
+
+def _peer_names() -> tuple[str, ...]:
+    from benchmarks._peers import PEER_NAMES
+
+    return PEER_NAMES
+
+
+def main(argv: list[str]) -> None:
+    spec_path, out_path = (Path(a) for a in argv)
+    raw = json.loads(spec_path.read_text())
+    spec = CellSpec(**{**raw, "train_seeds": tuple(raw["train_seeds"])})
+    out_path.write_text(json.dumps(run_cell(spec), default=plain))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

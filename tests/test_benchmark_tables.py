@@ -1,0 +1,103 @@
+"""The tables benchmark, small: the built-in table and BRFSS 1,000 on a 15,000-row sample,
+one epoch, two training seeds, ``cvae`` + the reference arms (+ SDV's TVAE where the
+``bench`` extra is installed), in-process. TabularARGN is left out: one training costs
+~40 s of its own overhead. The full run is ``python -m benchmarks.tables``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import BRFSS
+
+HAS_SDV = importlib.util.find_spec("sdv") is not None
+METHODS = ["reference", "cvae", *(["tvae"] if HAS_SDV else [])]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str, list[dict]]:
+    """The command line, the markdown and the records of one small run."""
+    from benchmarks.tables import main
+
+    if not BRFSS.exists():
+        pytest.fail(f"{BRFSS} is missing: the shared data must sit beside the checkout.")
+    tmp = tmp_path_factory.mktemp("tables")
+    records, out = tmp / "cells.jsonl", tmp / "benchmarks.md"
+    argv = ["--tables", "demo", "brfss-1000", "--methods", *METHODS, "--rows", "15000",
+            "--train-seeds", "2", "--epochs", "1", "--min-steps", "1", "--trees", "20",
+            "--n-boot", "50", "--threads", "1", "--speed-rows", "2000",
+            "--peer-speed-rows", "200", "--isolation", "none",
+            "--records", str(records), "--out", str(out)]
+    assert main(argv) == out
+    cells = [json.loads(line) for line in records.read_text().splitlines()]
+    return argv, out.read_text(), cells
+
+
+def test_every_cell_runs_every_training_seed_and_arm(run):
+    _, _, cells = run
+    assert [(c["table"], c["method"]) for c in cells] == [
+        (t, m) for t in ("demo", "brfss-1000") for m in METHODS]
+    for cell in cells:
+        if cell["method"] == "reference":
+            arms = {a["method"] for a in cell["arms"]}
+            assert {"class_weights", "random_oversampling", "smote"} <= arms
+            assert ("real" in arms) == (cell["table"] == "brfss-1000")  # the cut's ceiling
+            continue
+        assert [s["train_seed"] for s in cell["seeds"]] == [0, 1]
+        assert {a["k"] for a in cell["arms"]} == set(cell["ks"])
+        assert all(a["pr_auc_gain_low"] <= a["pr_auc_gain"] <= a["pr_auc_gain_high"]
+                   for a in cell["arms"])
+        assert cell["peak_mb"] > 0 and cell["speed"]["rows_per_s"] > 0
+
+
+def test_report_states_best_family_targets_and_tables(run):
+    _, report, _ = run
+    assert "Best: **cvae**" in report
+    assert "## Targets: cvae" in report
+    for line in ("detection accuracy <= 0.65", "BRFSS 1,000: PR AUC gain", "peak memory"):
+        verdict = next(row for row in report.splitlines() if line in row).split(" | ")[1]
+        assert verdict in ("met", "missed")
+    assert "| SMOTE |" in report and "| held-back real rows |" in report
+    if HAS_SDV:
+        assert "| tvae |" in report
+
+
+def test_finished_cells_are_not_run_again(run):
+    from benchmarks.tables import main
+
+    argv, _, cells = run
+    records = Path(argv[argv.index("--records") + 1])
+    before = records.read_text()
+    main(argv)
+    assert records.read_text() == before and len(cells) == 2 * len(METHODS)
+
+
+def test_generator_seed_s_supplies_the_rows_of_utility_seed_s():
+    from benchmarks._table_worker import PoolRows
+
+    pools = {0: pd.DataFrame({"x": range(0, 10)}), 1: pd.DataFrame({"x": range(100, 110)})}
+    rows = PoolRows(pools)(pd.DataFrame(), None, 5, 1)
+    assert len(rows) == 5 and rows["x"].min() >= 100
+
+
+def test_small_training_sets_get_more_epochs_up_to_the_cap():
+    from benchmarks._table_worker import CellSpec
+
+    spec = CellSpec("demo", "cvae", epochs=5, min_steps=600, max_epochs=300)
+    assert spec.epochs_for(200_000) == 5  # 400 batches an epoch: the epochs rule
+    assert spec.epochs_for(20_000) == 15  # 40 batches: 600 steps
+    assert spec.epochs_for(80) == 300  # one batch an epoch: the cap
+
+
+def test_a_peer_that_cannot_be_imported_is_named_with_its_fix():
+    from benchmarks._peers import peer_importable
+
+    if importlib.util.find_spec("mostlyai") is not None:
+        pytest.skip("mostlyai-engine is installed in this environment")
+    assert "mostlyai.engine is not importable" in peer_importable("argn")
+    assert "pip install mostlyai-engine" in peer_importable("argn")
