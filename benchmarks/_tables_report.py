@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks._report import GPU_LINE
 from benchmarks.brfss import machine, versions
 
 #: Item 6's thresholds.
@@ -28,6 +29,11 @@ def render(cells: Cells, meta: dict[str, Any]) -> str:
         lines += _targets(by, tables, family)
     for table in tables:
         lines += _table(by, table)
+    lines += ["", "## Elsewhere", "",
+              "- The BRFSS benchmark with CTGAN and the training-seed table: "
+              "[benchmarks-brfss.md](benchmarks-brfss.md) (`python -m benchmarks.brfss`).",
+              f"- GPU: {GPU_LINE}",
+              "- The advice across tables: [advice-benchmark.md](advice-benchmark.md)."]
     return "\n".join(lines) + "\n"
 
 
