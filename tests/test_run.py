@@ -42,7 +42,7 @@ ARTIFACTS = [
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """One full default run (wcgan_gp, conditional) on small settings."""
+    """One full default run (cvae, conditional) on small settings."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
         run_kedro(project)
@@ -56,15 +56,15 @@ def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):
     for name in CONTRACT_METRICS:
         assert np.isfinite(run[f"metrics.{name}"]), name
     assert (run["tags.model"], run["tags.strategy"], run["tags.dataset"]) == (
-        "wcgan_gp", "conditional", "demo")
-    assert run["params.training.model"] == "wcgan_gp"
+        "cvae", "conditional", "demo")
+    assert run["params.training.model"] == "cvae"
     client = MlflowClient(tracking_uri=f"sqlite:///{finished_run / 'mlflow.db'}")
     assert run["tags.advice.arm"] in ("none", "class_weights", "random_oversampling", "smote",
                                       "synthetic")
     found = {a.path for d in ("data", "model", "plots", "reports", "tables", "advice")
              for a in client.list_artifacts(run["run_id"], d)}
     assert set(ARTIFACTS) <= found
-    history = client.get_metric_history(run["run_id"], "loss.critic")
+    history = client.get_metric_history(run["run_id"], "loss.reconstruction")
     assert [m.step for m in history] == [0, 1]  # one value per epoch (2 epochs)
     curve = client.get_metric_history(run["run_id"], "utility.curve.synthetic.pr_auc_gain")
     assert len(curve) == 2 and all(m.step > 0 for m in curve)  # k is the step

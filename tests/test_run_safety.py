@@ -67,7 +67,7 @@ def test_kedro_run_refuses_its_own_output_as_source_before_writing(project, demo
 # ------------------------------------------------------------------ generators match the run
 @pytest.fixture(scope="module")
 def trained_project(tmp_path_factory):
-    """A project whose only saved generator, and synthetic rows, are a wcgan_gp's."""
+    """A project whose only saved generator, and synthetic rows, are the default cvae's."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
         run_kedro(project, ["ingest", "preprocessing", "training", "sampling"])
@@ -87,18 +87,18 @@ def test_a_later_stage_refuses_a_generator_trained_as_another_model(
         run_kedro(trained_project, [stage], params={"training": {"model": "cgan"}})
     message = str(info.value)
     assert named in message and command in message
-    assert "training.model=wcgan_gp (this run asks for cgan)" in message
+    assert "training.model=cvae (this run asks for cgan)" in message
     assert rows.stat().st_mtime_ns == before
     assert not (trained_project / "data/07_model_output/synthetic_rows.parquet").exists()
 
 
 def test_a_generator_of_another_table_is_refused(trained_project):
     generator = _versioned(trained_project / "data/06_models/conditional/generator.pt").load()
-    check_trained_for(generator, "wcgan_gp", "conditional", generator.schema)  # its own: fine
+    check_trained_for(generator, "cvae", "conditional", generator.schema)  # its own: fine
     other = generator.schema.to_dict()
     other["columns"].pop(next(iter(other["columns"])))
     with pytest.raises(ModelFileError, match="another table"):
-        check_trained_for(generator, "wcgan_gp", "conditional",
+        check_trained_for(generator, "cvae", "conditional",
                           type(generator.schema).from_dict(other))
 
 

@@ -226,7 +226,7 @@ class TrainingParams(Section, GeneratorConfig):
     where: ClassVar[str] = "training"
     noun: ClassVar[str] = "parameter"
 
-    model: Literal[MODEL_NAMES] = "wcgan_gp"  # type: ignore[valid-type]
+    model: Literal[MODEL_NAMES] = "cvae"  # type: ignore[valid-type]
     strategy: Literal[STRATEGIES] = "conditional"  # type: ignore[valid-type]
     check_max_rows: PositiveInt = 2_000
 
