@@ -222,3 +222,22 @@ def test_a_version_2_transformer_state_without_formats_still_loads():
     old = TabularTransformer.from_state({**state, "version": 2})
     assert np.array_equal(old.transform(df), TabularTransformer.from_state(
         TabularTransformer(seed=0).fit(df, schema).to_state()).transform(df))
+
+
+def test_smote_rows_of_several_minority_classes_get_one_numbering_of_fresh_ids():
+    from synthbalance.pipelines.smote.nodes import smote_synthetic
+
+    df = _table().assign(y=np.arange(N) % 3)  # three classes, two of them minority
+    schema = infer_schema(df, "y", minority_classes=[1, 2])
+    rows = smote_synthetic(df, schema, {"n_rows": 30}, 0)
+    assert sorted(rows["y"].unique()) == [1, 2] and len(rows) == 60
+    assert rows["customer"].is_unique and rows["row"].is_unique
+    assert not set(rows["customer"]) & set(df["customer"])
+
+
+@pytest.mark.parametrize("kind", ["identifier", "constant", "datetime"])
+def test_bounds_on_a_kind_that_takes_none_are_one_clear_error(kind):
+    df = _table().assign(when=pd.date_range("2020-01-01", periods=N, freq="D").strftime("%Y-%m-%d"))
+    column = {"identifier": "customer", "constant": "site", "datetime": "when"}[kind]
+    with pytest.raises(ConfigError, match=rf"ingest.columns.{column}.bounds .* takes no bounds"):
+        infer_schema(df, "y", {column: {"kind": kind, "bounds": [0, 10]}})

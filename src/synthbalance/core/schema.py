@@ -278,6 +278,16 @@ def _infer_kind(series: pd.Series) -> str:
     return "integer"
 
 
+def _check_hint_bounds(name: str, kind: str, hint: ColumnHint) -> None:
+    """Bounds mean nothing for ids, constants and dates (dates keep the training range)."""
+    if hint.bounds is not None and kind in ("identifier", "constant", "datetime"):
+        raise ConfigError(
+            f"ingest.columns.{name}.bounds is {list(hint.bounds)}, but {name!r} is {kind!r}, "
+            "which takes no bounds (a datetime is kept within its training range); remove "
+            "bounds from that hint."
+        )
+
+
 def _column_spec(series: pd.Series, hint: ColumnHint) -> ColumnSpec:
     """One column's kind (the hint's, else inferred), bounds, levels and missingness, and
     how a datetime is written or fresh identifiers are made."""
@@ -288,6 +298,7 @@ def _column_spec(series: pd.Series, hint: ColumnHint) -> ColumnSpec:
             f"ingest.columns.{name}.synthetic applies to identifier columns only, and "
             f"{name!r} is {kind!r}; remove it, or add kind: identifier."
         )
+    _check_hint_bounds(name, kind, hint)
     bounds = hint.bounds
     if bounds is None and kind == "count":
         bounds = (0.0, None)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from synthbalance.core.schema import Schema
 from synthbalance.core.smote import smote_rows
+from synthbalance.core.unlearned import fill_unlearned
 from synthbalance.params import SamplingParams
 
 
@@ -23,4 +24,5 @@ def smote_synthetic(
                    seed + i, minority_class=c)
         for i, c in enumerate(schema.minority_classes)
     ]
-    return pd.concat(frames, ignore_index=True)
+    # one numbering of fresh ids over every class's rows (each call numbered its own from 1)
+    return fill_unlearned(pd.concat(frames, ignore_index=True), schema)
