@@ -1,0 +1,29 @@
+"""MLflow run names that say what ran: ``cvae-conditional-brfss-seed42``.
+
+One scheme for every run the project opens: a ``kedro run``, each run of the comparison,
+and each cell of the grid. The MLflow UI lists runs by name, so two runs of different
+families, strategies, tables or seeds never share one.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def run_name(model: str, strategy: str, dataset: str, seed: int) -> str:
+    """``<model>-<strategy>-<dataset>-seed<seed>``, e.g. ``cvae-conditional-brfss-seed42``.
+
+    Args:
+        model: the generator family (``training.model``), or a reference such as ``smote``.
+        strategy: ``conditional`` or ``per_class`` (``training.strategy``), or ``reference``.
+        dataset: the table's name (``ingest.dataset_name``, else the source file's stem).
+        seed: the run's ``seed``.
+
+    Returns:
+        The name, with any run of characters other than letters, digits, ``_`` and ``.`` in
+        ``dataset`` replaced by one ``_`` (file stems can hold spaces and dashes).
+    """
+    table = _UNSAFE.sub("_", dataset).strip("_") or "table"
+    return f"{model}-{strategy}-{table}-seed{seed}"
