@@ -151,12 +151,13 @@ class PostprocessStats:
             share of missing values restored).
         """
         names = ["column", "kind", "dtype", "low", "high", "levels", "missing_rate"]
-        return pd.DataFrame(
+        table = pd.DataFrame(
             [(c.name, c.kind, c.dtype, c.low, c.high,
               len(c.levels) if c.levels is not None else None, c.missing_rate)
              for c in self.columns],
             columns=names,
         )
+        return table.astype({"levels": "Int64"})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostprocessStats:
