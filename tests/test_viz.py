@@ -3,8 +3,10 @@ server shows the layers and the previews of a finished run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -58,9 +60,13 @@ LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models",
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port that kedro-viz takes: it refuses ports above 49151, which the system's
+    own choice (binding port 0) often is, and moves on from a busy one."""
+    for port in random.Random().sample(range(20_000, 49_000), 200):
+        with socket.socket() as sock, contextlib.suppress(OSError):
+            sock.bind(("127.0.0.1", port))
+            return port
+    pytest.fail("No free port between 20000 and 49000 for kedro viz.")
 
 
 @contextmanager
@@ -88,12 +94,19 @@ def _viz_server(project: Path, log: Path) -> Iterator[str]:
                     time.sleep(0.5)
             yield url
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """End the server's whole process group (uvicorn and its children)."""
+    with contextlib.suppress(ProcessLookupError):  # the group has ended already
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def _get(url: str) -> dict:
@@ -118,7 +131,8 @@ def test_kedro_viz_shows_layers_and_previews_of_a_finished_run(ran_project, tmp_
                               if layer in {n["layer"] for n in datasets}]
     assert len(main["layers"]) >= 5
 
-    assert {name: p["preview_type"] for name, p in previews.items()} == {
+    assert [name for name, p in previews.items() if p.get("preview") is None] == []
+    assert {name: p.get("preview_type") for name, p in previews.items()} == {
         "schema": "JSONPreview", "transformer": "TablePreview",
         "cleaning_rules": "TablePreview", "metrics_table": "TablePreview"}
     schema = json.loads(previews["schema"]["preview"])
