@@ -23,17 +23,11 @@ import yaml
 
 from synthbalance.core.config import MODEL_NAMES, STRATEGIES_BY_MODEL
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.naming import HEADLINE_METRICS
 from synthbalance.runtime import configure_openmp
 
 #: The columns of the printed comparison (the contract's headline metrics).
-HEADLINE = (
-    "fidelity.wasserstein_mean",
-    "detection.accuracy",
-    "utility.pr_auc_gain",
-    "utility.recall_gain_at_base_precision",
-    "privacy.mia_auc",
-    "postprocess.values_fixed",
-)
+HEADLINE = HEADLINE_METRICS
 #: Pipelines of a family's run; profiling is left out (the data is the same in every run).
 FAMILY_PIPELINES = ["ingest", "preprocessing", "training", "sampling", "postprocessing",
                     "evaluation", "advice"]
