@@ -202,6 +202,9 @@ class BaseGenerator:
     #: and the attribute holding their one optimiser (:mod:`~.dpsgd`).
     private_nets: ClassVar[tuple[str, ...]] = ()
     private_optimizer: ClassVar[str] = "_opt"
+    #: How DP-SGD clips each row's gradient: ``"ghost"`` (Opacus' ghost clipping), or
+    #: ``"vmap"`` for a loss Opacus' hooks cannot follow (:mod:`~.dpsgd`).
+    private_clipping: ClassVar[str] = "ghost"
 
     def __init__(
         self,
@@ -536,7 +539,7 @@ class BaseGenerator:
             {name: self._modules[name] for name in self.private_nets},
             getattr(self, self.private_optimizer), batches, self.config.privacy,
             steps=per_epoch * self.epochs, seed=stream_seed(self.seed, "noise"),
-            steps_per_epoch=per_epoch)
+            steps_per_epoch=per_epoch, clipping=self.private_clipping)
         return [PrivacyBudget(self._dp), *callbacks]
 
     def _private_steps_per_epoch(self, batches: Batches) -> int:
@@ -547,14 +550,14 @@ class BaseGenerator:
         self, optimizer: torch.optim.Optimizer, loss: Callable[..., Any],
         rows: tuple[torch.Tensor | None, ...],
     ) -> dict[str, torch.Tensor]:
-        """One step of the private networks on ``loss(*rows) -> (mean loss, logs)``:
-        DP-SGD (:meth:`~.dpsgd.DPSGD.step`) when privacy is on, else plain backprop with
-        ``optimizer``. Returns the values to log."""
+        """One step of the private networks on ``loss(*rows) -> (per-row losses, logs)``:
+        DP-SGD (:meth:`~.dpsgd.DPSGD.step`) when privacy is on, else plain backprop of the
+        mean loss with ``optimizer``. Returns the values to log."""
         if self._dp is not None:
             return self._dp.step(loss, rows)
-        value, logs = loss(*rows)
+        per_row, logs = loss(*rows)
         optimizer.zero_grad(set_to_none=True)
-        value.backward()
+        per_row.mean().backward()
         optimizer.step()
         return dict(logs)
 

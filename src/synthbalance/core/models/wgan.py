@@ -15,6 +15,8 @@ class WGANGP(AdversarialGenerator):
     """Wasserstein GAN with gradient penalty (unconditional)."""
 
     name = "wgan_gp"
+    #: The gradient penalty is differentiated twice, which Opacus' hooks cannot follow.
+    private_clipping = "vmap"
 
     def _critic_steps(self) -> int:
         return self.config.n_critic
@@ -35,10 +37,12 @@ class WGANGP(AdversarialGenerator):
         cond: torch.Tensor | None,
         *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        wasserstein = self._score(real, cond).mean() - self._score(fake, cond).mean()
+        scores = self._score_pairs(real, fake, cond)
+        wasserstein = scores[:, 0] - scores[:, 1]
         penalty = self._gradient_penalty(real, fake, cond, *draws)
         loss = -wasserstein + self.config.gp_weight * penalty
-        return loss, {"critic": loss, "wasserstein": wasserstein, "gradient_penalty": penalty}
+        return loss, {"critic": loss.mean(), "wasserstein": wasserstein.mean(),
+                      "gradient_penalty": penalty.mean()}
 
     def _generator_loss(self, fake: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         return -self._score(fake, cond).mean()
@@ -50,7 +54,8 @@ class WGANGP(AdversarialGenerator):
         cond: torch.Tensor | None,
         alpha: torch.Tensor,
     ) -> torch.Tensor:
-        """``E[max(0, ||grad C(mix)|| - 1)^2]`` on random mixes of real and fake packs.
+        """``max(0, ||grad C(mix)|| - 1)^2`` per pack (packs,), on random mixes of real and
+        fake packs (its mean is the penalty).
 
         One-sided (the Lipschitz penalty of Petzka et al. 2018, "On the regularization of
         Wasserstein GANs"): the two-sided penalty of the WGAN-GP paper has a barrier at
@@ -69,7 +74,7 @@ class WGANGP(AdversarialGenerator):
         mix = alpha * real + (1 - alpha) * fake
         grad = torch.func.grad(lambda rows: self._score(rows, cond).sum())(mix)
         norms = grad.reshape(-1, grad.shape[1] * pac).norm(dim=1)
-        return ((norms - 1).clamp(min=0) ** 2).mean()
+        return (norms - 1).clamp(min=0) ** 2
 
 
 class WCGANGP(WGANGP):
