@@ -42,10 +42,9 @@ def test_every_family_trains_with_dp_sgd_on_its_private_networks(name):
     # Opacus' DP optimiser steps exactly the networks that read real rows
     dp = gen._dp
     assert isinstance(dp.optimizer, DPOptimizer)
-    # ghost clipping, but where a double backward pass (the WGAN-GP penalty) rules it out
-    ghost = name not in ("wgan_gp", "wcgan_gp")
-    assert isinstance(dp.wrapped, GradSampleModuleFastGradientClipping if ghost
-                      else GradSampleModuleNoOp)
+    # ghost clipping: Opacus' hooks, or the WGAN-GP critic's own norms and no hooks
+    assert isinstance(dp.wrapped, GradSampleModuleFastGradientClipping)
+    assert dp.clipping == ("norms" if name in ("wgan_gp", "wcgan_gp") else "ghost")
     private = {id(p) for net in gen.private_nets for p in gen._modules[net].parameters()}
     assert {id(p) for p in dp.optimizer.params} == private
     assert set(gen.private_nets) >= ({"discriminator"} if "gan" in name else set())
@@ -120,11 +119,11 @@ def _next_private_batch(name: str):
     (captured, not taken), with every network in training mode."""
     gen = _fit(name, FIXED, epochs=1)
     captured = []
-    gen._descend = lambda optimizer, loss, rows: captured.append((loss, rows)) or {}
+    gen._dp.step = lambda loss, rows: captured.append((loss, rows)) or {}
     x, labels = gen._check_data(_rows(N, seed=7), _labels(N, 7) if gen.conditional else None)
     rng = torch.Generator().manual_seed(1)
     gen._train_epoch(gen._batches(x, labels, rng), rng)
-    del gen._descend
+    del gen._dp.step
     for module in gen._modules.values():
         module.train()
     return gen, *captured[0]
@@ -153,14 +152,19 @@ def _set_clip(dp, norm: float) -> None:
 def test_clipped_noised_gradient_equals_the_row_by_row_reference(name):
     """With zero noise, the gradient DP-SGD steps with is the sum of each row's own
     gradient clipped to max_grad_norm, divided by the expected batch size: ghost
-    clipping (or vmap for WGAN-GP) gives what the materialised per-row path gave."""
+    clipping (Opacus', or WGAN-GP's own) gives what the materialised per-row path gave."""
     gen, loss, rows = _next_private_batch(name)
     dp = gen._dp
     params = list(dp.optimizer.params)
-    _, norms = _clipped_rows(params, loss, rows, None)
+    reference = getattr(gen, "_discriminator_loss", loss)  # WGAN-GP: the torch.func penalty
+    if name in ("wgan_gp", "wcgan_gp"):
+        with torch.no_grad():  # steep enough that the one-sided penalty is not zero
+            gen._modules["discriminator"][0].weight.mul_(20)
+        assert reference(*rows)[1]["gradient_penalty"] > 0
+    _, norms = _clipped_rows(params, reference, rows, None)
     clip = norms.median().item()  # some rows clipped, some not
     assert (norms > 1.1 * clip).any() and (norms < clip / 1.1).any()
-    expected, _ = _clipped_rows(params, loss, rows, clip)
+    expected, _ = _clipped_rows(params, reference, rows, clip)
     _set_clip(dp, clip)
     dp.optimizer.noise_multiplier = 0.0
     dp.step(loss, rows)
@@ -169,7 +173,7 @@ def test_clipped_noised_gradient_equals_the_row_by_row_reference(name):
         torch.testing.assert_close(param.grad, reference / batch, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["cgan", "vae", "ddpm"])
+@pytest.mark.parametrize("name", ["cgan", "wcgan_gp", "vae", "ddpm"])
 def test_one_rows_influence_on_the_summed_gradient_is_at_most_max_grad_norm(name):
     """Adding a row to the batch moves the clipped sum by at most max_grad_norm, however
     large its own gradient (the sensitivity DP-SGD's noise is calibrated to)."""
@@ -258,6 +262,12 @@ def test_the_loss_plot_draws_epsilon_and_leaves_out_the_one_off_values():
     titles = [ax.get_title() for ax in loss_curves(gen.history).axes if ax.get_title()]
     assert "Privacy spent (ε, DP-SGD)" in titles
     assert not any(t.startswith(("privacy.delta", "privacy.noise")) for t in titles)
+
+
+def test_a_critic_with_dropout_takes_the_vmap_route():
+    gen = _fit("wgan_gp", FIXED, dropout=0.2)
+    assert gen._dp.clipping == "vmap" and isinstance(gen._dp.wrapped, GradSampleModuleNoOp)
+    assert len(gen.history["privacy.epsilon"]) == 2
 
 
 def test_per_row_gradients_are_each_rows_own_gradient():

@@ -202,9 +202,6 @@ class BaseGenerator:
     #: and the attribute holding their one optimiser (:mod:`~.dpsgd`).
     private_nets: ClassVar[tuple[str, ...]] = ()
     private_optimizer: ClassVar[str] = "_opt"
-    #: How DP-SGD clips each row's gradient: ``"ghost"`` (Opacus' ghost clipping), or
-    #: ``"vmap"`` for a loss Opacus' hooks cannot follow (:mod:`~.dpsgd`).
-    private_clipping: ClassVar[str] = "ghost"
 
     def __init__(
         self,
@@ -539,8 +536,13 @@ class BaseGenerator:
             {name: self._modules[name] for name in self.private_nets},
             getattr(self, self.private_optimizer), batches, self.config.privacy,
             steps=per_epoch * self.epochs, seed=stream_seed(self.seed, "noise"),
-            steps_per_epoch=per_epoch, clipping=self.private_clipping)
+            steps_per_epoch=per_epoch, clipping=self._private_clipping())
         return [PrivacyBudget(self._dp), *callbacks]
+
+    def _private_clipping(self) -> str:
+        """How DP-SGD clips each row's gradient (:data:`~.dpsgd.CLIPPING`): Opacus' ghost
+        clipping unless the family's loss needs another route."""
+        return "ghost"
 
     def _private_steps_per_epoch(self, batches: Batches) -> int:
         """Optimiser steps the private networks take per epoch."""

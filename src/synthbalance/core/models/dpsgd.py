@@ -23,8 +23,8 @@ more each); :class:`MemoRDPAccountant` is that accountant with the one-step RDP 
 (noise, sample rate) pair computed once, as Opacus' ``compute_rdp`` is that curve times
 the steps: the same ε, read in microseconds after the first epoch.
 
-Each row's gradient is clipped by one of two Opacus routes, chosen by the family
-(``private_clipping``):
+Each row's gradient is clipped by one of three routes, chosen by the family
+(``_private_clipping``):
 
 - ``"ghost"`` (every family but the WGAN-GP ones): Opacus' ghost clipping
   (``grad_sample_mode="ghost"``; Li et al., ICLR 2022, "Large Language Models Can Be
@@ -38,13 +38,18 @@ Each row's gradient is clipped by one of two Opacus routes, chosen by the family
   its per-row gradients from Opacus' ``torch.func`` fallback, which is cheap for a handful
   of weights. Each private network must run once per step: the GAN discriminator judges a
   row's real and fake sides in one pass (a sequence of two vectors per row).
-- ``"vmap"`` (WGAN-GP): the gradient penalty needs a double backward pass, which Opacus'
-  hooks cannot follow. Per-row gradients come from ``torch.func`` (``vmap`` of ``grad`` of
-  the loss on one row) and reach the ``DPOptimizer`` through Opacus' ``"no_op"``
-  GradSampleModule; each row's penalty depends on that row alone, so clipping bounds its
-  influence.
+- ``"norms"`` (WGAN-GP, critic without dropout): the gradient penalty needs a double
+  backward pass, which Opacus' hooks cannot follow. The family computes the same ghost
+  norms itself with the input gradient written out layer by layer
+  (:meth:`~synthbalance.core.models.wgan.WGANGP._critic_loss_and_norms`, Opacus' ``Linear``
+  norm rule on three vectors per row); the clipped backward pass and the optimiser are
+  Opacus' ghost-clipping ones. Each row's penalty depends on that row alone, so clipping
+  bounds its influence.
+- ``"vmap"`` (WGAN-GP with dropout in the critic): per-row gradients from ``torch.func``
+  (``vmap`` of ``grad`` of the loss on one row), handed to the ``DPOptimizer`` through
+  Opacus' ``"no_op"`` GradSampleModule.
 
-Both routes clip to the same ``max_grad_norm`` with Opacus' factor ``min(1, C / (||g_i||
+All routes clip to the same ``max_grad_norm`` with Opacus' factor ``min(1, C / (||g_i||
 + 1e-6))``, add the same noise and divide by the same expected batch size: the privacy
 accounting does not depend on the route.
 
@@ -81,7 +86,7 @@ if TYPE_CHECKING:
 #: ``loss(*rows) -> (per-row losses (rows,), {name: batch value to log})``.
 RowLoss = Callable[..., tuple[torch.Tensor, Mapping[str, torch.Tensor]]]
 #: The per-row clipping routes (module docstring).
-CLIPPING = ("ghost", "vmap")
+CLIPPING = ("ghost", "norms", "vmap")
 #: Opacus' accountant: Renyi DP (Mironov 2017), the one of Abadi et al.'s moments.
 ACCOUNTANT = "rdp"
 #: Precision of the noise calibration (Opacus' default).
@@ -184,7 +189,7 @@ class DPSGD:
         #: A fixed noise multiplier may spend the budget before the planned epochs end.
         self.fixed_noise = settings.noise_multiplier is not None
         self.noise_multiplier = settings.noise_multiplier or self._calibrated(steps)
-        self.module, self.ghost = _Nets(nets), clipping == "ghost"
+        self.module, self.clipping = _Nets(nets), clipping
         device = next(self.module.parameters()).device
         with warnings.catch_warnings():  # "Secure RNG turned off": see the module docstring
             warnings.simplefilter("ignore", UserWarning)
@@ -195,10 +200,13 @@ class DPSGD:
                 noise_multiplier=self.noise_multiplier, max_grad_norm=settings.max_grad_norm,
                 poisson_sampling=False,  # the loader already samples (seeded, see above)
                 noise_generator=torch.Generator(device).manual_seed(seed),
-                grad_sample_mode="ghost" if self.ghost else "no_op", criterion=_PerRow())
+                grad_sample_mode="no_op" if clipping == "vmap" else "ghost",
+                criterion=_PerRow())
         self.criterion = criterion[0] if criterion else None
-        if self.ghost:  # on only inside :meth:`step`: a GAN's generator step also runs D
+        if clipping == "ghost":  # on only inside a step: a GAN's generator runs D too
             self.wrapped.disable_hooks()
+        elif clipping == "norms":  # the family gives the norms; the hooks would break
+            self.wrapped.remove_hooks()  # the torch.func penalty of the plain loss
         if self.fixed_noise and self.epsilon_after(steps_per_epoch) > self.epsilon_target:
             raise ConfigError(
                 f"privacy.noise_multiplier={self.noise_multiplier} spends more than "
@@ -244,8 +252,14 @@ class DPSGD:
             for param in self.optimizer.params:
                 param.grad = torch.zeros_like(param)
                 param.grad_sample = param.new_zeros((0, *param.shape))
-        elif self.ghost:
+        elif self.clipping == "ghost":
             logs = self._ghost_clipped(loss, rows)
+        elif self.clipping == "norms":
+            per_row, logs, norms = loss(*rows)
+            # Opacus' clipping factor (GradSampleModuleFastGradientClipping's), its
+            # second backward pass: the clipped sum of the rows' gradients in ``.grad``
+            factor = (self.optimizer.max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+            (factor.detach() * per_row).sum().backward()
         else:
             params = dict(self.module.named_parameters())
             grads, per_row = _per_row_grads(self.module, loss, rows, params)

@@ -95,6 +95,8 @@ class AdversarialGenerator(BaseGenerator):
         with torch.no_grad():
             fake = self._fake(real.shape[0], cond, rng)
         rows = (real, fake, cond, *self._discriminator_draws(real, rng))
+        if self._dp is not None and self._dp.clipping == "norms":
+            return self._dp.step(self._critic_loss_and_norms, rows)
         return self._descend(self._opt_d, self._discriminator_loss, rows)
 
     def _discriminator_draws(
