@@ -34,9 +34,10 @@ Each row's gradient is clipped by one of three routes, chosen by the family
   gradient norm without forming it (for a ``Linear`` layer on one vector per row,
   ``||g_i|| = ||a_i|| ||b_i||``; on a few vectors per row, from their Gram matrices); a
   second backward pass of the per-row losses weighted by ``min(1, C / ||g_i||)`` gives the
-  clipped sum. A module Opacus has no norm rule for (the VAE decoder's learned scale) gets
-  its per-row gradients from Opacus' ``torch.func`` fallback, which is cheap for a handful
-  of weights. Each private network must run once per step: the GAN discriminator judges a
+  clipped sum. A module Opacus has no norm rule for (the VAE decoder's learned scale,
+  :class:`~synthbalance.core.models.vae.GaussianScale`) gets a per-row gradient rule
+  registered with Opacus (``register_grad_sampler``); a handful of weights, cheap to form.
+  Each private network must run once per step: the GAN discriminator judges a
   row's real and fake sides in one pass (a sequence of two vectors per row).
 - ``"norms"`` (WGAN-GP, critic without dropout): the gradient penalty needs a double
   backward pass, which Opacus' hooks cannot follow. The family computes the same ghost
@@ -71,6 +72,7 @@ from opacus.accountants import RDPAccountant
 from opacus.accountants.analysis import rdp as rdp_analysis
 from opacus.accountants.utils import get_noise_multiplier
 from opacus.data_loader import DPDataLoader
+from opacus.grad_sample import register_grad_sampler
 from torch import nn
 from torch.func import functional_call, grad, vmap
 from torch.utils.data import DataLoader, TensorDataset
@@ -79,12 +81,15 @@ from synthbalance.core.config import PrivacyConfig
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.models.base import Batches
 from synthbalance.core.models.callbacks import Callback
+from synthbalance.core.models.vae import GaussianScale, scale_grad_sample
 
 if TYPE_CHECKING:
     from synthbalance.core.models.base import BaseGenerator
 
 #: ``loss(*rows) -> (per-row losses (rows,), {name: batch value to log})``.
 RowLoss = Callable[..., tuple[torch.Tensor, Mapping[str, torch.Tensor]]]
+# The VAE decoder's learned scale: its per-row gradients by formula, for the ghost norms
+register_grad_sampler(GaussianScale)(scale_grad_sample)
 #: The per-row clipping routes (module docstring).
 CLIPPING = ("ghost", "norms", "vmap")
 #: Opacus' accountant: Renyi DP (Mironov 2017), the one of Abadi et al.'s moments.

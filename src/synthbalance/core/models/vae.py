@@ -28,7 +28,7 @@ class GaussianScale(nn.Module):
     log-likelihood of residuals under it.
 
     A module of its own so that DP-SGD's ghost clipping sees the scale used in a forward
-    pass (Opacus gives it per-row gradients through its ``torch.func`` fallback)."""
+    pass; :func:`scale_grad_sample` gives Opacus its per-row gradients."""
 
     def __init__(self, n_scalar: int):
         super().__init__()
@@ -42,6 +42,18 @@ class GaussianScale(nn.Module):
         """``err^2 / (2 sigma^2) + log sigma`` (rows, n_scalar), up to a constant."""
         sigma = self.sigma()
         return err**2 / (2 * sigma**2) + sigma.log()
+
+
+def scale_grad_sample(layer: GaussianScale, activations: list[torch.Tensor],
+                      backprops: torch.Tensor) -> dict[nn.Parameter, torch.Tensor]:
+    """Per-row gradients (rows, n_scalar) of ``log_sigma``, in Opacus' grad-sampler form
+    (the module's inputs ``[err]`` and the gradient at its output, per row):
+    ``d/ds (err^2 e^(-2s) / 2 + s) = 1 - err^2 / sigma^2`` where ``e^s`` lies inside
+    :data:`SIGMA_RANGE`, 0 where the clamp holds it (as torch's ``clamp`` backward)."""
+    raw = layer.log_sigma.detach().exp()
+    inside = (raw >= SIGMA_RANGE[0]) & (raw <= SIGMA_RANGE[1])
+    sigma = raw.clamp(*SIGMA_RANGE)
+    return {layer.log_sigma: backprops * (1 - activations[0] ** 2 / sigma**2) * inside}
 
 
 class Decoder(nn.Module):
