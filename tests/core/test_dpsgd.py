@@ -88,7 +88,7 @@ def test_a_noise_too_small_for_one_epoch_is_refused():
         _fit("gan", {"epsilon": 0.5, "noise_multiplier": 0.3})
 
 
-@pytest.mark.parametrize("name", ["cgan", "vae"])
+@pytest.mark.parametrize("name", ["cgan", "wgan_gp", "vae", "ddpm"])
 def test_same_seed_gives_the_same_private_model_and_rows(name):
     first, second = _fit(name, FIXED), _fit(name, FIXED)
     for net, weights in first.weights().items():
