@@ -264,6 +264,16 @@ def test_the_loss_plot_draws_epsilon_and_leaves_out_the_one_off_values():
     assert not any(t.startswith(("privacy.delta", "privacy.noise")) for t in titles)
 
 
+@pytest.mark.parametrize("name", ["gan", "wgan_gp", "vae"])
+def test_an_empty_poisson_batch_takes_a_noise_only_step(name):
+    gen, loss, rows = _next_private_batch(name)
+    dp = gen._dp
+    dp.step(loss, tuple(None if t is None else t[:0] for t in rows))
+    summed = torch.cat([p.summed_grad.flatten() for p in dp.optimizer.params])
+    noise = torch.cat([p.grad.flatten() for p in dp.optimizer.params])
+    assert not summed.any() and noise.std().item() > 0
+
+
 def test_a_critic_with_dropout_takes_the_vmap_route():
     gen = _fit("wgan_gp", FIXED, dropout=0.2)
     assert gen._dp.clipping == "vmap" and isinstance(gen._dp.wrapped, GradSampleModuleNoOp)

@@ -248,7 +248,8 @@ class DPSGD:
              ) -> dict[str, torch.Tensor]:
         """One DP-SGD step on a batch: each row's gradient of ``loss`` clipped, summed,
         noised and averaged over the expected batch size by Opacus (module docstring for
-        the two routes). ``rows``: batch tensors of equal length (``None`` allowed).
+        the routes). ``rows``: batch tensors of equal length (``None`` allowed). On the
+        ``"norms"`` route ``loss`` also returns each row's gradient norm (rows,).
         Returns the logged values (none for an empty batch)."""
         n = next(t.shape[0] for t in rows if t is not None)
         self.optimizer.zero_grad(set_to_none=True)
