@@ -99,16 +99,17 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = parse_args(argv)
     records_path, start = ROOT / args.records, time.perf_counter()
     done = read_records(records_path)
+    ran = 0
     with tempfile.TemporaryDirectory(prefix="synthbalance-privacy-") as tmp:
         for key in (k for k in cells(args) if k not in done):
             record = _run(_spec(args, *key), args, Path(tmp))
             with records_path.open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
-            done[key] = record
+            done[key], ran = record, ran + 1
             _log(f"{key[0]:15s} {key[1]:9s} ε={key[2]:<5g} {record['worker_s']:7.1f} s")
     meta = {"command": " ".join(["python -m benchmarks.privacy", *(argv or sys.argv[1:])]),
             "date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}", "options": vars(args),
-            "session_s": time.perf_counter() - start}
+            "session_s": time.perf_counter() - start, "ran": ran}
     out = ROOT / args.out
     write_section(out, "privacy", render([done[k] for k in cells(args)], meta))
     _log(f"wrote {out}")
