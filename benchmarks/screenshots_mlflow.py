@@ -15,15 +15,23 @@ under 300 KB.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from PIL import Image
 
-from synthbalance.mlflow_ui import experiment_url, model_url, run_url, serve_mlflow_ui
+from synthbalance.mlflow_ui import (
+    CLASSIC_VIEW,
+    experiment_url,
+    model_url,
+    run_url,
+    serve_mlflow_ui,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 OUT = PROJECT / "docs" / "img"
@@ -58,8 +66,8 @@ def _fresh_run(folder: Path) -> str:
 
 
 def _screens(base: str, store: str) -> dict[str, str]:
-    """The newest run's screens: its experiment's run list, its overview, its metric
-    charts, and its logged generator model."""
+    """The newest run's screens: its experiment's run list, its overview, a loss and the
+    periodic check on one epoch axis, and its logged generator model."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=store)
@@ -72,16 +80,29 @@ def _screens(base: str, store: str) -> dict[str, str]:
     return {
         "runs": experiment_url(base, experiment),
         "run": run_url(base, experiment, run_id),
-        "run-charts": run_url(base, experiment, run_id, tab="model-metrics"),
+        "epochs": _metric_url(base, experiment, run_id, ["loss.loss", "check.score"]),
         "model": model_url(base, experiment, model.model_id),
     }
+
+
+def _metric_url(base: str, experiment: str, run_id: str, keys: list[str]) -> str:
+    """MLflow's metric page plotting ``keys`` of one run against the step (the epoch)."""
+    query = "&".join([
+        f"runs={json.dumps([run_id])}", f"metric={quote(json.dumps(keys[0]))}",
+        f"experiments={json.dumps([experiment])}",
+        f"plot_metric_keys={quote(json.dumps(keys))}", "plot_layout={}", "x_axis=step",
+        "y_axis_scale=linear", "line_smoothness=1", "show_point=true",
+        "deselected_curves=[]", "last_linear_y_axis_range=[]", CLASSIC_VIEW])
+    return f"{base}/#/metric/{quote(keys[0])}?{query}"
 
 
 def _photograph(chromium: str, url: str, target: Path, tmp: Path) -> None:
     shot = tmp / "shot.png"
     subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu",
-         f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=15000",
+         f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=30000",
+         # without it the metric charts are photographed while they still load
+         "--run-all-compositor-stages-before-draw",
          f"--user-data-dir={tmp / 'chromium'}", f"--screenshot={shot}", url],
         check=True, capture_output=True, timeout=180)
     with Image.open(shot) as image:

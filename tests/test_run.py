@@ -147,6 +147,8 @@ def test_logged_generator_samples_rows_in_the_original_schema(finished_run):
         assert rows[column].dropna().between(real[column].min(), real[column].max()).all()
     again = model.predict(pd.DataFrame({"n_rows": [40], "seed": [3]}))
     pd.testing.assert_frame_equal(rows, again)
+    other = model.predict(pd.DataFrame({"n_rows": [5], "label": [0], "seed": [3]}))
+    assert (other["outcome"] == 0).all()  # label is in the signature, so MLflow keeps it
 
 
 def test_synthetic_rows_respect_every_bound_and_level(finished_run):
