@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,16 +82,49 @@ def run_kedro(project: Path, pipelines: list[str] | None = None, env: str | None
         return session.run(pipeline_names=pipelines)
 
 
+def run_kedro_cli(project: Path, params: dict[str, Any] | None = None,
+                  small: bool = True) -> str:
+    """``kedro run`` typed in a shell in ``project`` (small settings by default, passed as
+    ``--params``); returns what it printed (stdout and stderr), and fails the test with
+    that output if the run failed."""
+    runtime = _merge(SMALL_RUN if small else {}, params or {})
+    flat = ",".join(f"{key}={_cli_value(value)}" for key, value in _flatten(runtime))
+    code = os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(["kedro", "run", *([f"--params={flat}"] if flat else [])],
+                          cwd=project, capture_output=True, text=True, timeout=600,
+                          check=False, env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true",
+                                            "PYTHONPATH": code})
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        pytest.fail(f"kedro run failed ({done.returncode}):\n{output[-3000:]}")
+    return output
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out += _flatten(value, f"{prefix}{key}.")
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+def _cli_value(value: Any) -> str:
+    return f"[{','.join(map(str, value))}]" if isinstance(value, list) else str(value)
+
+
 @pytest.fixture(scope="session")
 def ran_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project after one full default run (cvae, conditional) on small settings.
 
-    Shared by the session (tests/test_run.py, tests/test_viz.py): tests read it, and those
-    that run pipelines in it again write only what those pipelines write.
+    Typed as ``kedro run`` in a shell; what it printed is in ``kedro_run.log`` beside the
+    project. Shared by the session (tests/test_run.py, tests/test_viz.py): tests read it,
+    and those that run pipelines in it again write only what those pipelines write.
     """
     with pytest.MonkeyPatch.context() as monkeypatch:
         project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
-        run_kedro(project)
+        (project.parent / "kedro_run.log").write_text(run_kedro_cli(project))
     return project
 
 

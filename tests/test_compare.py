@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from synthbalance.compare import compare, parse_params
+from synthbalance.compare import compare, experiment_table, parse_params
 from synthbalance.core.errors import ConfigError
 
 from .conftest import PROJECT, SMALL_RUN, mlflow_runs
@@ -25,12 +25,13 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none"}
     # same seed, same split: every run's baseline is the same classifier on the same rows
     assert runs["metrics.utility.pr_auc_baseline"].nunique() == 1
+    assert sorted(runs["tags.mlflow.runName"]) == [  # one naming scheme (run_names.py)
+        "smote-reference-demo-seed42", "vae-per_class-demo-seed42",
+        "wcgan_gp-conditional-demo-seed42"]
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     monkeypatch.setenv("SYNTHBALANCE_EXPERIMENT", "cmp")
-    notebook = nbformat.read(PROJECT / "notebooks/compare_models.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(project)}}).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    outputs = _execute_notebook(project)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "3 runs in experiment 'cmp'" in text
@@ -38,6 +39,27 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "random oversampling" in tables and "synthetic (vae)" in tables
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def _execute_notebook(project: Path) -> list:
+    notebook = nbformat.read(PROJECT / "notebooks/compare_models.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(project)}}).execute()
+    return [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+def test_before_any_comparison_the_notebook_says_in_one_line_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("SYNTHBALANCE_EXPERIMENT", "never-run")
+    outputs = _execute_notebook(tmp_path)  # raises CellExecutionError if a cell fails
+    printed = [line for o in outputs if o.get("name") == "stdout"
+               for line in o.text.splitlines() if line.strip()]
+    assert len(printed) == 1, printed
+    assert "'never-run'" in printed[0] and "python -m synthbalance.compare" in printed[0]
+
+    table = experiment_table("never-run", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert table.empty and list(table.columns)[:2] == ["fidelity.wasserstein_mean",
+                                                        "detection.accuracy"]
+    assert "python -m synthbalance.compare" in table.attrs["message"]
 
 
 def test_params_use_the_kedro_syntax():

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import urllib.request
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+
+from synthbalance.mlflow_ui import serve_mlflow_ui
 
 from .conftest import mlflow_runs, run_kedro
 
@@ -32,8 +36,9 @@ CONTRACT_METRICS = [
     "advice.validation_pr_auc_gain_high", "advice.test_pr_auc_gain",
 ]
 ARTIFACTS = [
-    "data/schema.json", "model/transformer.json", "plots/correlation.png",
-    "plots/losses_conditional.png", "plots/marginals.png", "plots/recall_gain.png",
+    "data/schema.json", "data/synthetic_rows.parquet", "model/transformer.json",
+    "plots/correlation.png", "plots/losses_conditional.png", "plots/marginals.png",
+    "plots/recall_gain.png",
     "reports/profile.html", "reports/real_vs_synthetic_profile.html", "tables/metrics.csv",
     "tables/postprocess_fixes.csv", "tables/utility_runs.csv", "tables/fidelity_columns.csv",
     "tables/utility_arms.csv", "advice/advice.json", "advice/advice.txt",
@@ -42,7 +47,8 @@ ARTIFACTS = [
 
 @pytest.fixture(scope="module")
 def finished_run(ran_project):
-    """One full default run (cvae, conditional) on small settings, the project the cwd."""
+    """One full default run (cvae, conditional) on small settings, typed as ``kedro run``, the
+    project the cwd; what it printed is in ``kedro_run.log`` beside the project."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(ran_project)
         monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -65,9 +71,67 @@ def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):
              for a in client.list_artifacts(run["run_id"], d)}
     assert set(ARTIFACTS) <= found
     history = client.get_metric_history(run["run_id"], "loss.reconstruction")
-    assert [m.step for m in history] == [0, 1]  # one value per epoch (2 epochs)
+    assert sorted(m.step for m in history) == [1, 2]  # one value per epoch, at the epoch
     curve = client.get_metric_history(run["run_id"], "utility.curve.synthetic.pr_auc_gain")
     assert len(curve) == 2 and all(m.step > 0 for m in curve)  # k is the step
+
+
+HEADLINE = ["fidelity.wasserstein_mean", "detection.accuracy", "utility.pr_auc_gain",
+            "utility.recall_gain_at_base_precision", "privacy.mia_auc"]
+
+
+def test_the_run_is_named_for_what_ran_and_its_model_carries_the_evaluation(finished_run):
+    run = mlflow_runs(finished_run).iloc[0]
+    assert run["tags.mlflow.runName"] == "cvae-conditional-demo-seed42"
+    client = MlflowClient(tracking_uri=f"sqlite:///{finished_run / 'mlflow.db'}")
+    experiment = client.get_experiment(run["experiment_id"])
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    (model,) = client.search_logged_models([run["experiment_id"]])
+    assert model.source_run_id == run["run_id"] and model.name == "generator_conditional"
+    linked = {m.key: m.value for m in model.metrics}
+    for name in HEADLINE:
+        assert linked[name] == pytest.approx(run[f"metrics.{name}"]), name
+    assert not any(k.startswith(("loss.", "check.")) for k in linked)  # histories stay
+
+
+def test_a_run_prints_no_warning_and_ends_with_a_link_to_its_page(finished_run):
+    printed = (finished_run.parent / "kedro_run.log").read_text()
+    warnings = [line for line in printed.splitlines()
+                if re.search(r"\bWARNING\b|\w+Warning\b", line)]
+    assert not warnings, "\n".join(warnings)
+    run = mlflow_runs(finished_run).iloc[0]
+    link = (f"MLflow run cvae-conditional-demo-seed42: http://127.0.0.1:5000/#/experiments/"
+            f"{run['experiment_id']}/runs/{run['run_id']}?workflowType=machine_learning")
+    assert link in printed.splitlines()
+    assert f"mlflow ui --backend-store-uri sqlite:///{finished_run / 'mlflow.db'}" in printed
+
+
+def test_the_mlflow_ui_shows_the_run_its_metrics_artifacts_and_model(finished_run):
+    """What a user sees, through the REST API the UI's pages call (mlflow ui, one worker)."""
+    experiment = [mlflow_runs(finished_run).iloc[0]["experiment_id"]]
+    with serve_mlflow_ui(f"sqlite:///{finished_run / 'mlflow.db'}") as base:
+        (found,) = _api(base, "runs/search", {"experiment_ids": experiment})["runs"]
+        assert found["info"]["run_name"] == "cvae-conditional-demo-seed42"
+        metrics = {m["key"]: m["value"] for m in found["data"]["metrics"]}
+        assert all(np.isfinite(metrics[name]) for name in HEADLINE)
+        run_id = found["info"]["run_id"]
+        listed = {f["path"] for folder in ("data", "reports")
+                  for f in _api(base, f"artifacts/list?run_id={run_id}&path={folder}")["files"]}
+        assert {"data/synthetic_rows.parquet", "reports/profile.html",
+                "reports/real_vs_synthetic_profile.html"} <= listed
+        (model,) = _api(base, "logged-models/search", {"experiment_ids": experiment})["models"]
+        assert model["info"]["source_run_id"] == run_id
+        assert set(HEADLINE) <= {m["key"] for m in model["data"]["metrics"]}
+        files = _api(base, f"logged-models/{model['info']['model_id']}/artifacts/directories")
+        assert {"MLmodel", "artifacts"} <= {f["path"] for f in files["files"]}
+
+
+def _api(base: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{base}/api/2.0/mlflow/{path}", data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
 
 
 def test_logged_generator_samples_rows_in_the_original_schema(finished_run):
@@ -83,6 +147,8 @@ def test_logged_generator_samples_rows_in_the_original_schema(finished_run):
         assert rows[column].dropna().between(real[column].min(), real[column].max()).all()
     again = model.predict(pd.DataFrame({"n_rows": [40], "seed": [3]}))
     pd.testing.assert_frame_equal(rows, again)
+    other = model.predict(pd.DataFrame({"n_rows": [5], "label": [0], "seed": [3]}))
+    assert (other["outcome"] == 0).all()  # label is in the signature, so MLflow keeps it
 
 
 def test_synthetic_rows_respect_every_bound_and_level(finished_run):

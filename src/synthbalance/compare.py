@@ -62,19 +62,43 @@ def compare(
 
 
 def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
-    """The newest run of each model in ``experiment``, indexed by model, headline metrics."""
-    import mlflow
+    """The newest run of each model in ``experiment``, indexed by model, headline metrics.
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-    runs = mlflow.search_runs(experiment_names=[experiment], order_by=["start_time DESC"])
+    Empty, with ``attrs["message"]`` saying what to run, when :func:`comparison_runs` is.
+    """
+    runs = comparison_runs(experiment, tracking_uri)
     if runs.empty:
-        return pd.DataFrame(columns=HEADLINE)
+        empty = pd.DataFrame(columns=HEADLINE, index=pd.Index([], name="model"))
+        empty.attrs["message"] = runs.attrs["message"]
+        return empty
     runs = runs.drop_duplicates("tags.model").set_index("tags.model")
     columns = [f"metrics.{m}" for m in HEADLINE if f"metrics.{m}" in runs.columns]
     table = runs[columns].rename(columns=lambda c: c.removeprefix("metrics."))
     table.index.name = "model"
     return table.sort_index()
+
+
+def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
+    """The runs of ``experiment`` tagged with a model, newest first (``mlflow.search_runs``
+    columns). A missing experiment, or one without such runs, gives an empty frame whose
+    ``attrs["message"]`` is :func:`no_runs_message`."""
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    found = mlflow.get_experiment_by_name(experiment)
+    runs = pd.DataFrame() if found is None else mlflow.search_runs(
+        [found.experiment_id], filter_string="tags.model != ''", order_by=["start_time DESC"])
+    if runs.empty:
+        runs.attrs["message"] = no_runs_message(experiment, mlflow.get_tracking_uri())
+    return runs
+
+
+def no_runs_message(experiment: str, tracking_uri: str) -> str:
+    """One line: the experiment holds no comparison yet, and the command that makes one."""
+    return (f"No comparison runs in MLflow experiment {experiment!r} at {tracking_uri}: run "
+            f"`python -m synthbalance.compare --experiment {experiment}` in the project "
+            "first (or point MLFLOW_TRACKING_URI / SYNTHBALANCE_EXPERIMENT at one).")
 
 
 def _family_params(family: str, params: dict[str, Any] | None) -> dict[str, Any]:

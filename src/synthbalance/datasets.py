@@ -360,6 +360,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     refuses is made safe, and kept apart from the others, by
     :func:`~synthbalance.core.naming.metric_names`. (kedro-mlflow's own
     metrics dataset renames un-prefixed metrics after the dataset, hence this class.)
+    Single values (not histories) are also linked to the generator models the run has
+    logged so far (MLflow 3 ``LoggedModel`` metrics), so a model's page shows the
+    evaluation of its own rows; MLflow itself links only what was logged before the model.
     Without an active run (tracking disabled) nothing is logged.
     """
 
@@ -375,13 +378,16 @@ class MetricsDataset(AbstractDataset[dict, dict]):
             return
         now = int(time.time() * 1000)
         names = metric_names((self._name(key) for key in data), max_length=MAX_METRIC_NAME)
+        client = MlflowClient()
+        models = _run_models(client, run.info.run_id)
         metrics = [
-            Metric(names[self._name(key)], float(v), now, int(step))
+            Metric(names[self._name(key)], float(v), now, int(step), model_id=model)
             for key, value in data.items()
             for step, v in _steps(value)
             if v is not None and math.isfinite(float(v))
+            # a metric row per model: the run's own copies are written once (same key)
+            for model in (models if not isinstance(value, dict | list | tuple) else [None])
         ]
-        client = MlflowClient()
         for start in range(0, len(metrics), 1000):  # MLflow's batch limit
             client.log_batch(run.info.run_id, metrics=metrics[start : start + 1000])
 
@@ -397,6 +403,12 @@ class MetricsDataset(AbstractDataset[dict, dict]):
 
     def _describe(self) -> dict[str, Any]:
         return {"prefix": self._prefix}
+
+
+def _run_models(client: MlflowClient, run_id: str) -> list[str | None]:
+    """Ids of the models run ``run_id`` has logged, else ``[None]`` (link to no model)."""
+    outputs = client.get_run(run_id).outputs
+    return [m.model_id for m in (outputs.model_outputs if outputs else [])] or [None]
 
 
 def _latest_run(what: str) -> Any:

@@ -1,8 +1,10 @@
-"""Project hooks: parameter checks, the raw-source guard, MLflow run tags, a closing hint,
-and the guards that keep runs from destroying or mixing data (see guards.py).
+"""Project hooks: parameter checks, the raw-source guard, MLflow run names and tags, a
+closing link to the run, and the guards that keep runs from destroying or mixing data (see
+guards.py).
 
 Nodes stay free of tracking code; the few MLflow calls the project makes outside catalog
-datasets (run tags, a run's end status) live here, as kedro-mlflow recommends.
+datasets (run tags, the experiment's kind, a run's end status) live here, as kedro-mlflow
+recommends.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from typing import Any
 import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
+from mlflow.tracking import MlflowClient
 
 from synthbalance.branches import set_run_parameters
 from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
+from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
+from synthbalance.run_names import run_name
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,8 @@ class SynthBalanceHooks:
         self._run_id: str | None = None
         self._locks: ProjectLocks | None = None
         self._guard = InterruptGuard()
+        self._mlflow: Any = None  # kedro-mlflow's configuration of this session
+        self._configured_name: str | None = None  # mlflow.yml's tracking.run.name
 
     # a wrapper: its code before ``yield`` runs before kedro-mlflow opens the MLflow store
     @hook_impl(wrapper=True)
@@ -39,7 +46,8 @@ class SynthBalanceHooks:
         """Reject unknown or mistyped parameters at once, then shape the pipelines.
 
         The store lock is held around every plugin's ``after_context_created`` (kedro-mlflow
-        creates and migrates ``mlflow.db`` there).
+        creates and migrates ``mlflow.db`` there, and sets the experiment this hook then
+        marks as a model-training one).
         """
         self._end_interrupted_run()
         self._locks = ProjectLocks(Path(context.project_path))
@@ -48,7 +56,12 @@ class SynthBalanceHooks:
             self._params = parse_params(raw)
             set_run_parameters(raw)
             _rebuild_pipelines()
-            return (yield)
+            result = yield
+            self._mlflow = getattr(context, "mlflow", None)  # set by kedro-mlflow's hook
+            if self._mlflow is not None:
+                self._configured_name = self._mlflow.tracking.run.name
+                _mark_training_experiment(self._mlflow)
+            return result
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
@@ -63,13 +76,18 @@ class SynthBalanceHooks:
         if self._params is not None:
             refuse_output_source(self._params.ingest.source, conf_catalog, Path.cwd())
 
-    # a wrapper: the run lock is taken before kedro-mlflow opens the MLflow run, the tags
-    # are set after
+    # a wrapper: the run lock is taken and the run named before kedro-mlflow opens the
+    # MLflow run, the tags are set after
     @hook_impl(wrapper=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> Generator[None, Any, Any]:
-        """Wait for any other run of this project, then tag and watch the MLflow run."""
+        """Wait for any other run of this project, name the MLflow run kedro-mlflow is about
+        to open (:func:`~synthbalance.run_names.run_name`, unless ``mlflow.yml`` sets
+        ``tracking.run.name``), then tag and watch it."""
         if self._locks is not None:
             self._locks.hold_run()
+        if self._mlflow is not None and self._params is not None:
+            self._mlflow.tracking.run.name = (self._configured_name
+                                              or _run_name(self._params, run_params))
         try:
             result = yield
         except BaseException:
@@ -86,7 +104,7 @@ class SynthBalanceHooks:
         """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
         if self._params is None or self._run_id is None:
             return
-        smote = "smote_reference" in (run_params.get("pipeline_names") or [])
+        smote = _is_smote_reference(run_params)
         training = self._params.training
         mlflow.set_tags(
             {
@@ -121,11 +139,7 @@ class SynthBalanceHooks:
         set_run_parameters(None)  # later pipelines of this process follow conf/ again
         if self._run_id is not None:
             close_run(self._run_id)
-            logger.info(
-                "Done: MLflow run %s. Compare runs with: mlflow ui --backend-store-uri %s",
-                self._run_id,
-                mlflow.get_tracking_uri(),
-            )
+            self._print_run_link()
         if "advice_verdict" in pipeline.all_outputs():
             # printed, not logged: the log handler wraps it at a narrow width, and it is the
             # one paragraph of the run meant to be read as it is
@@ -140,6 +154,20 @@ class SynthBalanceHooks:
             close_run(self._run_id, status="FAILED")
         self._release()
 
+    def _print_run_link(self) -> None:
+        """Where to see the run: its page in the classic training view, and the command
+        that serves a local store. Printed, not logged: the log handler would break the
+        link across lines."""
+        run = MlflowClient().get_run(self._run_id)
+        uri = mlflow.get_tracking_uri()
+        ui = self._mlflow.ui if self._mlflow is not None else None
+        host, port = (ui.host, ui.port) if ui is not None else ("127.0.0.1", 5000)
+        url = run_url(ui_base(uri, host, port), run.info.experiment_id, run.info.run_id)
+        command = ui_command(uri, host, port)
+        print(f"\nMLflow run {run.info.run_name}: {url}", flush=True)
+        if command:
+            print(f"(start the MLflow UI first: {command})", flush=True)
+
     def _release(self) -> None:
         """The run ended through a hook: stop watching it and free the run lock."""
         self._guard.release()
@@ -151,6 +179,27 @@ class SynthBalanceHooks:
         self._guard.end_interrupted()
         if self._locks is not None:
             self._locks.release_run()
+
+
+def _run_name(params: Params, run_params: dict[str, Any]) -> str:
+    """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``."""
+    if _is_smote_reference(run_params):
+        return run_name("smote", "reference", params.ingest.name, params.seed)
+    return run_name(params.training.model, params.training.strategy, params.ingest.name,
+                    params.seed)
+
+
+def _is_smote_reference(run_params: dict[str, Any]) -> bool:
+    return "smote_reference" in (run_params.get("pipeline_names") or [])
+
+
+def _mark_training_experiment(config: Any) -> None:
+    """Tag kedro-mlflow's experiment as model training (unless it has a kind already), so
+    the MLflow UI opens it in its classic view (see synthbalance/mlflow_ui.py)."""
+    experiment = getattr(config.tracking.experiment, "_experiment", None)
+    key, value = EXPERIMENT_KIND
+    if experiment is not None and key not in experiment.tags:
+        MlflowClient().set_experiment_tag(experiment.experiment_id, key, value)
 
 
 def _rebuild_pipelines() -> None:

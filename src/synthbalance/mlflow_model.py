@@ -16,7 +16,9 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel
+from mlflow.types import ColSpec, Schema
 
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.synthesizer import Synthesizer
@@ -46,17 +48,48 @@ class SynthesizerModel(PythonModel):
         return pd.concat(frames, ignore_index=True)
 
 
-def log_synthesizer(synthesizer: Synthesizer, artifact_path: str) -> None:
-    """Log ``synthesizer`` to the active run under ``artifact_path`` as a pyfunc model."""
+def log_synthesizer(synthesizer: Synthesizer, artifact_path: str) -> str:
+    """Log ``synthesizer`` to the active run under ``artifact_path`` as a pyfunc model.
+
+    Returns:
+        The logged model's id (an MLflow 3 ``LoggedModel``), to link metrics to it.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         model_file = Path(tmp) / "synthesizer.pt"
         synthesizer.save(model_file)
-        mlflow.pyfunc.log_model(
+        info = mlflow.pyfunc.log_model(
             name=artifact_path,
             python_model=str(Path(__file__).with_name("_mlflow_model_code.py")),
             artifacts={"synthesizer": str(model_file)},
             pip_requirements=["synthbalance", "torch", "pandas", "numpy"],
-            # MLflow runs the logged model on this example: a check that it loads and samples,
-            # and the source of its signature.
+            signature=model_signature(synthesizer),
+            # MLflow runs the logged model on this example: a check that it loads and samples
             input_example=pd.DataFrame({"n_rows": [3], "seed": [0]}),
         )
+    return info.model_id
+
+
+def model_signature(synthesizer: Synthesizer) -> ModelSignature:
+    """The model's declared inputs (``n_rows``; optional ``seed`` and ``label``) and outputs
+    (the table's columns).
+
+    Declared rather than inferred from an example: an inferred one would leave ``label``
+    out (MLflow then drops it from every request) and types its outputs from five rows.
+    Integer outputs are declared ``double``, since a column with missing values comes back
+    as floats (MLflow's advice: https://mlflow.org/docs/latest/ml/model/signatures/).
+    """
+    label = pd.Series(list(synthesizer.classes))
+    inputs = Schema([
+        ColSpec("long", "n_rows"),
+        ColSpec("long", "seed", required=False),
+        ColSpec("long" if label.dtype.kind in "iu" else _mlflow_type(label), "label",
+                required=False),
+    ])
+    rows = synthesizer.sample(2, seed=0, clean=True)
+    outputs = Schema([ColSpec(_mlflow_type(rows[c]), str(c)) for c in rows.columns])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _mlflow_type(values: pd.Series) -> str:
+    kinds = {"b": "boolean", "i": "double", "u": "double", "f": "double", "M": "datetime"}
+    return kinds.get(values.dtype.kind, "string")

@@ -4,10 +4,14 @@ import os
 from pathlib import Path
 
 from synthbalance.runtime import configure_openmp
+from synthbalance.third_party import quiet_third_party_warnings
 
 # Before the hooks below import torch and xgboost: OpenMP reads its wait policy once, when
 # it loads (see synthbalance/runtime.py for why runs wait passively by default).
 configure_openmp()
+quiet_third_party_warnings()
+
+from omegaconf import OmegaConf  # noqa: E402
 
 from synthbalance.config_loader import ProjectConfigLoader  # noqa: E402
 from synthbalance.hooks import SynthBalanceHooks  # noqa: E402
@@ -24,11 +28,14 @@ CONFIG_LOADER_ARGS = {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "mlflow": ["mlflow*", "mlflow*/**"],
     },
-    # ${env_or:NAME,default}: an environment variable with a fallback (OmegaConf's own oc.env
-    # is limited to credentials in Kedro). ${sqlite_here:file}: an absolute SQLite URI in the
-    # project root; MLflow caches stores by URI, so a relative one could point elsewhere.
-    "custom_resolvers": {
-        "env_or": lambda name, default=None: os.environ.get(name, default),
-        "sqlite_here": lambda name: f"sqlite:///{(Path.cwd() / name).as_posix()}",
-    },
 }
+
+# ${env_or:NAME,default}: an environment variable with a fallback (OmegaConf's own oc.env is
+# limited to credentials in Kedro). ${sqlite_here:file}: an absolute SQLite URI in the
+# project root; MLflow caches stores by URI, so a relative one could point elsewhere.
+# Registered here with OmegaConf's register_resolver(): CONFIG_LOADER_ARGS["custom_resolvers"]
+# would go through Kedro's call of the deprecated register_new_resolver() (OmegaConf 2.4).
+OmegaConf.register_resolver(
+    "env_or", lambda name, default=None: os.environ.get(name, default), replace=True)
+OmegaConf.register_resolver(
+    "sqlite_here", lambda name: f"sqlite:///{(Path.cwd() / name).as_posix()}", replace=True)

@@ -98,6 +98,19 @@ def test_saved_generator_reloads_to_identical_samples_and_rejects_a_corrupt_file
     assert isinstance(error, ModelFileError) and "corrupt" in str(error)
 
 
+def test_the_training_histories_are_keyed_by_epoch_for_mlflow(prepared):
+    from synthbalance.pipelines.training.nodes import train_generator
+
+    *_, history = train_generator(
+        prepared["train_rows"], prepared["train_encoded"], prepared["transformer"],
+        prepared["schema"], prepared["validation_rows"],
+        {"model": "cvae", "strategy": "conditional", **TINY, "epochs": 3, "check_every": 2},
+        0)
+    assert list(history["loss.loss"]) == [1, 2, 3]
+    assert list(history["check.score"]) == [2, 3]  # every 2nd epoch and the last
+    assert "check.epoch" not in history  # it is the step
+
+
 def test_per_class_with_several_minority_classes_has_a_branch_per_class():
     pipeline = training.create_pipeline(branches=generator_branches({
         "training": {"model": "vae", "strategy": "per_class"},

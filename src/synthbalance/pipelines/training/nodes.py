@@ -22,10 +22,11 @@ def train_generator(
     training: dict[str, Any],
     seed: int,
     class_value: Any = None,
-) -> tuple[Synthesizer, Synthesizer, dict[str, list[float]]]:
+) -> tuple[Synthesizer, Synthesizer, dict[str, dict[int, float]]]:
     """Train ``training.model`` and return it (twice: the model file and the MLflow model)
     with its per-epoch histories as ``loss.*``, per-check histories as ``check.*`` and,
-    with ``training.privacy``, the accountant's ``privacy.epsilon`` per epoch.
+    with ``training.privacy``, the accountant's ``privacy.epsilon`` per epoch; each value
+    keyed by its epoch (1-based), the step MLflow plots it at.
 
     A per-class branch learns ``class_value`` (default: the least frequent class) from that
     class's rows only; the conditional branch learns every class at once. Neither trains
@@ -54,7 +55,17 @@ def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
     return privacy_tags(schema, params.privacy is not None)
 
 
-def _history_metrics(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    """``loss.<name>`` per epoch; ``check.*`` and ``privacy.*`` (ε, δ) keep their names."""
-    kept = ("check.", "privacy.")
-    return {k if k.startswith(kept) else f"loss.{k}": v for k, v in history.items()}
+def _history_metrics(history: dict[str, list[float]]) -> dict[str, dict[int, float]]:
+    """Every history at its epochs (1, 2, ...), so MLflow plots them on one epoch axis:
+    ``loss.<name>`` and ``privacy.*`` (ε, δ) once per epoch, ``check.*`` at the epochs of
+    the periodic checks (``check.epoch``, which is then the step, not a metric of its own).
+    """
+    checked = [int(epoch) for epoch in history.get("check.epoch", [])]
+    out: dict[str, dict[int, float]] = {}
+    for key, values in history.items():
+        if key == "check.epoch":
+            continue
+        epochs = checked if key.startswith("check.") else range(1, len(values) + 1)
+        name = key if key.startswith(("check.", "privacy.")) else f"loss.{key}"
+        out[name] = dict(zip(epochs, values, strict=True))
+    return out
