@@ -21,6 +21,7 @@ from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, chec
 from synthbalance.datasets import SourceTableDataset
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.params import Params, parse_params
+from synthbalance.pipelines.grid.pipeline import cell_of
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class SynthBalanceHooks:
         )
 
     @hook_impl
-    def before_node_run(self, inputs: dict[str, Any]) -> None:
+    def before_node_run(self, node: Any, inputs: dict[str, Any]) -> None:
         """Refuse a saved generator, or its rows, that this run's parameters do not describe.
 
         Raises:
@@ -115,12 +116,13 @@ class SynthBalanceHooks:
         if self._params is None:
             return
         training = self._params.training
+        # a grid cell's own model and strategy (pipelines/grid), else the run's
+        model, strategy = cell_of(node.namespace) or (training.model, training.strategy)
         for name, value in inputs.items():
             if isinstance(value, Synthesizer):
-                check_trained_for(value, training.model, training.strategy,
-                                  inputs.get("schema"))
+                check_trained_for(value, model, strategy, inputs.get("schema"))
             elif isinstance(value, pd.DataFrame):
-                check_rows_made_for(name, value, training.model, training.strategy)
+                check_rows_made_for(name, value, model, strategy)
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

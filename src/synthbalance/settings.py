@@ -11,9 +11,10 @@ configure_openmp()
 
 from kedro.config import OmegaConfigLoader  # noqa: E402
 
+from synthbalance.grid_hooks import GridHooks  # noqa: E402
 from synthbalance.hooks import SynthBalanceHooks  # noqa: E402
 
-HOOKS = (SynthBalanceHooks(),)
+HOOKS = (SynthBalanceHooks(), GridHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

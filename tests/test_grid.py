@@ -1,0 +1,59 @@
+"""The comparison grid: one MLflow run per cell under one parent, the same numbers on Kedro's
+sequential runner and on the Dask runner (a LocalCluster of 2 worker processes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthbalance.core.errors import ConfigError
+from synthbalance.params import parse_params
+
+from .conftest import mlflow_runs, run_kedro
+
+#: Two tiny cells: a per-class and a conditional family, one seed, 2 epochs.
+TINY_GRID = {"grid": {"models": ["vae", "cvae"], "seeds": [5]},
+             "ingest": {"demo_rows": 1500}, "evaluation": {"compare_profile": False}}
+
+
+def _cells(project, runner=None) -> dict:
+    """Run the grid; the cell runs of its parent run, by name, and the parent's id."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from .conftest import SMALL_RUN, _merge
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project,
+                             runtime_params=_merge(SMALL_RUN, TINY_GRID)) as session:
+        session.run(pipeline_names=["grid"], runner=runner)
+    runs = mlflow_runs(project)
+    parent = runs[runs["tags.synthbalance.grid"] == "parent"].iloc[0]
+    cells = runs[runs["tags.mlflow.parentRunId"] == parent["run_id"]]
+    return {row["tags.mlflow.runName"]: row for _, row in cells.iterrows()}
+
+
+def test_grid_cells_are_nested_runs_with_equal_metrics_on_dask(project):
+    pytest.importorskip("distributed")
+    from synthbalance.runners import DaskRunner
+
+    sequential = _cells(project)
+    assert sorted(sequential) == ["cvae-conditional-demo-seed5", "vae-per_class-demo-seed5"]
+    dask = _cells(project, DaskRunner(cluster_args={"n_workers": 2}))
+    assert sorted(dask) == sorted(sequential)
+    for name, run in sequential.items():
+        assert run["tags.model"] == name.split("-")[0] and run["tags.seed"] == "5"
+        assert run["params.training.model"] == run["tags.model"]
+        metrics = run.filter(like="metrics.").dropna()
+        for key in ("fidelity.wasserstein_mean", "detection.accuracy", "utility.pr_auc_gain",
+                    "utility.recall_gain_at_base_precision", "privacy.mia_auc"):
+            assert f"metrics.{key}" in metrics
+        assert metrics.to_dict() == dask[name].filter(like="metrics.").dropna().to_dict()
+
+
+def test_grid_parameters_name_the_bad_key():
+    with pytest.raises(ConfigError, match=r"grid.models names \['wgan'\]"):
+        parse_params({"grid": {"models": ["wgan"]}})
+    with pytest.raises(ConfigError, match="grid.strategies.cvae.*supports conditional"):
+        parse_params({"grid": {"strategies": {"cvae": ["per_class"]}}})
+    cells = parse_params({"seed": 1, "grid": {"models": ["ddpm"], "strategies": "all"}})
+    assert cells.grid.cells(1) == [("ddpm", "conditional", 1), ("ddpm", "per_class", 1)]
