@@ -19,10 +19,14 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
                     project_path=project)
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
     assert table.notna().all().all()
-    runs = mlflow_runs(project)
-    assert len(runs) == 3 and runs["experiment_id"].nunique() == 1
+    runs = mlflow_runs(project)  # the grid's parent run, its two cells, the SMOTE reference
+    assert len(runs) == 4 and runs["experiment_id"].nunique() == 1
     strategies = dict(zip(runs["tags.model"], runs["tags.strategy"], strict=True))
-    assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none"}
+    assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none",
+                          "grid": "grid"}
+    parent = runs.loc[runs["tags.model"] == "grid", "run_id"].item()
+    cells = runs[runs["tags.model"].isin(["vae", "wcgan_gp"])]
+    assert (cells["tags.mlflow.parentRunId"] == parent).all()
     # same seed, same split: every run's baseline is the same classifier on the same rows
     assert runs["metrics.utility.pr_auc_baseline"].nunique() == 1
 
@@ -33,7 +37,7 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
-    assert "3 runs in experiment 'cmp'" in text
+    assert "4 runs in experiment 'cmp'" in text
     assert "advice.arm" in text  # the advice of every run
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "random oversampling" in tables and "synthetic (vae)" in tables
@@ -47,3 +51,5 @@ def test_params_use_the_kedro_syntax():
         parse_params("training.epochs")
     with pytest.raises(ConfigError, match="Unknown families"):
         compare(["wgan"], project_path=Path("."))
+    with pytest.raises(ConfigError, match="Unknown runner 'ray'"):
+        compare(["vae"], project_path=Path("."), runner="ray")

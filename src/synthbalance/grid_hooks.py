@@ -1,9 +1,9 @@
 """The hook that hands the comparison grid its parent MLflow run.
 
 kedro-mlflow opens one MLflow run per ``kedro run`` (the grid's parent run). Each grid cell
-logs its own run under it with an explicit id (:class:`~synthbalance.datasets.MlflowCellRunDataset`),
-in whatever process the cell runs; this hook tells the cells which run is the parent, as
-the pipeline input ``grid_parent_run``, once kedro-mlflow has opened it.
+logs its own run under it with an explicit id (``MlflowCellRunDataset``), in whatever
+process the cell runs; this hook tells the cells which run is the parent, as the pipeline
+input ``grid_parent_run``, once kedro-mlflow has opened it.
 """
 
 from __future__ import annotations

@@ -94,12 +94,13 @@ class SynthBalanceHooks:
         """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
         if self._params is None or self._run_id is None:
             return
-        smote = "smote_reference" in (run_params.get("pipeline_names") or [])
+        names = run_params.get("pipeline_names") or []
+        smote, grid = "smote_reference" in names, "grid" in names  # grid: the cells' parent
         training = self._params.training
         mlflow.set_tags(
             {
-                "model": "smote" if smote else training.model,
-                "strategy": "none" if smote else training.strategy,
+                "model": "smote" if smote else "grid" if grid else training.model,
+                "strategy": "none" if smote else "grid" if grid else training.strategy,
                 "dataset": self._params.ingest.name,
             }
         )

@@ -51,9 +51,10 @@ def fidelity_metrics(test_rows: pd.DataFrame, synthetic_rows: pd.DataFrame, sche
     return evaluate_fidelity(test_rows, synthetic_rows, schema)[0]
 
 
-def utility_metrics(*inputs: Any) -> dict[str, Any]:
-    """The metrics of :func:`evaluate_utility`, same inputs (tables and curves dropped)."""
-    return evaluate_utility(*inputs)[0]
+def utility_metrics(*inputs: Any) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """:func:`evaluate_utility`, same inputs: its metrics, runs and arms (the curves dropped;
+    the advice chooses from the runs and arms)."""
+    return evaluate_utility(*inputs)[:3]
 
 
 def cell_record(
@@ -61,10 +62,12 @@ def cell_record(
     training: dict[str, Any],
     seed: int,
     parent: dict[str, Any],
+    advice_tags: dict[str, Any],
     *metrics_and_histories: dict[str, Any],
     branches: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """What the cell's MLflow run holds: name, tags, params, metrics and the parent run.
+    """What the cell's MLflow run holds: name, tags (with the advice's), params, metrics and
+    the parent run.
 
     ``metrics_and_histories``: the metric dicts, then one training history per branch of
     ``branches`` (a single branch logs plain ``loss.*`` names, several prefix their class).
@@ -78,5 +81,6 @@ def cell_record(
     model, strategy = training["model"], training["strategy"]
     dataset = IngestParams.from_dict(ingest).name
     return {"parent": parent, "name": run_name(model, strategy, dataset, seed),
-            "tags": {"model": model, "strategy": strategy, "seed": seed, "dataset": dataset},
+            "tags": {**advice_tags, "model": model, "strategy": strategy, "seed": seed,
+                     "dataset": dataset},
             "params": {"seed": seed, "training": training}, "metrics": metrics}

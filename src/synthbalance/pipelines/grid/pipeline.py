@@ -4,7 +4,7 @@
 the encoder and the cleaning rules once. Then one cell per ``(model, strategy, seed)`` of
 ``grid.*`` (:meth:`~synthbalance.params.GridParams.cells`), namespace
 ``grid.<model>_<strategy>_seed<seed>``, with one sub-namespace per generator branch, trains,
-samples, cleans and evaluates, and writes one record: an MLflow run nested under the run
+samples, cleans, evaluates and advises (``choose_arm``), and writes one record: an MLflow run nested under the run
 kedro-mlflow opened (``grid_parent_run``, set by :class:`~synthbalance.grid_hooks.GridHooks`).
 kedro-viz shows each cell as a modular pipeline.
 """
@@ -22,6 +22,7 @@ from synthbalance.branches import Branch, generator_branches
 from synthbalance.core.config import STRATEGIES_BY_MODEL
 from synthbalance.params import parse_params
 from synthbalance.pipelines import ingest, postprocessing, preprocessing
+from synthbalance.pipelines.advice.nodes import choose_arm
 from synthbalance.pipelines.evaluation.nodes import evaluate_detection, evaluate_privacy
 from synthbalance.pipelines.postprocessing.nodes import clean_rows
 from synthbalance.pipelines.sampling.nodes import combine_rows, sample_rows
@@ -117,10 +118,14 @@ def _cell(cell: Cell) -> Pipeline:
              name="evaluate_fidelity"),
         Node(evaluate_detection, ["train_rows", "test_rows", "synthetic_rows", *_EVAL],
              "detection", name="evaluate_detection"),
-        Node(utility_metrics, [*_ROWS, *_EVAL], "utility", name="evaluate_utility"),
+        Node(utility_metrics, [*_ROWS, *_EVAL], ["utility", "utility_runs", "utility_arms"],
+             name="evaluate_utility"),
+        Node(choose_arm, ["utility_arms", "utility_runs"],
+             ["advice", "advice_scores", "advice_tags"], name="choose_arm"),
         Node(evaluate_privacy, [*_ROWS, *_EVAL], "privacy", name="evaluate_privacy"),
-        Node(record, ["params:ingest", "training", "seed", PARENT, "postprocess", "fidelity",
-                      "detection", "utility", "privacy", *[f"{n}.history" for n in names]],
+        Node(record, ["params:ingest", "training", "seed", PARENT, "advice_tags",
+                      "postprocess", "fidelity", "detection", "utility", "privacy",
+                      "advice_scores", *[f"{n}.history" for n in names]],
              "mlflow_run", name="cell_record"),
     ]
     body = sum((_branch(b) for b in cell.branches), Pipeline(nodes))
