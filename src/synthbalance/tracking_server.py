@@ -64,10 +64,9 @@ def _free_port() -> int:
 def _wait_healthy(uri: str, server: subprocess.Popen, timeout_s: float, project: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and server.poll() is None:
-        with suppress(OSError):
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
+        with suppress(OSError), urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+            if answer.status == 200:
+                return
         time.sleep(0.5)
     raise SynthBalanceError(
         f"The MLflow server at {uri} did not start in {timeout_s:.0f} s; see "

@@ -3,10 +3,11 @@
 ``grid`` (the shared part) validates the table, splits it with the run's ``seed``, fits
 the encoder and the cleaning rules once. Then one cell per ``(model, strategy, seed)`` of
 ``grid.*`` (:meth:`~synthbalance.params.GridParams.cells`), namespace
-``grid.<model>_<strategy>_seed<seed>``, with one sub-namespace per generator branch, trains,
-samples, cleans, evaluates and advises (``choose_arm``), and writes one record: an MLflow run nested under the run
-kedro-mlflow opened (``grid_parent_run``, set by :class:`~synthbalance.grid_hooks.GridHooks`).
-kedro-viz shows each cell as a modular pipeline.
+``grid.<model>_<strategy>_seed<seed>``, with one sub-namespace per generator branch,
+trains, samples, cleans, evaluates and advises (``choose_arm``), and writes one record: an
+MLflow run nested under the run kedro-mlflow opened (``grid_parent_run``, set by
+:class:`~synthbalance.grid_hooks.GridHooks`). kedro-viz shows each cell as a modular
+pipeline.
 """
 
 from __future__ import annotations
