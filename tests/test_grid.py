@@ -28,8 +28,11 @@ def _cells(project, runner=None) -> dict:
                              runtime_params=_merge(SMALL_RUN, TINY_GRID)) as session:
         session.run(pipeline_names=["grid"], runner=runner)
     runs = mlflow_runs(project)  # newest first: this run's parent
-    parent = runs[runs["tags.synthbalance.grid"] == "parent"].iloc[0]
+    parents = runs[runs["tags.synthbalance.grid"] == "parent"]
+    parent = parents.iloc[0]
     assert parent["tags.model"] == "grid"
+    # nothing stray: every run is a grid's parent or a cell nested under one
+    assert runs["tags.mlflow.parentRunId"].fillna(runs["run_id"]).isin(parents["run_id"]).all()
     cells = runs[runs["tags.mlflow.parentRunId"] == parent["run_id"]]
     return {row["tags.mlflow.runName"]: row for _, row in cells.iterrows()}
 

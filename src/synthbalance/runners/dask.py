@@ -36,6 +36,8 @@ from kedro.pipeline.node import Node
 from kedro.runner import AbstractRunner, SequentialRunner
 
 DEFAULT_CLUSTER = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
+#: kedro-mlflow's distribution name, as Kedro compares it (pip spells it with a dash).
+KEDRO_MLFLOW = ("kedro_mlflow", "kedro-mlflow")
 
 
 class _DaskDataset(AbstractDataset):
@@ -127,8 +129,8 @@ class DaskRunner(AbstractRunner):
         """Run ``node`` in a worker (``dependencies``: the futures Dask waits for first)."""
         hook_manager = _create_hook_manager()
         _register_hooks(hook_manager, settings.HOOKS)
-        _register_hooks_entry_points(
-            hook_manager, (*settings.DISABLE_HOOKS_FOR_PLUGINS, "kedro-mlflow"))
+        _register_hooks_entry_points(hook_manager, (*settings.DISABLE_HOOKS_FOR_PLUGINS,
+                                                    *KEDRO_MLFLOW))
         SequentialRunner(is_async=is_async).run(Pipeline([node]), catalog, hook_manager,
                                                 run_id)
         return node
