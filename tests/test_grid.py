@@ -90,3 +90,18 @@ def test_kedro_airflow_builds_a_dag_file_with_one_task_per_cell(project):
     assert all(len(c) == 1 for c in cells)  # no task mixes cells
     assert sorted(c.pop() for c in cells) == sorted(
         f"{m}_{s}_seed42" for m, s, _ in parse_params({}).grid.cells(42))
+
+
+def test_dask_runner_refuses_datasets_that_log_to_the_active_run(project):
+    """The default pipeline logs through the process's active MLflow run, which a Dask
+    worker does not have: one clear error before any cluster work, naming the datasets."""
+    pytest.importorskip("distributed")
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from synthbalance.runners import DaskRunner
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project) as session, pytest.raises(
+            ConfigError, match=r"DaskRunner cannot run datasets .*\(data_summary, schema\)"):
+        session.run(pipeline_names=["ingest"], runner=DaskRunner())

@@ -35,6 +35,8 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 from kedro.runner import AbstractRunner, SequentialRunner
 
+from synthbalance.core.errors import ConfigError
+
 DEFAULT_CLUSTER = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
 #: kedro-mlflow's distribution name, as Kedro compares it (pip spells it with a dash).
 KEDRO_MLFLOW = ("kedro_mlflow", "kedro-mlflow")
@@ -95,7 +97,12 @@ class DaskRunner(AbstractRunner):
 
     def run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
             run_id: str | None = None, only_missing_outputs: bool = False) -> dict[str, Any]:
-        """Open the client (and cluster), run the pipeline on it, close them."""
+        """Open the client (and cluster), run the pipeline on it, close them.
+
+        Raises:
+            ConfigError: a dataset of ``pipeline`` logs to the process's MLflow run.
+        """
+        _refuse_active_run_datasets(pipeline, catalog)
         client_args, cluster_args, torch_threads = self._settings(catalog)
         cluster = None if client_args.get("address") else LocalCluster(
             env={"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"])}, **cluster_args)
@@ -160,6 +167,28 @@ class DaskRunner(AbstractRunner):
 
     def _get_executor(self, max_workers: int) -> None:
         return None
+
+
+def _refuse_active_run_datasets(pipeline: Pipeline, catalog: Any) -> None:
+    """Datasets that log to the process's active MLflow run would log, in a worker, to no
+    run or a stray one (kedro-mlflow #624, #689): refuse them, naming them and the fix.
+
+    Raises:
+        ConfigError: the pipeline has such datasets.
+    """
+    from synthbalance import datasets
+
+    own = (datasets.MetricsDataset, datasets.MlflowTagsDataset,
+           datasets.MlflowSynthesizerDataset)
+    found = sorted(name for name in pipeline.datasets() if not name.startswith("params:")
+                   and (type(catalog.get(name)).__module__.startswith("kedro_mlflow")
+                        or isinstance(catalog.get(name), own)))
+    if found:
+        raise ConfigError(
+            f"The DaskRunner cannot run datasets that log to the MLflow run of their process "
+            f"({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}): on a Dask worker "
+            "there is none. Run --pipeline=grid on Dask (its cells log with explicit run "
+            "ids), and other pipelines with the default runner.")
 
 
 def _node_catalog(node: Node, catalog: Any, shared: dict[str, _DaskDataset]) -> DataCatalog:
