@@ -16,7 +16,6 @@ import pandas as pd
 
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
-from synthbalance.core.transformer import TabularTransformer
 from synthbalance.params import IngestParams
 from synthbalance.pipelines.evaluation.nodes import evaluate_fidelity, evaluate_utility
 from synthbalance.pipelines.training.nodes import train_generator
@@ -29,19 +28,12 @@ def cell_settings(training: dict[str, Any], model: str, strategy: str, seed: int
     return {**training, "model": model, "strategy": strategy}, seed
 
 
-def train_cell(
-    train_rows: pd.DataFrame,
-    train_encoded: pd.DataFrame,
-    transformer: TabularTransformer,
-    schema: Schema,
-    validation_rows: pd.DataFrame,
-    training: dict[str, Any],
-    seed: int,
-    class_value: Any = None,
-) -> tuple[Synthesizer, dict[str, list[float]]]:
-    """:func:`train_generator` for one branch of a cell: the generator and its histories."""
-    generator, _, history = train_generator(train_rows, train_encoded, transformer, schema,
-                                            validation_rows, training, seed, class_value)
+def train_cell(*inputs: Any, class_value: Any = None
+               ) -> tuple[Synthesizer, dict[str, list[float]]]:
+    """:func:`train_generator` for one branch of a cell (same inputs: the training rows,
+    their encoding, the transformer, the schema, the validation rows, the cell's
+    ``training`` section and seed): the generator and its histories."""
+    generator, _, history = train_generator(*inputs, class_value=class_value)
     return generator, history
 
 
