@@ -103,6 +103,7 @@ class DaskRunner(AbstractRunner):
             ConfigError: a dataset of ``pipeline`` logs to the process's MLflow run.
         """
         _refuse_active_run_datasets(pipeline, catalog)
+        self._warn_sqlite()
         client_args, cluster_args, torch_threads = self._settings(catalog)
         cluster = None if client_args.get("address") else LocalCluster(
             env={"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"])}, **cluster_args)
@@ -117,6 +118,16 @@ class DaskRunner(AbstractRunner):
             finally:
                 if cluster is not None:
                     cluster.close()
+
+    def _warn_sqlite(self) -> None:
+        """Parallel cells writing to a SQLite store may meet "database is locked"."""
+        import mlflow
+
+        if mlflow.get_tracking_uri().startswith("sqlite"):
+            self._logger.warning(
+                "MLflow logs to %s, a SQLite file, from parallel workers; for many cells "
+                "log through a server: python -m synthbalance.compare --runner dask starts "
+                "one, or set MLFLOW_TRACKING_URI (docs/cluster.md).", mlflow.get_tracking_uri())
 
     def _settings(self, catalog: Any) -> tuple[dict[str, Any], dict[str, Any], int]:
         """Client and cluster arguments: the constructor's over ``params:dask_client``."""
