@@ -105,3 +105,36 @@ def test_dask_runner_refuses_datasets_that_log_to_the_active_run(project):
     with KedroSession.create(project_path=project) as session, pytest.raises(
             ConfigError, match=r"DaskRunner cannot run datasets .*\(data_summary, schema\)"):
         session.run(pipeline_names=["ingest"], runner=DaskRunner())
+
+
+def _worker_threads() -> tuple[int, str | None]:
+    import os
+
+    import torch
+
+    return torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_dask_workers_run_torch_on_one_thread_each():
+    pytest.importorskip("distributed")
+    from synthbalance.runners import DaskRunner
+
+    with DaskRunner().client() as client:
+        threads = client.run(_worker_threads)
+    assert list(threads.values()) == [(1, "1"), (1, "1")]  # 2 workers x 1 thread
+
+
+def test_dask_runner_joins_the_scheduler_named_in_dask_client():
+    """``dask_client.address`` (conf/dask): the runner uses that scheduler's workers."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+    from kedro.io import DataCatalog
+
+    from synthbalance.runners import DaskRunner
+
+    catalog = DataCatalog()
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        catalog["params:dask_client"] = {"address": cluster.scheduler_address}
+        with DaskRunner().client(catalog) as client:
+            assert client.scheduler.address == cluster.scheduler_address
+            assert list(client.run(_worker_threads).values()) == [(1, "1")]

@@ -21,6 +21,8 @@ workers, default 1) and OpenMP's passive waiting (runtime.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, worker_client
@@ -104,20 +106,26 @@ class DaskRunner(AbstractRunner):
         """
         _refuse_active_run_datasets(pipeline, catalog)
         self._warn_sqlite()
-        client_args, cluster_args, torch_threads = self._settings(catalog)
-        cluster = None if client_args.get("address") else LocalCluster(
-            env={"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"])}, **cluster_args)
-        with Client(cluster, **client_args) if cluster else Client(**client_args) as client:
-            from kedro.framework.project import PACKAGE_NAME
+        with self.client(catalog):
+            return super().run(pipeline, catalog, hook_manager, run_id, only_missing_outputs)
 
-            client.register_plugin(_ProjectWorker(PACKAGE_NAME or "synthbalance",
-                                                  torch_threads), name="synthbalance")
-            try:
-                return super().run(pipeline, catalog, hook_manager, run_id,
-                                   only_missing_outputs)
-            finally:
-                if cluster is not None:
-                    cluster.close()
+    @contextmanager
+    def client(self, catalog: Any = None) -> Iterator[Client]:
+        """The Dask client of a run (settings from ``catalog``'s ``params:dask_client``),
+        its workers set up by :class:`_ProjectWorker`; a LocalCluster it opened is closed
+        after."""
+        from kedro.framework.project import PACKAGE_NAME
+
+        client_args, cluster_args, threads = self._settings(catalog or DataCatalog())
+        with ExitStack() as stack:
+            cluster = None if client_args.get("address") else stack.enter_context(
+                LocalCluster(env={"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"])},
+                             **cluster_args))
+            client = stack.enter_context(Client(cluster, **client_args) if cluster
+                                         else Client(**client_args))
+            client.register_plugin(_ProjectWorker(PACKAGE_NAME or "synthbalance", threads),
+                                   name="synthbalance")
+            yield client
 
     def _warn_sqlite(self) -> None:
         """Parallel cells writing to a SQLite store may meet "database is locked"."""
