@@ -29,7 +29,8 @@ import pandas as pd
 from benchmarks._data import Prepared, prepare_setting
 from benchmarks._methods import SmoteRecorder, clean_rows, throughput, timed
 from benchmarks._worker import configure_torch, peak_rss_mb, plain
-from synthbalance.core.metrics import detection, fidelity, recall_gain_experiment
+from synthbalance.core.metrics import detection, fidelity, privacy, recall_gain_experiment
+from synthbalance.core.metrics.privacy import PRIVACY_MAX_ROWS
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess
 
 #: Extra k of a table's grid beside its minority training rows (the fraud-GAN setting adds
@@ -59,6 +60,12 @@ class CellSpec:
     peer_speed_rows: int = 20_000
     pool_ratio: float = 2.0
     argn_minutes: float = 1.0  # TabularARGN's max_training_time per training
+    #: DP-SGD budget of our families (``training.privacy.epsilon``); ``None``: no DP (ε = ∞).
+    epsilon: float | None = None
+    #: Score each seed's pool with the membership attacks (:func:`attack_figures`).
+    attacks: bool = False
+    #: Also the table's :data:`EXTRA_KS` (False: k = the minority training rows only).
+    extra_ks: bool = True
 
     def epochs_for(self, n_rows: int) -> int:
         """Epochs of a generator whose epoch covers ``n_rows``: ``epochs``, raised to reach
@@ -67,9 +74,9 @@ class CellSpec:
         return min(self.max_epochs, max(self.epochs, math.ceil(self.min_steps / per_epoch)))
 
 
-def k_grid(name: str, data: Prepared) -> list[int]:
-    """The table's k: its minority training rows, and :data:`EXTRA_KS`."""
-    return sorted({data.n_minority_train, *EXTRA_KS.get(name, ())})
+def k_grid(name: str, data: Prepared, extra: bool = True) -> list[int]:
+    """The table's k: its minority training rows, and (``extra``) :data:`EXTRA_KS`."""
+    return sorted({data.n_minority_train, *(EXTRA_KS.get(name, ()) if extra else ())})
 
 
 def run_cell(spec: CellSpec) -> dict[str, Any]:
@@ -77,13 +84,14 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
     start = time.perf_counter()
     configure_torch(spec.threads)
     data = prepare_setting(spec.table, spec.rows)
-    ks = k_grid(spec.table, data)
+    ks = k_grid(spec.table, data, spec.extra_ks)
     stats = fit_postprocess(data.train, data.schema)
     if spec.method == "reference":
         record = _reference(data, spec, ks, stats)
     else:
         record = _generator(data, spec, ks, stats)
-    return {**record, "table": spec.table, "method": spec.method, "ks": ks,
+    return {**record, "table": spec.table, "method": spec.method, "epsilon": spec.epsilon,
+            "ks": ks,
             "minority_train_rows": data.n_minority_train, "train_rows": len(data.train),
             "fit_rows": len(data.fit), "peak_mb": peak_rss_mb(),
             "worker_s": time.perf_counter() - start}
@@ -98,8 +106,9 @@ def _generator(data: Prepared, spec: CellSpec, ks: list[int],
         pool, fixes = clean_rows(sample(n_pool, 1), stats, data)
         pools[seed] = pool
         seeds.append({"train_seed": seed, **measured, **fixes,
-                      **quality(pool.iloc[: max(ks)], data, spec)})
-        if seed == spec.train_seeds[0]:
+                      **quality(pool.iloc[: max(ks)], data, spec),
+                      **(attack_figures(pool, data, seed) if spec.attacks else {})})
+        if seed == spec.train_seeds[0] and spec.speed_rows > 0:
             speed = _speed(spec, sample, stats, data)
     peak_generator = peak_rss_mb()
     arms = _utility(data, spec, ks, held_back=None, smote=PoolRows(pools))
@@ -163,8 +172,10 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
     epochs = spec.epochs_for(n)
     transformer = TabularTransformer(max_modes=SETTINGS[spec.table].max_modes, seed=SEED)
     transformer.fit(data.train, data.schema)
-    config = GeneratorConfig(epochs=epochs, check_every=max(1, epochs // 5), device="cpu",
-                             num_threads=spec.threads, batch_size=BATCH)
+    privacy = None if spec.epsilon is None else {"epsilon": spec.epsilon}
+    config = GeneratorConfig.from_dict({
+        "epochs": epochs, "check_every": max(1, epochs // 5), "device": "cpu",
+        "num_threads": spec.threads, "batch_size": BATCH, "privacy": privacy})
     plan = TrainingPlan(model=spec.method, config=config, seed=seed,
                         class_value=None if conditional else data.minority)
     timer = EpochTimer()
@@ -178,7 +189,15 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
     return sample, {"epochs": epochs, "epoch_rows": timer.n_rows, "fit_s": fit_s,
                     "s_per_epoch": statistics.median(timer.seconds),
                     "best_epoch": synth.generator.best_epoch,
+                    "epsilon_spent": _last(synth.generator.history, "privacy.epsilon"),
+                    "delta": _last(synth.generator.history, "privacy.delta"),
                     "strategy": "conditional" if conditional else "per_class"}
+
+
+def _last(history: dict[str, list], key: str) -> float | None:
+    """The last value a fit recorded under ``key`` (``None``: never recorded, no DP)."""
+    values = history.get(key) or []
+    return float(values[-1]) if values else None
 
 
 def quality(rows: pd.DataFrame, data: Prepared, spec: CellSpec) -> dict[str, float]:
@@ -190,6 +209,19 @@ def quality(rows: pd.DataFrame, data: Prepared, spec: CellSpec) -> dict[str, flo
             "correlation_distance": fid["correlation_distance"],
             "detection_accuracy": det["accuracy"], "detection_auc": det["auc"],
             "eval_rows": len(rows)}
+
+
+def attack_figures(pool: pd.DataFrame, data: Prepared, seed: int) -> dict[str, float]:
+    """The pipeline's privacy figures (``evaluate_privacy``) of the minority ``pool``:
+    members are the minority rows the generator trained on (``data.fit``), attacked
+    non-members the test split's, DOMIAS reference rows the validation and held-back ones;
+    ``members`` is how many members (and as many non-members) each attack scored."""
+    minority = data.minority_rows
+    members, non_members = minority(data.fit), minority(data.test)
+    reference = pd.concat([minority(data.validation), minority(data.held_back)])
+    found = privacy(members, non_members, pool, reference, data.schema, seed)
+    return {**{f"privacy.{k}": float(v) for k, v in found.items()},
+            "privacy.members": min(len(members), len(non_members), PRIVACY_MAX_ROWS)}
 
 
 class PoolRows:

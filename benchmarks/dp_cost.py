@@ -4,6 +4,7 @@ Run (about four minutes on two busy CPU cores with the defaults)::
 
     python -m benchmarks.dp_cost                       # --rows 2000 --epochs 3 --repeats 2
     python -m benchmarks.dp_cost --device cuda --rows 20000
+    python -m benchmarks.dp_cost --repeats 1 --threads 1   # on CPU cores shared with others
 
 Each family and its default strategy is trained on the same built-in table, the same seed
 and the same epochs, plainly and with ``privacy: {epsilon: 3}`` (calibrated noise), the two
@@ -14,6 +15,11 @@ reported beside the wall seconds, as they depend far less on other work. Both ti
 training step and the accountant's reading of ε (the calibration before the first epoch
 is reported apart, as ``setup_s``). The periodic quality check is off in both runs, as it
 costs the same with or without DP. Prints a Markdown table; ``--json`` writes the figures.
+
+On cores shared with other work, torch's CPU threads wait for each other by spinning, and
+the spinning counts as CPU time: a tiny plain epoch then reads up to 100x its cost, more
+than DP itself. ``--threads 1`` (``num_threads: 1`` in both fits) removes the waiting, so
+the CPU seconds are the work done.
 """
 
 from __future__ import annotations
@@ -80,10 +86,13 @@ def _timed_fit(model: str, data: dict[str, Any], config: dict[str, Any]) -> dict
             "epsilon": gen.history.get("privacy.epsilon", [float("nan")])[-1]}
 
 
-def measure(rows: int, epochs: int, device: str, repeats: int = 2) -> list[dict[str, Any]]:
-    """One record per family: plain and private seconds per epoch, and their ratio."""
+def measure(rows: int, epochs: int, device: str, repeats: int = 2,
+            threads: int | None = None) -> list[dict[str, Any]]:
+    """One record per family: plain and private seconds per epoch, and their ratio.
+    ``threads``: torch CPU threads of every fit (``None``: torch's default)."""
     data = _data(rows)
-    base = {"epochs": epochs, "device": device, "check_every": epochs}
+    base = {"epochs": epochs, "device": device, "check_every": epochs,
+            "num_threads": threads}
     out = []
     for model in MODEL_NAMES:
         fits = [(_timed_fit(model, data, base),
@@ -122,11 +131,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads per fit (default: torch's own)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Opacus' RDP "optimal order" notes, tqdm
-        records = measure(args.rows, args.epochs, args.device, args.repeats)
+        records = measure(args.rows, args.epochs, args.device, args.repeats, args.threads)
     print(table(records))
     if args.json:
         args.json.write_text(json.dumps(records, indent=2))

@@ -91,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                     handle.write(json.dumps(record) + "\n")
                 done[table, method] = record
                 _log(f"{table:15s} {method:10s} {record['worker_s']:7.1f} s")
+    from benchmarks._sections import keep_sections
     from benchmarks._tables_report import render
 
     cells = [done[t, m] for t in args.tables for m in args.methods if (t, m) in done]
@@ -99,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
             "session_s": time.perf_counter() - start, "options": vars(args)}
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(cells, meta))
+    old = out.read_text() if out.exists() else ""
+    out.write_text(keep_sections(old, render(cells, meta)))  # e.g. benchmarks.privacy's
     _log(f"wrote {out}")
     return out
 

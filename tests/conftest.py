@@ -81,6 +81,19 @@ def run_kedro(project: Path, pipelines: list[str] | None = None, env: str | None
         return session.run(pipeline_names=pipelines)
 
 
+@pytest.fixture(scope="session")
+def ran_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project after one full default run (cvae, conditional) on small settings.
+
+    Shared by the session (tests/test_run.py, tests/test_viz.py): tests read it, and those
+    that run pipelines in it again write only what those pipelines write.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
+        run_kedro(project)
+    return project
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return make_project(tmp_path, monkeypatch)

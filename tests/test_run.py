@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import make_project, mlflow_runs, run_kedro
+from .conftest import mlflow_runs, run_kedro
 
 CONTRACT_METRICS = [
     "fidelity.wasserstein_mean", "fidelity.correlation_distance",
@@ -41,12 +41,12 @@ ARTIFACTS = [
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    """One full default run (cvae, conditional) on small settings."""
+def finished_run(ran_project):
+    """One full default run (cvae, conditional) on small settings, the project the cwd."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        project = make_project(tmp_path_factory.mktemp("project"), monkeypatch)
-        run_kedro(project)
-        yield project
+        monkeypatch.chdir(ran_project)
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        yield ran_project
 
 
 def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):

@@ -30,18 +30,12 @@ import yaml
 
 from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.naming import HEADLINE_METRICS
 from synthbalance.runtime import configure_openmp
 from synthbalance.tracking_server import tracking_server
 
 #: The columns of the printed comparison (the contract's headline metrics).
-HEADLINE = (
-    "fidelity.wasserstein_mean",
-    "detection.accuracy",
-    "utility.pr_auc_gain",
-    "utility.recall_gain_at_base_precision",
-    "privacy.mia_auc",
-    "postprocess.values_fixed",
-)
+HEADLINE = HEADLINE_METRICS
 RUNNERS = ("sequential", "dask")
 
 

@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import io
+import json
 import math
 import os
 import re
@@ -31,6 +32,7 @@ from kedro.io.core import (
     get_filepath_str,
     get_protocol_and_path,
 )
+from kedro_datasets._typing import JSONPreview, TablePreview
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from mlflow.entities import Metric, Param
@@ -293,6 +295,18 @@ class AtomicParquetDataset(AtomicLocalSave, ParquetDataset):
     """
 
 
+def _table_preview(table: pd.DataFrame) -> TablePreview:
+    """``table`` as kedro-viz's table preview (pandas' ``split`` layout), missing as null.
+
+    kedro-viz answers previews as JSON, which has no NaN.
+    """
+    cells = table.astype(object).where(table.notna(), None)
+    return TablePreview(cells.to_dict(orient="split", index=False))
+
+
+# kedro-viz previews (its "preview" docs): a ``preview`` method whose return annotation names
+# the preview type. JSONDataset's own preview dumps what ``load`` returns, which for the
+# datasets below is an object, not JSON: kedro-viz logged a serialisation error instead.
 class SchemaDataset(AtomicLocalSave, JSONDataset):
     """A :class:`~synthbalance.core.schema.Schema` stored as readable, editable JSON."""
 
@@ -301,6 +315,10 @@ class SchemaDataset(AtomicLocalSave, JSONDataset):
 
     def save(self, data: Schema) -> None:  # type: ignore[override]
         super().save(data.to_dict())
+
+    def preview(self) -> JSONPreview:
+        """The schema as written: target, classes, and each column's kind, bounds, levels."""
+        return JSONPreview(json.dumps(self.load().to_dict()))
 
 
 class CleaningRulesDataset(AtomicLocalSave, JSONDataset):
@@ -312,6 +330,10 @@ class CleaningRulesDataset(AtomicLocalSave, JSONDataset):
     def save(self, data: PostprocessStats) -> None:  # type: ignore[override]
         super().save(data.to_dict())
 
+    def preview(self) -> TablePreview:
+        """One row per column: bounds, level count and missing share (``summary()``)."""
+        return _table_preview(self.load().summary())
+
 
 class TransformerDataset(AtomicLocalSave, JSONDataset):
     """A fitted :class:`~synthbalance.core.transformer.TabularTransformer` as JSON."""
@@ -322,6 +344,10 @@ class TransformerDataset(AtomicLocalSave, JSONDataset):
 
     def save(self, data: TabularTransformer) -> None:  # type: ignore[override]
         super().save(data.to_state())
+
+    def preview(self) -> TablePreview:
+        """One row per column: its kind, encoding and width (``summary()``)."""
+        return _table_preview(self.load().summary())
 
 
 class MetricsDataset(AbstractDataset[dict, dict]):

@@ -1,4 +1,4 @@
-"""Project hooks: parameter checks, the raw-source dataset, MLflow run tags, a closing hint,
+"""Project hooks: parameter checks, the raw-source guard, MLflow run tags, a closing hint,
 and the guards that keep runs from destroying or mixing data (see guards.py).
 
 Nodes stay free of tracking code; the few MLflow calls the project makes outside catalog
@@ -18,7 +18,6 @@ from kedro.framework.hooks import hook_impl
 
 from synthbalance.branches import set_run_parameters
 from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
-from synthbalance.datasets import SourceTableDataset
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.params import Params, parse_params
 from synthbalance.pipelines.grid.pipeline import cell_of
@@ -54,22 +53,16 @@ class SynthBalanceHooks:
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
-        """Register ``raw_table`` from ``ingest.source`` and its read options.
+        """Refuse an ``ingest.source`` that a run writes, before anything is written.
+
+        ``raw_table`` itself is declared in ``conf/base/catalog.yml`` from the same
+        parameters (``${params:ingest.source}``).
 
         Raises:
             ConfigError: ``ingest.source`` is a file a run of this project writes.
         """
-        if self._params is None:
-            return
-        ingest = self._params.ingest
-        refuse_output_source(ingest.source, conf_catalog, Path.cwd())
-        catalog["raw_table"] = SourceTableDataset(
-            source=ingest.source,
-            read_options=ingest.read_options.pandas_options(),
-            format=ingest.format,
-            demo_rows=ingest.demo_rows,
-            seed=self._params.seed,
-        )
+        if self._params is not None:
+            refuse_output_source(self._params.ingest.source, conf_catalog, Path.cwd())
 
     # a wrapper: the run lock is taken before kedro-mlflow opens the MLflow run, the tags
     # are set after

@@ -9,14 +9,15 @@ from synthbalance.runtime import configure_openmp
 # it loads (see synthbalance/runtime.py for why runs wait passively by default).
 configure_openmp()
 
-from kedro.config import OmegaConfigLoader  # noqa: E402
-
+from synthbalance.config_loader import ProjectConfigLoader  # noqa: E402
 from synthbalance.grid_hooks import GridHooks  # noqa: E402
 from synthbalance.hooks import SynthBalanceHooks  # noqa: E402
 
 HOOKS = (SynthBalanceHooks(), GridHooks())
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# OmegaConfigLoader plus ${params:...}, which lets catalog.yml declare raw_table from the
+# run's ingest.* parameters (see synthbalance/config_loader.py)
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

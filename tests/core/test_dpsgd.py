@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from opacus.grad_sample import GradSampleModuleNoOp
+from opacus.grad_sample import GradSampleModuleFastGradientClipping, GradSampleModuleNoOp
 from opacus.optimizers import DPOptimizer
 
 from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorConfig
@@ -42,7 +42,9 @@ def test_every_family_trains_with_dp_sgd_on_its_private_networks(name):
     # Opacus' DP optimiser steps exactly the networks that read real rows
     dp = gen._dp
     assert isinstance(dp.optimizer, DPOptimizer)
-    assert isinstance(dp.wrapped, GradSampleModuleNoOp)
+    # ghost clipping: Opacus' hooks, or the WGAN-GP critic's own norms and no hooks
+    assert isinstance(dp.wrapped, GradSampleModuleFastGradientClipping)
+    assert dp.clipping == ("norms" if name in ("wgan_gp", "wcgan_gp") else "ghost")
     private = {id(p) for net in gen.private_nets for p in gen._modules[net].parameters()}
     assert {id(p) for p in dp.optimizer.params} == private
     assert set(gen.private_nets) >= ({"discriminator"} if "gan" in name else set())
@@ -60,6 +62,20 @@ def test_calibrated_noise_spends_the_budget_over_the_planned_epochs_and_no_more(
     assert 0.9 * 2.0 < epsilon[-1] <= 2.0  # Opacus calibrates to within 0.01 below
 
 
+def test_the_memoised_accountant_reads_the_same_epsilon_as_opacus_rdp_accountant():
+    from opacus.accountants import RDPAccountant
+
+    from synthbalance.core.models.dpsgd import MemoRDPAccountant
+
+    gen = _fit("vae", FIXED, epochs=3)
+    assert isinstance(gen._dp.engine.accountant, MemoRDPAccountant)
+    history = [*gen._dp.engine.accountant.history, (0.7, 0.3, 5), (1.0, 0.1, 40)]
+    for steps in range(1, len(history) + 1):
+        ours, theirs = MemoRDPAccountant(), RDPAccountant()
+        ours.history = theirs.history = history[:steps]
+        assert ours.get_epsilon(1e-5) == theirs.get_epsilon(1e-5) > 0
+
+
 def test_training_stops_before_a_fixed_noise_overspends_the_budget():
     gen = _fit("vae", {"epsilon": 2.0, "noise_multiplier": 2.0}, epochs=50)
     epsilon = gen.history["privacy.epsilon"]
@@ -72,7 +88,7 @@ def test_a_noise_too_small_for_one_epoch_is_refused():
         _fit("gan", {"epsilon": 0.5, "noise_multiplier": 0.3})
 
 
-@pytest.mark.parametrize("name", ["cgan", "vae"])
+@pytest.mark.parametrize("name", ["cgan", "wgan_gp", "vae", "ddpm"])
 def test_same_seed_gives_the_same_private_model_and_rows(name):
     first, second = _fit(name, FIXED), _fit(name, FIXED)
     for net, weights in first.weights().items():
@@ -89,14 +105,95 @@ def test_dp_clips_each_rows_gradient_and_adds_noise():
     norm, noise = 1e-3, 1.0
     gen = _fit("gan", {"epsilon": 50.0, "noise_multiplier": noise, "max_grad_norm": norm})
     params = gen._dp.optimizer.params
-    per_row = torch.stack([p.grad_sample.reshape(len(p.grad_sample), -1).norm(dim=1)
-                           for p in params], 1).norm(dim=1)
+    per_row = gen._dp.wrapped.per_sample_gradient_norms  # Opacus' ghost norms
     assert per_row.min() > 10 * norm  # clipping has work to do
     summed = torch.cat([p.summed_grad.flatten() for p in params])
     assert summed.norm() <= len(per_row) * norm * 1.001
     expected = gen._dp.optimizer.expected_batch_size
     added = torch.cat([(p.grad * expected - p.summed_grad).flatten() for p in params])
     assert added.std().item() == pytest.approx(noise * norm, rel=0.1)
+
+
+def _next_private_batch(name: str):
+    """A private fit of one epoch, then the loss and rows of its next private step
+    (captured, not taken), with every network in training mode."""
+    gen = _fit(name, FIXED, epochs=1)
+    captured = []
+    gen._dp.step = lambda loss, rows: captured.append((loss, rows)) or {}
+    x, labels = gen._check_data(_rows(N, seed=7), _labels(N, 7) if gen.conditional else None)
+    rng = torch.Generator().manual_seed(1)
+    gen._train_epoch(gen._batches(x, labels, rng), rng)
+    del gen._dp.step
+    for module in gen._modules.values():
+        module.train()
+    return gen, *captured[0]
+
+
+def _clipped_rows(params, loss, rows, norm: float | None):
+    """The old path, row by row: each row's own gradient clipped to ``norm`` (Opacus'
+    factor ``min(1, C / (||g|| + 1e-6))``), summed; and the rows' gradient norms."""
+    n = next(t.shape[0] for t in rows if t is not None)
+    total, norms = [torch.zeros_like(p) for p in params], []
+    for i in range(n):
+        value = loss(*(None if t is None else t[i:i + 1] for t in rows))[0].sum()
+        grads = torch.autograd.grad(value, params)
+        norms.append(torch.cat([g.flatten() for g in grads]).norm())
+        factor = 1.0 if norm is None else min(1.0, norm / (norms[-1].item() + 1e-6))
+        total = [t + factor * g for t, g in zip(total, grads, strict=True)]
+    return total, torch.stack(norms)
+
+
+def _set_clip(dp, norm: float) -> None:
+    dp.optimizer.max_grad_norm = norm
+    dp.wrapped.max_grad_norm = norm  # ghost clipping's factor reads the module's
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_clipped_noised_gradient_equals_the_row_by_row_reference(name):
+    """With zero noise, the gradient DP-SGD steps with is the sum of each row's own
+    gradient clipped to max_grad_norm, divided by the expected batch size: ghost
+    clipping (Opacus', or WGAN-GP's own) gives what the materialised per-row path gave."""
+    gen, loss, rows = _next_private_batch(name)
+    dp = gen._dp
+    params = list(dp.optimizer.params)
+    reference = getattr(gen, "_discriminator_loss", loss)  # WGAN-GP: the torch.func penalty
+    if name in ("wgan_gp", "wcgan_gp"):
+        with torch.no_grad():  # steep enough that the one-sided penalty is not zero
+            gen._modules["discriminator"][0].weight.mul_(20)
+        assert reference(*rows)[1]["gradient_penalty"] > 0
+    _, norms = _clipped_rows(params, reference, rows, None)
+    clip = norms.median().item()  # some rows clipped, some not
+    assert (norms > 1.1 * clip).any() and (norms < clip / 1.1).any()
+    expected, _ = _clipped_rows(params, reference, rows, clip)
+    _set_clip(dp, clip)
+    dp.optimizer.noise_multiplier = 0.0
+    dp.step(loss, rows)
+    batch = dp.optimizer.expected_batch_size
+    for param, reference in zip(params, expected, strict=True):
+        torch.testing.assert_close(param.grad, reference / batch, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cgan", "wcgan_gp", "vae", "ddpm"])
+def test_one_rows_influence_on_the_summed_gradient_is_at_most_max_grad_norm(name):
+    """Adding a row to the batch moves the clipped sum by at most max_grad_norm, however
+    large its own gradient (the sensitivity DP-SGD's noise is calibrated to)."""
+    gen, loss, rows = _next_private_batch(name)
+    dp, norm = gen._dp, 1e-3
+    _set_clip(dp, norm)
+    dp.optimizer.noise_multiplier = 0.0
+    params = list(dp.optimizer.params)
+    start = [p.detach().clone() for p in params]
+    sums = []
+    for batch in (rows, tuple(None if t is None else t[1:] for t in rows)):
+        with torch.no_grad():
+            for param, value in zip(params, start, strict=True):
+                param.copy_(value)
+        dp.step(loss, batch)
+        sums.append(torch.cat([p.summed_grad.flatten() for p in params]))
+    one_row = _clipped_rows(params, loss, tuple(None if t is None else t[:1] for t in rows),
+                            None)[1]
+    assert one_row.item() > 10 * norm  # its own gradient would move the weights further
+    assert (sums[0] - sums[1]).norm().item() <= norm * (1 + 1e-4)
 
 
 def test_private_weights_differ_from_the_non_private_run_with_the_same_seed():
@@ -167,29 +264,39 @@ def test_the_loss_plot_draws_epsilon_and_leaves_out_the_one_off_values():
     assert not any(t.startswith(("privacy.delta", "privacy.noise")) for t in titles)
 
 
-@pytest.mark.parametrize("name", ["wgan_gp", "cvae"])
-def test_per_row_gradients_are_each_rows_own_gradient(name):
-    """What Opacus clips is, row by row, the gradient of that row's loss alone (the WGAN-GP
-    penalty's double backprop and the VAE decoder's learned scale included)."""
+@pytest.mark.parametrize("name", ["gan", "wgan_gp", "vae"])
+def test_an_empty_poisson_batch_takes_a_noise_only_step(name):
+    gen, loss, rows = _next_private_batch(name)
+    dp = gen._dp
+    dp.step(loss, tuple(None if t is None else t[:0] for t in rows))
+    summed = torch.cat([p.summed_grad.flatten() for p in dp.optimizer.params])
+    noise = torch.cat([p.grad.flatten() for p in dp.optimizer.params])
+    assert not summed.any() and noise.std().item() > 0
+
+
+def test_a_critic_with_dropout_takes_the_vmap_route():
+    gen = _fit("wgan_gp", FIXED, dropout=0.2)
+    assert gen._dp.clipping == "vmap" and isinstance(gen._dp.wrapped, GradSampleModuleNoOp)
+    assert len(gen.history["privacy.epsilon"]) == 2
+
+
+def test_per_row_gradients_are_each_rows_own_gradient():
+    """What Opacus clips on the vmap route is, row by row, the gradient of that row's loss
+    alone (the WGAN-GP penalty's double backprop included)."""
     from synthbalance.core.models.dpsgd import _per_row_grads
 
-    gen = _fit(name, FIXED)
+    gen = _fit("wgan_gp", FIXED)
     x = torch.from_numpy(_rows(4, seed=5))
-    if name == "wgan_gp":
-        with torch.no_grad():  # steep enough that the one-sided penalty is not zero
-            gen._modules["discriminator"][0].weight.mul_(20)
-        loss = gen._discriminator_loss
-        rows = (x, torch.from_numpy(_rows(4, seed=6)), None, torch.rand(4, 1))
-        assert loss(*rows)[1]["gradient_penalty"] > 0
-    else:
-        loss = gen._elbo
-        cond = gen._condition(torch.tensor([0, 1, 1, 0]))
-        rows = (x, cond, torch.randn(4, gen.config.latent_dim))
+    with torch.no_grad():  # steep enough that the one-sided penalty is not zero
+        gen._modules["discriminator"][0].weight.mul_(20)
+    loss = gen._discriminator_loss
+    rows = (x, torch.from_numpy(_rows(4, seed=6)), None, torch.rand(4, 1))
+    assert loss(*rows)[1]["gradient_penalty"] > 0
     params = dict(gen._dp.module.named_parameters())
     grads, _ = _per_row_grads(gen._dp.module, loss, rows, params)
     for i in range(4):
         for p in params.values():
             p.grad = None
-        loss(*(None if t is None else t[i:i + 1] for t in rows))[0].backward()
+        loss(*(None if t is None else t[i:i + 1] for t in rows))[0].sum().backward()
         for key, p in params.items():
             torch.testing.assert_close(grads[key][i], p.grad, rtol=1e-4, atol=1e-6)

@@ -195,6 +195,23 @@ def test_the_interval_of_a_recall_difference_is_that_of_a_proportion():
     assert paired_intervals(same, len(y), n_boot=50, seed=0)["same"] == (0.0, 0.0)
 
 
+def test_batches_stay_within_their_cell_budget_and_give_the_same_intervals(monkeypatch):
+    """A long test split is resampled in small batches (the classifiers' curves of a batch
+    are all held at once): every batch within ``MAX_CELLS``, the draws and the intervals
+    those of one big batch."""
+    rng = np.random.default_rng(3)
+    y = (rng.random(4001) < 0.05).astype(int)
+    arms = [Ranked.of(y, rng.random(len(y)) + k * 0.1 * y) for k in range(3)]
+    gains = {k: [(lambda b, r=r: b.average_precision(r),
+                  lambda b: b.average_precision(arms[0]))] for k, r in enumerate(arms[1:])}
+    wide = paired_intervals(gains, len(y), n_boot=60, seed=2)
+    monkeypatch.setattr("synthbalance.core.metrics.bootstrap.MAX_CELLS", 3 * len(y))
+    shapes = [w.shape for w in resample_weights(len(y), 60, seed=2)]
+    assert max(rows * cols for rows, cols in shapes) <= 3 * len(y)
+    assert sum(rows for rows, _ in shapes) == 60
+    assert paired_intervals(gains, len(y), n_boot=60, seed=2) == wide
+
+
 def test_simultaneous_intervals_widen_with_the_number_of_gains_they_cover():
     """The same recall gain as above: alone, about the proportion's interval; among 13
     gains, wider by the Bonferroni quantile (z = 3.03 against 1.96)."""

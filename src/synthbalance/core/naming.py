@@ -16,6 +16,17 @@ from collections import Counter
 from collections.abc import Iterable
 
 _NOT_IN_METRIC_NAMES = re.compile(r"[^\w\-./ ]")
+#: The headline metrics of a run (DESIGN.md, "the user-facing contract"), in the order
+#: tables show them first: the run's metrics table (kedro-viz previews its first rows) and
+#: ``python -m synthbalance.compare``.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "fidelity.wasserstein_mean",
+    "detection.accuracy",
+    "utility.pr_auc_gain",
+    "utility.recall_gain_at_base_precision",
+    "privacy.mia_auc",
+    "postprocess.values_fixed",
+)
 #: MLflow's limit on a metric name's length (``MAX_ENTITY_KEY_LENGTH``).
 MAX_METRIC_NAME = 250
 #: A column's part of a metric name is cut to this many characters, leaving room for the

@@ -141,6 +141,24 @@ class PostprocessStats:
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [_stats_to_dict(c) for c in self.columns]}
 
+    def summary(self) -> pd.DataFrame:
+        """One row per column: the rules postprocessing applies to synthetic values.
+
+        Returns:
+            A frame with columns ``column``, ``kind``, ``dtype``, ``low`` and ``high`` (the
+            bounds values are clipped to; missing: no bound), ``levels`` (how many values
+            a level column snaps to; missing: not a level column) and ``missing_rate`` (the
+            share of missing values restored).
+        """
+        names = ["column", "kind", "dtype", "low", "high", "levels", "missing_rate"]
+        table = pd.DataFrame(
+            [(c.name, c.kind, c.dtype, c.low, c.high,
+              len(c.levels) if c.levels is not None else None, c.missing_rate)
+             for c in self.columns],
+            columns=names,
+        )
+        return table.astype({"levels": "Int64"})
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostprocessStats:
         columns = []

@@ -283,6 +283,28 @@ class TabularTransformer:
     def fit_transform(self, df: pd.DataFrame, schema: Schema) -> np.ndarray:
         return self.fit(df, schema).transform(df)
 
+    def summary(self) -> pd.DataFrame:
+        """One row per column: its kind, how it is encoded, and its width in the model input.
+
+        Returns:
+            A frame with columns ``column``, ``kind``, ``encoding`` (in words: the modes and
+            point masses of a mode-specific normalisation, or the levels of a one-hot block,
+            plus a missing slot) and ``width`` (encoded columns; they sum to
+            :attr:`output_width`).
+
+        Raises:
+            NotFittedError: the transformer is not fitted.
+        """
+        self._check_fitted()
+        widths: dict[str, int] = {}
+        for span in self.layout:
+            widths[span.column] = widths.get(span.column, 0) + span.width
+        return pd.DataFrame(
+            [{"column": c.name, "kind": c.kind, "encoding": _encoding_in_words(c),
+              "width": widths[c.name]} for c in self._codecs],  # type: ignore[union-attr]
+            columns=["column", "kind", "encoding", "width"],
+        )
+
     # ------------------------------------------------------------------- state
     def to_state(self) -> dict[str, Any]:
         """Plain-data state: lists, numbers and strings only."""
@@ -328,6 +350,22 @@ class TabularTransformer:
 
 
 # ---------------------------------------------------------------------- helpers
+def _encoding_in_words(codec: _ColumnCodec) -> str:
+    """``mode-specific normalisation: 3 modes, 1 point mass, log scale`` or ``one-hot: 5
+    levels``, with ``+ missing`` where the column has a missing slot."""
+    if codec.is_modes:
+        parts = [f"{len(codec.means)} mode{'s' * (len(codec.means) != 1)}"]
+        if codec.point_masses:
+            n = len(codec.point_masses)
+            parts.append(f"{n} point mass{'es' * (n != 1)}")
+        if codec.log:
+            parts.append("log scale")
+        words = "mode-specific normalisation: " + ", ".join(parts)
+    else:
+        words = f"one-hot: {len(codec.levels)} levels"
+    return words + (" + missing" if codec.nullable else "")
+
+
 def _safe_std(values: np.ndarray) -> float:
     std = float(values.std())
     return std if std > 0 else 1.0

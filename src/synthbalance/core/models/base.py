@@ -536,8 +536,13 @@ class BaseGenerator:
             {name: self._modules[name] for name in self.private_nets},
             getattr(self, self.private_optimizer), batches, self.config.privacy,
             steps=per_epoch * self.epochs, seed=stream_seed(self.seed, "noise"),
-            steps_per_epoch=per_epoch)
+            steps_per_epoch=per_epoch, clipping=self._private_clipping())
         return [PrivacyBudget(self._dp), *callbacks]
+
+    def _private_clipping(self) -> str:
+        """How DP-SGD clips each row's gradient (:data:`~.dpsgd.CLIPPING`): Opacus' ghost
+        clipping unless the family's loss needs another route."""
+        return "ghost"
 
     def _private_steps_per_epoch(self, batches: Batches) -> int:
         """Optimiser steps the private networks take per epoch."""
@@ -547,14 +552,14 @@ class BaseGenerator:
         self, optimizer: torch.optim.Optimizer, loss: Callable[..., Any],
         rows: tuple[torch.Tensor | None, ...],
     ) -> dict[str, torch.Tensor]:
-        """One step of the private networks on ``loss(*rows) -> (mean loss, logs)``:
-        DP-SGD (:meth:`~.dpsgd.DPSGD.step`) when privacy is on, else plain backprop with
-        ``optimizer``. Returns the values to log."""
+        """One step of the private networks on ``loss(*rows) -> (per-row losses, logs)``:
+        DP-SGD (:meth:`~.dpsgd.DPSGD.step`) when privacy is on, else plain backprop of the
+        mean loss with ``optimizer``. Returns the values to log."""
         if self._dp is not None:
             return self._dp.step(loss, rows)
-        value, logs = loss(*rows)
+        per_row, logs = loss(*rows)
         optimizer.zero_grad(set_to_none=True)
-        value.backward()
+        per_row.mean().backward()
         optimizer.step()
         return dict(logs)
 

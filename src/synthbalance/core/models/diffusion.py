@@ -132,14 +132,16 @@ class DDPM(BaseGenerator):
         self, noisy: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None,
         eps: torch.Tensor, x0: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Noise MSE plus step-0 level cross-entropy (means over rows) of the denoiser."""
+        """Noise MSE plus step-0 level cross-entropy of the denoiser, per row (rows,), and
+        their batch means to log."""
         plan = self.plan
         out = self._modules["denoiser"](noisy, t, y)
-        gaussian = F.mse_loss(out.index_select(1, plan.scalar), eps) if len(plan.scalar) \
-            else out.new_zeros(())
-        multinomial = plan.onehot_nll(out, x0).mean() / max(plan.n_blocks, 1)
+        gaussian = (out.index_select(1, plan.scalar) - eps).pow(2).mean(dim=1) \
+            if len(plan.scalar) else out.new_zeros(out.shape[0])
+        multinomial = plan.onehot_nll(out, x0) / max(plan.n_blocks, 1)
         loss = gaussian + multinomial
-        return loss, {"loss": loss, "gaussian": gaussian, "multinomial": multinomial}
+        return loss, {"loss": loss.mean(), "gaussian": gaussian.mean(),
+                      "multinomial": multinomial.mean()}
 
     @staticmethod
     def _noisy_levels(onehot: torch.Tensor, abar: torch.Tensor, rng: torch.Generator

@@ -18,11 +18,41 @@ Every piece that the guarantee rests on is Opacus':
   (Mironov 2017) that turns the steps into ε, through ``PrivacyEngine.make_private``;
 - the noise multiplier, unless fixed: ``get_noise_multiplier`` for the planned steps.
 
-Per-row gradients come from ``torch.func`` (``vmap`` of ``grad`` of the family's loss on
-one row) and reach the ``DPOptimizer`` through Opacus' ``"no_op"`` GradSampleModule.
-Opacus' hook-based per-sample gradients cannot differentiate twice, which the WGAN-GP
-gradient penalty needs; ``torch.func`` can, so the DP critic keeps its penalty, computed per
-row (each row's penalty depends on that row alone, so clipping still bounds its influence).
+Opacus' RDP accountant recomputes its pure-Python series at every reading of ε (0.1 s and
+more each); :class:`MemoRDPAccountant` is that accountant with the one-step RDP curve of a
+(noise, sample rate) pair computed once, as Opacus' ``compute_rdp`` is that curve times
+the steps: the same ε, read in microseconds after the first epoch.
+
+Each row's gradient is clipped by one of three routes, chosen by the family
+(``_private_clipping``):
+
+- ``"ghost"`` (every family but the WGAN-GP ones): Opacus' ghost clipping
+  (``grad_sample_mode="ghost"``; Li et al., ICLR 2022, "Large Language Models Can Be
+  Strong Differentially Private Learners"; Bu et al. 2023, "Differentially Private
+  Optimization on Large Model at Small Cost"). A first backward pass of the batch's mean
+  loss gives each layer's inputs and output gradients, from which Opacus computes each row's
+  gradient norm without forming it (for a ``Linear`` layer on one vector per row,
+  ``||g_i|| = ||a_i|| ||b_i||``; on a few vectors per row, from their Gram matrices); a
+  second backward pass of the per-row losses weighted by ``min(1, C / ||g_i||)`` gives the
+  clipped sum. A module Opacus has no norm rule for (the VAE decoder's learned scale,
+  :class:`~synthbalance.core.models.vae.GaussianScale`) gets a per-row gradient rule
+  registered with Opacus (``register_grad_sampler``); a handful of weights, cheap to form.
+  Each private network must run once per step: the GAN discriminator judges a
+  row's real and fake sides in one pass (a sequence of two vectors per row).
+- ``"norms"`` (WGAN-GP, critic without dropout): the gradient penalty needs a double
+  backward pass, which Opacus' hooks cannot follow. The family computes the same ghost
+  norms itself with the input gradient written out layer by layer
+  (:meth:`~synthbalance.core.models.wgan.WGANGP._critic_loss_and_norms`, Opacus' ``Linear``
+  norm rule on three vectors per row); the clipped backward pass and the optimiser are
+  Opacus' ghost-clipping ones. Each row's penalty depends on that row alone, so clipping
+  bounds its influence.
+- ``"vmap"`` (WGAN-GP with dropout in the critic): per-row gradients from ``torch.func``
+  (``vmap`` of ``grad`` of the loss on one row), handed to the ``DPOptimizer`` through
+  Opacus' ``"no_op"`` GradSampleModule.
+
+All routes clip to the same ``max_grad_norm`` with Opacus' factor ``min(1, C / (||g_i||
++ 1e-6))``, add the same noise and divide by the same expected batch size: the privacy
+accounting does not depend on the route.
 
 Opacus runs with ``secure_mode=False``: the noise comes from a seeded torch generator, not a
 cryptographically secure one (see docs/privacy.md).
@@ -30,6 +60,7 @@ cryptographically secure one (see docs/privacy.md).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -38,8 +69,10 @@ import numpy as np
 import torch
 from opacus import PrivacyEngine
 from opacus.accountants import RDPAccountant
+from opacus.accountants.analysis import rdp as rdp_analysis
 from opacus.accountants.utils import get_noise_multiplier
 from opacus.data_loader import DPDataLoader
+from opacus.grad_sample import register_grad_sampler
 from torch import nn
 from torch.func import functional_call, grad, vmap
 from torch.utils.data import DataLoader, TensorDataset
@@ -48,12 +81,17 @@ from synthbalance.core.config import PrivacyConfig
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.models.base import Batches
 from synthbalance.core.models.callbacks import Callback
+from synthbalance.core.models.vae import GaussianScale, scale_grad_sample
 
 if TYPE_CHECKING:
     from synthbalance.core.models.base import BaseGenerator
 
-#: ``loss(*rows) -> (mean loss, {name: value to log})`` over a batch of rows.
+#: ``loss(*rows) -> (per-row losses (rows,), {name: batch value to log})``.
 RowLoss = Callable[..., tuple[torch.Tensor, Mapping[str, torch.Tensor]]]
+# The VAE decoder's learned scale: its per-row gradients by formula, for the ghost norms
+register_grad_sampler(GaussianScale)(scale_grad_sample)
+#: The per-row clipping routes (module docstring).
+CLIPPING = ("ghost", "norms", "vmap")
 #: Opacus' accountant: Renyi DP (Mironov 2017), the one of Abadi et al.'s moments.
 ACCOUNTANT = "rdp"
 #: Precision of the noise calibration (Opacus' default).
@@ -64,6 +102,32 @@ def default_delta(n_rows: int) -> float:
     """``1 / (10 n)``: below ``1 / n``, as δ must be for (ε, δ)-DP to mean anything (a δ
     of ``1 / n`` allows publishing one whole row)."""
     return 1.0 / (10 * max(n_rows, 1))
+
+
+class MemoRDPAccountant(RDPAccountant):
+    """Opacus' RDP accountant (Mironov 2017), each (noise, sample rate) pair's one-step
+    RDP curve computed once: Opacus' ``compute_rdp(q, sigma, steps, orders)`` is that
+    curve times ``steps``, so ε is the same number Opacus' own reading gives."""
+
+    def get_privacy_spent(self, *, delta: float, alphas: list[float] | None = None
+                          ) -> tuple[float, float]:
+        if not self.history:
+            return 0, 0
+        orders = tuple(self.DEFAULT_ALPHAS if alphas is None else alphas)
+        rdp = sum(_one_step_rdp(sample_rate, noise, orders) * steps
+                  for noise, sample_rate, steps in self.history)
+        eps, best_alpha = rdp_analysis.get_privacy_spent(orders=list(orders), rdp=rdp,
+                                                         delta=delta)
+        return float(eps), float(best_alpha)
+
+
+@functools.lru_cache(maxsize=32)
+def _one_step_rdp(sample_rate: float, noise: float, orders: tuple[float, ...]) -> np.ndarray:
+    """Opacus' RDP of one subsampled Gaussian step at each order (read-only array)."""
+    rdp = rdp_analysis.compute_rdp(q=sample_rate, noise_multiplier=noise, steps=1,
+                                   orders=list(orders))
+    rdp.setflags(write=False)
+    return rdp
 
 
 class PoissonBatches(Batches):
@@ -123,24 +187,31 @@ class DPSGD:
 
     def __init__(self, nets: Mapping[str, nn.Module], optimizer: torch.optim.Optimizer,
                  batches: PoissonBatches, settings: PrivacyConfig, steps: int, seed: int,
-                 steps_per_epoch: int):
+                 steps_per_epoch: int, clipping: str = "ghost"):
         self.epsilon_target = settings.epsilon
         self.delta = settings.delta if settings.delta is not None else default_delta(batches.n)
         self.sample_rate, self.steps_per_epoch = batches.sample_rate, steps_per_epoch
         #: A fixed noise multiplier may spend the budget before the planned epochs end.
         self.fixed_noise = settings.noise_multiplier is not None
         self.noise_multiplier = settings.noise_multiplier or self._calibrated(steps)
-        self.module = _Nets(nets)
+        self.module, self.clipping = _Nets(nets), clipping
         device = next(self.module.parameters()).device
         with warnings.catch_warnings():  # "Secure RNG turned off": see the module docstring
             warnings.simplefilter("ignore", UserWarning)
             self.engine = PrivacyEngine(accountant=ACCOUNTANT)
-            self.wrapped, self.optimizer, _ = self.engine.make_private(
+            self.engine.accountant = MemoRDPAccountant()
+            self.wrapped, self.optimizer, *criterion, _ = self.engine.make_private(
                 module=self.module, optimizer=optimizer, data_loader=batches.loader,
                 noise_multiplier=self.noise_multiplier, max_grad_norm=settings.max_grad_norm,
                 poisson_sampling=False,  # the loader already samples (seeded, see above)
                 noise_generator=torch.Generator(device).manual_seed(seed),
-                grad_sample_mode="no_op")
+                grad_sample_mode="no_op" if clipping == "vmap" else "ghost",
+                criterion=_PerRow())
+        self.criterion = criterion[0] if criterion else None
+        if clipping == "ghost":  # on only inside a step: a GAN's generator runs D too
+            self.wrapped.disable_hooks()
+        elif clipping == "norms":  # the family gives the norms; the hooks would break
+            self.wrapped.remove_hooks()  # the torch.func penalty of the plain loss
         if self.fixed_noise and self.epsilon_after(steps_per_epoch) > self.epsilon_target:
             raise ConfigError(
                 f"privacy.noise_multiplier={self.noise_multiplier} spends more than "
@@ -168,30 +239,65 @@ class DPSGD:
 
     def epsilon_after(self, more_steps: int) -> float:
         """ε that ``more_steps`` further steps would bring the total to."""
-        accountant = RDPAccountant()
+        accountant = MemoRDPAccountant()
         accountant.history = [*self.engine.accountant.history,
                               (self.noise_multiplier, self.sample_rate, more_steps)]
         return float(accountant.get_epsilon(self.delta))
 
     def step(self, loss: RowLoss, rows: tuple[torch.Tensor | None, ...]
              ) -> dict[str, torch.Tensor]:
-        """One DP-SGD step on a batch: per-row gradients of ``loss`` (each call sees one
-        row, leading dimension 1), clipped, summed, noised and averaged over the expected
-        batch size by Opacus. ``rows``: batch tensors of equal length (``None`` allowed).
-        Returns the batch means of the logged values (none for an empty batch)."""
-        params = dict(self.module.named_parameters())
+        """One DP-SGD step on a batch: each row's gradient of ``loss`` clipped, summed,
+        noised and averaged over the expected batch size by Opacus (module docstring for
+        the routes). ``rows``: batch tensors of equal length (``None`` allowed). On the
+        ``"norms"`` route ``loss`` also returns each row's gradient norm (rows,).
+        Returns the logged values (none for an empty batch)."""
         n = next(t.shape[0] for t in rows if t is not None)
         self.optimizer.zero_grad(set_to_none=True)
         logs: dict[str, torch.Tensor] = {}
         if n == 0:  # an empty Poisson batch still takes its (noise-only) step
-            grads = {k: p.new_zeros((0, *p.shape)) for k, p in params.items()}
+            for param in self.optimizer.params:
+                param.grad = torch.zeros_like(param)
+                param.grad_sample = param.new_zeros((0, *param.shape))
+        elif self.clipping == "ghost":
+            logs = self._ghost_clipped(loss, rows)
+        elif self.clipping == "norms":
+            per_row, logs, norms = loss(*rows)
+            # Opacus' clipping factor (GradSampleModuleFastGradientClipping's), its
+            # second backward pass: the clipped sum of the rows' gradients in ``.grad``
+            factor = (self.optimizer.max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+            (factor.detach() * per_row).sum().backward()
         else:
+            params = dict(self.module.named_parameters())
             grads, per_row = _per_row_grads(self.module, loss, rows, params)
             logs = {k: v.mean() for k, v in per_row.items()}
-        for key, param in params.items():
-            param.grad_sample = grads[key]
+            for key, param in params.items():
+                param.grad_sample = grads[key]
         self.optimizer.step()
         return logs
+
+    def _ghost_clipped(self, loss: RowLoss, rows: tuple[torch.Tensor | None, ...]
+                       ) -> dict[str, torch.Tensor]:
+        """Leave the clipped sum of the rows' gradients in ``.grad`` by Opacus' ghost
+        clipping (two backward passes, no per-row gradient formed)."""
+        self.wrapped.enable_hooks()
+        try:
+            per_row, logs = loss(*rows)
+            with warnings.catch_warnings():  # the first layer's input needs no gradient
+                warnings.filterwarnings("ignore", "Full backward hook is firing")
+                self.criterion(per_row).backward()
+        finally:
+            self.wrapped.disable_hooks()
+        return dict(logs)
+
+
+class _PerRow:
+    """The "criterion" Opacus' ghost clipping wraps: the family's per-row losses as they
+    are (``reduction="none"``, what Opacus asks of it), or their mean."""
+
+    reduction = "mean"
+
+    def __call__(self, per_row: torch.Tensor) -> torch.Tensor:
+        return per_row if self.reduction == "none" else per_row.mean()
 
 
 def _per_row_grads(module: _Nets, loss: RowLoss, rows: tuple[torch.Tensor | None, ...],
@@ -201,7 +307,8 @@ def _per_row_grads(module: _Nets, loss: RowLoss, rows: tuple[torch.Tensor | None
 
     def one_row(weights: dict[str, torch.Tensor], *row: torch.Tensor | None):
         batch = tuple(None if t is None else t.unsqueeze(0) for t in row)
-        return functional_call(module, weights, (loss, *batch))
+        per_row, logs = functional_call(module, weights, (loss, *batch))
+        return per_row.sum(), logs
 
     dims = (None, *(None if t is None else 0 for t in rows))
     detached = {k: p.detach() for k, p in params.items()}
@@ -217,8 +324,7 @@ class PrivacyBudget(Callback):
     same epoch. The history gets ``privacy.epsilon`` per epoch and ``privacy.delta`` and
     ``privacy.noise_multiplier`` once. Training stops after an epoch when one more would
     take ε past the target. Only a fixed ``noise_multiplier`` is checked: a calibrated one
-    spends the budget over exactly the planned epochs, and each look-ahead costs as much
-    accounting as reading ε (a few tenths of a second: Opacus' RDP is pure Python).
+    spends the budget over exactly the planned epochs.
     """
 
     def __init__(self, dp: DPSGD):

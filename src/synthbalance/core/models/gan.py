@@ -95,6 +95,8 @@ class AdversarialGenerator(BaseGenerator):
         with torch.no_grad():
             fake = self._fake(real.shape[0], cond, rng)
         rows = (real, fake, cond, *self._discriminator_draws(real, rng))
+        if self._dp is not None and self._dp.clipping == "norms":
+            return self._dp.step(self._critic_loss_and_norms, rows)
         return self._descend(self._opt_d, self._discriminator_loss, rows)
 
     def _discriminator_draws(
@@ -126,6 +128,19 @@ class AdversarialGenerator(BaseGenerator):
         x = join(rows, cond)
         return self._modules["discriminator"](x.reshape(-1, x.shape[1] * self.config.pac))
 
+    def _score_pairs(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor | None
+                     ) -> torch.Tensor:
+        """Discriminator outputs (packs, 2): real then fake, per pack of ``pac`` rows.
+
+        One pass over both sides, each pack's real and fake sides side by side (packs, 2,
+        features): under DP a row's unit is its real and its fake side, and ghost clipping
+        needs each private network to run once per step (:mod:`~.dpsgd`)."""
+        x = torch.stack([join(real, cond), join(fake, cond)], dim=1)
+        n, _, width = x.shape
+        pac = self.config.pac
+        x = x.reshape(n // pac, pac, 2, width).transpose(1, 2).reshape(n // pac, 2, -1)
+        return self._modules["discriminator"](x).squeeze(-1)
+
     def _sampling_net(self) -> nn.Sequential:
         return self._modules["generator"]
 
@@ -136,8 +151,8 @@ class AdversarialGenerator(BaseGenerator):
         cond: torch.Tensor | None,
         *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The discriminator's loss (mean over rows) and the values to log for it;
-        ``draws``: :meth:`_discriminator_draws`. Under DP it is called on one row at a time."""
+        """The discriminator's loss per pack (packs,) and the values to log for it;
+        ``draws``: :meth:`_discriminator_draws`. Under DP a pack is one row."""
         raise NotImplementedError
 
     def _generator_loss(self, fake: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
@@ -156,10 +171,9 @@ class GAN(AdversarialGenerator):
         cond: torch.Tensor | None,
         *draws: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        loss = (
-            F.softplus(-self._score(real, cond)).mean() + F.softplus(self._score(fake, cond)).mean()
-        )
-        return loss, {"discriminator": loss}
+        scores = self._score_pairs(real, fake, cond)
+        loss = F.softplus(-scores[:, 0]) + F.softplus(scores[:, 1])
+        return loss, {"discriminator": loss.mean()}
 
     def _generator_loss(self, fake: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         return F.softplus(-self._score(fake, cond)).mean()

@@ -23,19 +23,59 @@ from synthbalance.core.models.nn import join, mlp
 SIGMA_RANGE = (0.01, 1.0)
 
 
+class GaussianScale(nn.Module):
+    """A learned standard deviation per scalar column, and the Gaussian negative
+    log-likelihood of residuals under it.
+
+    A module of its own so that DP-SGD's ghost clipping sees the scale used in a forward
+    pass; :func:`scale_grad_sample` gives Opacus its per-row gradients."""
+
+    def __init__(self, n_scalar: int):
+        super().__init__()
+        self.log_sigma = nn.Parameter(torch.full((n_scalar,), math.log(0.1)))
+
+    def sigma(self) -> torch.Tensor:
+        """(n_scalar,) standard deviations, clamped to :data:`SIGMA_RANGE`."""
+        return self.log_sigma.exp().clamp(*SIGMA_RANGE)
+
+    def forward(self, err: torch.Tensor) -> torch.Tensor:
+        """``err^2 / (2 sigma^2) + log sigma`` (rows, n_scalar), up to a constant."""
+        sigma = self.sigma()
+        return err**2 / (2 * sigma**2) + sigma.log()
+
+
+def scale_grad_sample(layer: GaussianScale, activations: list[torch.Tensor],
+                      backprops: torch.Tensor) -> dict[nn.Parameter, torch.Tensor]:
+    """Per-row gradients (rows, n_scalar) of ``log_sigma``, in Opacus' grad-sampler form
+    (the module's inputs ``[err]`` and the gradient at its output, per row):
+    ``d/ds (err^2 e^(-2s) / 2 + s) = 1 - err^2 / sigma^2`` where ``e^s`` lies inside
+    :data:`SIGMA_RANGE`, 0 where the clamp holds it (as torch's ``clamp`` backward)."""
+    raw = layer.log_sigma.detach().exp()
+    inside = (raw >= SIGMA_RANGE[0]) & (raw <= SIGMA_RANGE[1])
+    sigma = raw.clamp(*SIGMA_RANGE)
+    return {layer.log_sigma: backprops * (1 - activations[0] ** 2 / sigma**2) * inside}
+
+
 class Decoder(nn.Module):
     """An MLP from latent code to raw outputs, plus a learned sigma per scalar column."""
 
     def __init__(self, in_dim: int, hidden_dims: tuple[int, ...], out_dim: int, n_scalar: int):
         super().__init__()
         self.net = mlp(in_dim, hidden_dims, out_dim)
-        self.log_sigma = nn.Parameter(torch.full((n_scalar,), math.log(0.1)))
+        self.scale = GaussianScale(n_scalar)
+        self._register_load_state_dict_pre_hook(_renamed_scale)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
 
     def sigma(self) -> torch.Tensor:
-        return self.log_sigma.exp().clamp(*SIGMA_RANGE)
+        return self.scale.sigma()
+
+
+def _renamed_scale(state: dict, prefix: str, *args) -> None:
+    """Load weights saved before the scale had a module of its own (``log_sigma``)."""
+    if prefix + "log_sigma" in state:
+        state[prefix + "scale.log_sigma"] = state.pop(prefix + "log_sigma")
 
 
 class VAE(BaseGenerator):
@@ -72,13 +112,15 @@ class VAE(BaseGenerator):
     def _elbo(
         self, x: torch.Tensor, cond: torch.Tensor | None, eps: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The negative ELBO (mean over rows) with reparametrisation noise ``eps``."""
+        """The negative ELBO per row (rows,) with reparametrisation noise ``eps``, and
+        its batch means to log."""
         mu, logvar = self._encode(x, cond)
         raw = self._modules["decoder"](join(mu + eps * torch.exp(0.5 * logvar), cond))
-        reconstruction = self._nll(raw, x).mean()
-        kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean()
+        reconstruction = self._nll(raw, x)
+        kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)
         loss = reconstruction + self.config.kl_weight * kl
-        return loss, {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+        return loss, {"loss": loss.mean(), "reconstruction": reconstruction.mean(),
+                      "kl": kl.mean()}
 
     def _encode(
         self, x: torch.Tensor, cond: torch.Tensor | None
@@ -88,9 +130,9 @@ class VAE(BaseGenerator):
 
     def _nll(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Per-row negative log-likelihood of ``x`` (up to a constant) under the decoder."""
-        sigma, scalar = self._modules["decoder"].sigma(), self.plan.scalar
+        scalar = self.plan.scalar
         err = x.index_select(1, scalar) - torch.tanh(raw.index_select(1, scalar))
-        gaussian = (err**2 / (2 * sigma**2) + sigma.log()).sum(dim=1)
+        gaussian = self._modules["decoder"].scale(err).sum(dim=1)
         return gaussian + self.plan.onehot_nll(raw, x)
 
     def _sampling_net(self) -> nn.Sequential:

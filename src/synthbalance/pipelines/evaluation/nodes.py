@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
-from ydata_profiling import ProfileReport
 
 from synthbalance.core import plots
 from synthbalance.core.metrics import (
@@ -24,11 +23,13 @@ from synthbalance.core.metrics import (
     recall_gain_experiment,
 )
 from synthbalance.core.metrics.per_class import class_mean, per_class
+from synthbalance.core.naming import HEADLINE_METRICS
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import validation_mask
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
+from synthbalance.profiles import profile_report
 
 #: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead.
 HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
@@ -147,7 +148,8 @@ def compare_profiles(
     evaluation: dict[str, Any],
     seed: int,
 ) -> str:
-    """A ydata-profiling comparison report: real test minority rows vs synthetic rows."""
+    """A ydata-profiling comparison report: real test minority rows vs synthetic rows, with
+    columns typed as the schema's kinds (:func:`~synthbalance.profiles.profile_types`)."""
     params = EvaluationParams.from_dict(evaluation)
     if not params.compare_profile:
         return "<html><body>evaluation.compare_profile is false.</body></html>"
@@ -155,17 +157,23 @@ def compare_profiles(
     n = params.compare_sample_rows
     real = real.sample(min(n, len(real)), random_state=seed)[schema.names]
     synth = synth.sample(min(n, len(synth)), random_state=seed)[schema.names]
-    reports = [ProfileReport(df, title=name, minimal=True, progress_bar=False)
+    reports = [profile_report(df, schema, title=name, minimal=True)
                for df, name in ((real, "real minority rows"), (synth, "synthetic rows"))]
     return reports[0].compare(reports[1]).to_html()
 
 
 def metrics_table(*metric_sets: dict[str, Any]) -> pd.DataFrame:
-    """Every single-valued metric of the run in one table (the MLflow ``metrics.csv``)."""
+    """Every single-valued metric of the run in one table (the MLflow ``metrics.csv``).
+
+    The headline metrics come first, in the order of
+    :data:`~synthbalance.core.naming.HEADLINE_METRICS`, then the rest by name.
+    """
     rows = [{"metric": k, "value": float(v)} for metrics in metric_sets for k, v in metrics.items()
             if not isinstance(v, dict | list)]
-    table = pd.DataFrame(rows, columns=["metric", "value"])
-    return table.drop_duplicates("metric").sort_values("metric", ignore_index=True)
+    table = pd.DataFrame(rows, columns=["metric", "value"]).drop_duplicates("metric")
+    rank = table["metric"].map({m: i for i, m in enumerate(HEADLINE_METRICS)})
+    order = table.assign(rank=rank.fillna(len(HEADLINE_METRICS))).sort_values(["rank", "metric"])
+    return order.drop(columns="rank").reset_index(drop=True)
 
 
 def _first_class(schema: Schema, *frames: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
