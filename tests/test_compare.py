@@ -19,14 +19,18 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
                     project_path=project)
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
     assert table.notna().all().all()
-    runs = mlflow_runs(project)
-    assert len(runs) == 3 and runs["experiment_id"].nunique() == 1
+    runs = mlflow_runs(project)  # the grid's parent run, its two cells, the SMOTE reference
+    assert len(runs) == 4 and runs["experiment_id"].nunique() == 1
     strategies = dict(zip(runs["tags.model"], runs["tags.strategy"], strict=True))
-    assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none"}
+    assert strategies == {"wcgan_gp": "conditional", "vae": "per_class", "smote": "none",
+                          "grid": "grid"}
+    parent = runs.loc[runs["tags.model"] == "grid", "run_id"].item()
+    cells = runs[runs["tags.model"].isin(["vae", "wcgan_gp"])]
+    assert (cells["tags.mlflow.parentRunId"] == parent).all()
     # same seed, same split: every run's baseline is the same classifier on the same rows
     assert runs["metrics.utility.pr_auc_baseline"].nunique() == 1
     assert sorted(runs["tags.mlflow.runName"]) == [  # one naming scheme (run_names.py)
-        "smote-reference-demo-seed42", "vae-per_class-demo-seed42",
+        "grid-cells-demo-seed42", "smote-reference-demo-seed42", "vae-per_class-demo-seed42",
         "wcgan_gp-conditional-demo-seed42"]
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
@@ -34,7 +38,7 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     outputs = _execute_notebook(project)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
-    assert "3 runs in experiment 'cmp'" in text
+    assert "3 runs in experiment 'cmp'" in text  # two cells and SMOTE; not the grid's parent
     assert "advice.arm" in text  # the advice of every run
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "random oversampling" in tables and "synthetic (vae)" in tables
@@ -69,3 +73,5 @@ def test_params_use_the_kedro_syntax():
         parse_params("training.epochs")
     with pytest.raises(ConfigError, match="Unknown families"):
         compare(["wgan"], project_path=Path("."))
+    with pytest.raises(ConfigError, match="Unknown runner 'ray'"):
+        compare(["vae"], project_path=Path("."), runner="ray")

@@ -41,6 +41,11 @@ def test_viz_build_shows_every_pipeline_and_a_branch_per_class(project):
     assert {"validate_raw_table", "profile_table", "split_rows", "fit_transformer"} <= names
     modular = {n["name"] for n in main["nodes"] if n["type"] == "modularPipeline"}
     assert modular == {"conditional"}
+    # the comparison grid: one modular pipeline per cell, each with its generator branch
+    grid = json.loads((project / "build/api/pipelines/grid").read_text())
+    cells = {n["name"] for n in grid["nodes"] if n["type"] == "modularPipeline"}
+    assert {"grid", "grid.vae_per_class_seed42", "grid.vae_per_class_seed42.minority",
+            "grid.cvae_conditional_seed42.conditional"} <= cells and len(cells) == 15
 
     # per_class with two listed minority classes: one branch per class in the graph
     (project / "conf/local/parameters_viz.yml").write_text(yaml.safe_dump({

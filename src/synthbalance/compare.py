@@ -3,11 +3,17 @@
     python -m synthbalance.compare                       # all seven families + SMOTE, demo data
     python -m synthbalance.compare --env brfss --params "training.epochs=100"
     python -m synthbalance.compare --families wcgan_gp cvae --experiment my-comparison
+    python -m synthbalance.compare --runner dask         # cells in parallel on Dask
 
-Each family is one ``kedro run`` (its own MLflow run, tagged ``model`` and ``strategy``) in
-one MLflow experiment, plus a ``smote_reference`` run that evaluates SMOTE rows the same
-way. The same ``seed`` gives every run the same split. Open the experiment in the MLflow UI,
-or read it with ``notebooks/compare_models.ipynb``.
+A thin front for ``kedro run --pipeline=grid`` (docs/cluster.md): one split, one cell per
+family (its default strategy; ``--params "grid.seeds=[1,2]"`` adds seeds), each cell its
+own MLflow run (tagged ``model``, ``strategy``, ``seed``) nested under the grid's run, plus
+a ``smote_reference`` run that evaluates SMOTE rows the same way, all in one MLflow
+experiment. The same ``seed`` gives every run the same split. With ``--runner dask`` the
+cells run on a Dask ``LocalCluster`` (``dask_client`` parameters) and log through a local
+``mlflow server`` this command starts and stops (or the one ``MLFLOW_TRACKING_URI``
+names). Open the experiment in the MLflow UI, or read it with
+``notebooks/compare_models.ipynb``.
 """
 
 from __future__ import annotations
@@ -15,22 +21,22 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from synthbalance.core.config import MODEL_NAMES, STRATEGIES_BY_MODEL
+from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import HEADLINE_METRICS
 from synthbalance.runtime import configure_openmp
+from synthbalance.tracking_server import tracking_server
 
 #: The columns of the printed comparison (the contract's headline metrics).
 HEADLINE = HEADLINE_METRICS
-#: Pipelines of a family's run; profiling is left out (the data is the same in every run).
-FAMILY_PIPELINES = ["ingest", "preprocessing", "training", "sampling", "postprocessing",
-                    "evaluation", "advice"]
+RUNNERS = ("sequential", "dask")
 
 
 def compare(
@@ -40,29 +46,54 @@ def compare(
     params: dict[str, Any] | None = None,
     smote: bool = True,
     project_path: Path | None = None,
+    runner: str = "sequential",
 ) -> pd.DataFrame:
-    """Run each family (and the SMOTE reference) and return one row of metrics per run."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+    """Run the grid of ``families`` (and the SMOTE reference); one row of metrics per model.
 
+    Raises:
+        ConfigError: an unknown family or runner, or a bad parameter.
+    """
     unknown = [f for f in families if f not in MODEL_NAMES]
     if unknown:
         raise ConfigError(f"Unknown families {unknown}; choose from {', '.join(MODEL_NAMES)}.")
+    if runner not in RUNNERS:
+        raise ConfigError(f"Unknown runner {runner!r}; choose from {', '.join(RUNNERS)}.")
     project_path = (project_path or Path.cwd()).resolve()
     os.environ["SYNTHBALANCE_EXPERIMENT"] = experiment  # read by conf/base/mlflow.yml
-    bootstrap_project(project_path)
-    jobs = [(FAMILY_PIPELINES, _family_params(f, params)) for f in families]
-    if smote:
-        jobs.append((["smote_reference"], dict(params or {})))
-    for pipelines, run_params in jobs:
-        with KedroSession.create(project_path=project_path, env=env,
-                                 runtime_params=run_params) as session:
+    grid = {**(params or {}).get("grid", {}), "models": list(families)}
+    tracking = tracking_server(project_path) if runner == "dask" else nullcontext()
+    with tracking:
+        _run(project_path, env, ["grid"], {**(params or {}), "grid": grid}, runner)
+        if smote:
+            _run(project_path, env, ["smote_reference"], dict(params or {}), "sequential")
+        return experiment_table(experiment, mlflow_tracking_uri())
+
+
+def _run(project: Path, env: str | None, pipelines: list[str], params: dict[str, Any],
+         runner: str) -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+        if runner == "dask":
+            from synthbalance.runners import DaskRunner
+
+            session.run(pipeline_names=pipelines, runner=DaskRunner())
+        else:
             session.run(pipeline_names=pipelines)
-    return experiment_table(experiment)
+
+
+def mlflow_tracking_uri() -> str:
+    """The tracking URI of the last session (kedro-mlflow sets it from conf/base/mlflow.yml)."""
+    import mlflow
+
+    return mlflow.get_tracking_uri()
 
 
 def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
-    """The newest run of each model in ``experiment``, indexed by model, headline metrics.
+    """The newest run of each model in ``experiment`` (grid cells and references, not the
+    grids' parent runs), indexed by model, headline metrics.
 
     Empty, with ``attrs["message"]`` saying what to run, when :func:`comparison_runs` is.
     """
@@ -80,8 +111,8 @@ def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.Dat
 
 def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
     """The runs of ``experiment`` tagged with a model, newest first (``mlflow.search_runs``
-    columns). A missing experiment, or one without such runs, gives an empty frame whose
-    ``attrs["message"]`` is :func:`no_runs_message`."""
+    columns), grids' parent runs left out. A missing experiment, or one without such runs,
+    gives an empty frame whose ``attrs["message"]`` is :func:`no_runs_message`."""
     import mlflow
 
     if tracking_uri:
@@ -89,6 +120,8 @@ def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.Data
     found = mlflow.get_experiment_by_name(experiment)
     runs = pd.DataFrame() if found is None else mlflow.search_runs(
         [found.experiment_id], filter_string="tags.model != ''", order_by=["start_time DESC"])
+    if "tags.synthbalance.grid" in runs:
+        runs = runs[runs["tags.synthbalance.grid"] != "parent"]
     if runs.empty:
         runs.attrs["message"] = no_runs_message(experiment, mlflow.get_tracking_uri())
     return runs
@@ -99,13 +132,6 @@ def no_runs_message(experiment: str, tracking_uri: str) -> str:
     return (f"No comparison runs in MLflow experiment {experiment!r} at {tracking_uri}: run "
             f"`python -m synthbalance.compare --experiment {experiment}` in the project "
             "first (or point MLFLOW_TRACKING_URI / SYNTHBALANCE_EXPERIMENT at one).")
-
-
-def _family_params(family: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    strategy = STRATEGIES_BY_MODEL[family][0]
-    merged = dict(params or {})
-    merged["training"] = {**merged.get("training", {}), "model": family, "strategy": strategy}
-    return merged
 
 
 def parse_params(text: str | None) -> dict[str, Any]:
@@ -132,9 +158,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--env", default=None, help="Kedro environment, e.g. brfss")
     parser.add_argument("--params", default=None, help='e.g. "training.epochs=50,seed=7"')
     parser.add_argument("--no-smote", action="store_true", help="skip the SMOTE reference run")
+    parser.add_argument("--runner", default="sequential", choices=RUNNERS,
+                        help="dask: cells in parallel on a Dask cluster (docs/cluster.md)")
     args = parser.parse_args(argv)
     table = compare(args.families, args.experiment, args.env, parse_params(args.params),
-                    smote=not args.no_smote)
+                    smote=not args.no_smote, runner=args.runner)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(4))
     print(f"\nMLflow experiment '{args.experiment}': mlflow ui --backend-store-uri "

@@ -15,7 +15,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -35,7 +35,7 @@ from kedro.io.core import (
 from kedro_datasets._typing import JSONPreview, TablePreview
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
@@ -376,18 +376,9 @@ class MetricsDataset(AbstractDataset[dict, dict]):
         run = mlflow.active_run()
         if run is None:
             return
-        now = int(time.time() * 1000)
-        names = metric_names((self._name(key) for key in data), max_length=MAX_METRIC_NAME)
         client = MlflowClient()
-        models = _run_models(client, run.info.run_id)
-        metrics = [
-            Metric(names[self._name(key)], float(v), now, int(step), model_id=model)
-            for key, value in data.items()
-            for step, v in _steps(value)
-            if v is not None and math.isfinite(float(v))
-            # a metric row per model: the run's own copies are written once (same key)
-            for model in (models if not isinstance(value, dict | list | tuple) else [None])
-        ]
+        metrics = mlflow_metrics({self._name(key): value for key, value in data.items()},
+                                 _run_models(client, run.info.run_id))
         for start in range(0, len(metrics), 1000):  # MLflow's batch limit
             client.log_batch(run.info.run_id, metrics=metrics[start : start + 1000])
 
@@ -409,6 +400,77 @@ def _run_models(client: MlflowClient, run_id: str) -> list[str | None]:
     """Ids of the models run ``run_id`` has logged, else ``[None]`` (link to no model)."""
     outputs = client.get_run(run_id).outputs
     return [m.model_id for m in (outputs.model_outputs if outputs else [])] or [None]
+
+
+def mlflow_metrics(data: dict[str, Any], models: Sequence[str | None] = (None,)
+                   ) -> list[Metric]:
+    """MLflow metrics from ``{name: value | [values] | {step: value}}`` (see
+    :class:`MetricsDataset`): lists and dicts become histories, NaN and None are skipped,
+    names MLflow refuses are made safe. A single value is linked to each of ``models``
+    (logged-model ids; ``None``: the run only); histories stay on the run."""
+    now = int(time.time() * 1000)
+    names = metric_names(data, max_length=MAX_METRIC_NAME)
+    return [Metric(names[key], float(v), now, int(step), model_id=model)
+            for key, value in data.items() for step, v in _steps(value)
+            if v is not None and math.isfinite(float(v))
+            # a metric row per model: the run's own copies are written once (same key)
+            for model in (models if not isinstance(value, dict | list | tuple) else [None])]
+
+
+class MlflowCellRunDataset(AbstractDataset[dict, dict]):
+    """One cell of the comparison grid as its own MLflow run, nested under the grid's run.
+
+    Saves a record of :func:`~synthbalance.pipelines.grid.nodes.cell_record`: ``parent``
+    (``tracking_uri``, ``experiment_id``, ``run_id`` of the parent run), ``name``,
+    ``tags``, ``params`` (nested dicts flattened with ``.``) and ``metrics`` (as
+    :class:`MetricsDataset` takes them). It logs through ``MlflowClient(tracking_uri)``
+    with the new run's explicit id, never the process's active run, so a cell logs the
+    same from a Dask worker as from the main process (kedro-mlflow #624, #689), and it
+    holds no client or file: it pickles. No parent run (tracking off): nothing is logged.
+    """
+
+    def __init__(self, metadata: dict[str, Any] | None = None):
+        self.metadata = metadata
+        self._data: dict[str, Any] | None = None
+
+    def save(self, data: dict[str, Any]) -> None:
+        self._data = data
+        parent = data["parent"]
+        if not parent.get("run_id"):
+            return
+        client = MlflowClient(parent["tracking_uri"])
+        tags = {**{k: str(v) for k, v in data["tags"].items()},
+                "mlflow.parentRunId": parent["run_id"], "synthbalance.grid": "cell"}
+        run = client.create_run(parent["experiment_id"], run_name=data["name"], tags=tags)
+        try:
+            params = [Param(k, str(v)[:6000]) for k, v in _flat(data["params"]).items()]
+            metrics = mlflow_metrics(data["metrics"])
+            for start in range(0, max(len(metrics), len(params)), 100):
+                client.log_batch(run.info.run_id, metrics=metrics[start : start + 100],
+                                 params=params[start : start + 100])
+        except BaseException:
+            client.set_terminated(run.info.run_id, status="FAILED")
+            raise
+        client.set_terminated(run.info.run_id)
+
+    def load(self) -> dict[str, Any]:
+        if self._data is None:
+            raise DatasetError("A grid cell's run is read from MLflow (experiment_table), "
+                               "not from the catalog.")
+        return self._data
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _latest_run(what: str) -> Any:

@@ -24,6 +24,7 @@ from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, chec
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
+from synthbalance.pipelines.grid.pipeline import cell_of
 from synthbalance.run_names import run_name
 
 logger = logging.getLogger(__name__)
@@ -104,18 +105,19 @@ class SynthBalanceHooks:
         """Tag the MLflow run kedro-mlflow opened, so runs filter by model and dataset."""
         if self._params is None or self._run_id is None:
             return
-        smote = _is_smote_reference(run_params)
+        kind = _reference_kind(run_params)
+        smote, grid = kind == "smote", kind == "grid"  # grid: the cells' parent
         training = self._params.training
         mlflow.set_tags(
             {
-                "model": "smote" if smote else training.model,
-                "strategy": "none" if smote else training.strategy,
+                "model": "smote" if smote else "grid" if grid else training.model,
+                "strategy": "none" if smote else "grid" if grid else training.strategy,
                 "dataset": self._params.ingest.name,
             }
         )
 
     @hook_impl
-    def before_node_run(self, inputs: dict[str, Any]) -> None:
+    def before_node_run(self, node: Any, inputs: dict[str, Any]) -> None:
         """Refuse a saved generator, or its rows, that this run's parameters do not describe.
 
         Raises:
@@ -126,12 +128,13 @@ class SynthBalanceHooks:
         if self._params is None:
             return
         training = self._params.training
+        # a grid cell's own model and strategy (pipelines/grid), else the run's
+        model, strategy = cell_of(node.namespace) or (training.model, training.strategy)
         for name, value in inputs.items():
             if isinstance(value, Synthesizer):
-                check_trained_for(value, training.model, training.strategy,
-                                  inputs.get("schema"))
+                check_trained_for(value, model, strategy, inputs.get("schema"))
             elif isinstance(value, pd.DataFrame):
-                check_rows_made_for(name, value, training.model, training.strategy)
+                check_rows_made_for(name, value, model, strategy)
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
@@ -182,15 +185,21 @@ class SynthBalanceHooks:
 
 
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:
-    """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``."""
-    if _is_smote_reference(run_params):
+    """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``;
+    the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs)."""
+    kind = _reference_kind(run_params)
+    if kind == "smote":
         return run_name("smote", "reference", params.ingest.name, params.seed)
+    if kind == "grid":
+        return run_name("grid", "cells", params.ingest.name, params.seed)
     return run_name(params.training.model, params.training.strategy, params.ingest.name,
                     params.seed)
 
 
-def _is_smote_reference(run_params: dict[str, Any]) -> bool:
-    return "smote_reference" in (run_params.get("pipeline_names") or [])
+def _reference_kind(run_params: dict[str, Any]) -> str | None:
+    """``"smote"`` for the SMOTE reference run, ``"grid"`` for a grid's parent, else None."""
+    names = run_params.get("pipeline_names") or []
+    return "smote" if "smote_reference" in names else "grid" if "grid" in names else None
 
 
 def _mark_training_experiment(config: Any) -> None:

@@ -34,7 +34,7 @@ from synthbalance.core.split import training_rows_needed
 STRATEGIES = ("per_class", "conditional")
 SECTIONS = (
     "seed", "ingest", "profiling", "preprocessing", "training",
-    "sampling", "postprocessing", "evaluation",
+    "sampling", "postprocessing", "evaluation", "grid", "dask_client",
 )
 Share = Annotated[Number, Field(gt=0, lt=1)]
 Positive = Annotated[Number, Field(gt=0)]
@@ -249,6 +249,68 @@ class TrainingParams(Section, GeneratorConfig):
         return GeneratorConfig(**{k: getattr(self, k) for k in GeneratorConfig.model_fields})
 
 
+class GridParams(Section):
+    """The comparison grid (``kedro run --pipeline=grid``): families x strategies x seeds.
+
+    ``models``: the families, default all seven. ``strategies``: ``default`` (each family's
+    default strategy), ``all`` (every strategy each family supports) or a mapping of a family
+    to its strategies (families left out get their default). ``seeds``: the cells' seeds
+    (training, sampling, cleaning, evaluation), default ``[seed]``; the split always uses
+    the run's ``seed``, so every cell sees the same rows.
+    """
+
+    where: ClassVar[str] = "grid"
+
+    models: list[str] = list(MODEL_NAMES)
+    strategies: Literal["default", "all"] | dict[str, list[str]] = "default"
+    seeds: list[Annotated[int, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _known_names(self) -> GridParams:
+        fix = self.fix_for("grid")
+        unknown = [m for m in [*self.models, *self._mapping()] if m not in MODEL_NAMES]
+        if unknown or not self.models:
+            raise ConfigError(
+                f"grid.models names {sorted(set(unknown)) or 'no family'}; choose from "
+                f"{', '.join(MODEL_NAMES)} (grid.strategies keys too).{fix}")
+        for model, strategies in self._mapping().items():
+            bad = [s for s in strategies if s not in STRATEGIES_BY_MODEL[model]] or (
+                [] if strategies else ["(none)"])
+            if bad:
+                raise ConfigError(
+                    f"grid.strategies.{model} is {strategies}; {model} supports "
+                    f"{', '.join(STRATEGIES_BY_MODEL[model])}.{fix}")
+        return self
+
+    def _mapping(self) -> dict[str, list[str]]:
+        return self.strategies if isinstance(self.strategies, dict) else {}
+
+    def cells(self, seed: int) -> list[tuple[str, str, int]]:
+        """Every ``(model, strategy, seed)`` of the grid, in order (``seed``: the run's)."""
+        def chosen(model: str) -> tuple[str, ...]:
+            if self.strategies == "all":
+                return STRATEGIES_BY_MODEL[model]
+            return tuple(self._mapping().get(model, STRATEGIES_BY_MODEL[model][:1]))
+        seeds = self.seeds if self.seeds is not None else [seed]
+        return [(m, s, n) for m in dict.fromkeys(self.models) for s in chosen(m)
+                for n in dict.fromkeys(seeds)]
+
+
+class DaskClientParams(Section):
+    """Where ``synthbalance.runners.DaskRunner`` runs: ``address`` of an existing Dask
+    scheduler (``conf/dask``), else a local cluster of ``n_workers`` processes with
+    ``threads_per_worker`` threads; ``torch_threads``: torch threads per worker (default:
+    ``threads_per_worker``, or 1 on a scheduler's workers)."""
+
+    where: ClassVar[str] = "dask_client"
+
+    address: str | None = None
+    n_workers: PositiveInt = 2
+    threads_per_worker: PositiveInt = 1
+    processes: bool = True
+    torch_threads: PositiveInt | None = None
+
+
 class Params(Section):
     """All parameters of a run, parsed and checked."""
 
@@ -260,6 +322,8 @@ class Params(Section):
     sampling: SamplingParams = SamplingParams()
     postprocessing: PostprocessingParams = PostprocessingParams()
     evaluation: EvaluationParams = EvaluationParams()
+    grid: GridParams = GridParams()
+    dask_client: DaskClientParams = DaskClientParams()
 
     @model_validator(mode="before")
     @classmethod

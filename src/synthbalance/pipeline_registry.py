@@ -6,6 +6,7 @@ from synthbalance.branches import generator_branches, run_parameters
 from synthbalance.pipelines import (
     advice,
     evaluation,
+    grid,
     ingest,
     postprocessing,
     preprocessing,
@@ -29,14 +30,16 @@ def register_pipelines() -> dict[str, Pipeline]:
     The generator branches (one per minority class for ``per_class``, one ``conditional``
     model otherwise) follow from the run's parameters and are decided here, once, for the
     training, sampling and evaluation stages. ``__default__`` runs everything from the raw
-    table to the evaluation and the advice; ``smote_reference`` puts SMOTE rows (not part
+    table to the evaluation and the advice; ``grid`` is the comparison grid (``grid.*``,
+    namespaced cells, docs/cluster.md); ``smote_reference`` puts SMOTE rows (not part
     of the default, as they also write ``synthetic_raw``) through the same cleaning and
     evaluation.
 
     Raises:
         ConfigError: the parameters in ``conf/`` cannot be read or are invalid.
     """
-    branches = generator_branches(run_parameters())
+    params = run_parameters()
+    branches = generator_branches(params)
     pipelines = {
         "ingest": ingest.create_pipeline(),
         "profiling": profiling.create_pipeline(),
@@ -47,6 +50,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "evaluation": evaluation.create_pipeline(branches=branches),
         "advice": advice.create_pipeline(),
         "smote": smote.create_pipeline(),
+        "grid": grid.create_pipeline(cells=grid.grid_cells(params)),
     }
     pipelines["__default__"] = sum(pipelines[name] for name in STAGES)
     pipelines["smote_reference"] = (

@@ -14,9 +14,10 @@ quiet_third_party_warnings()
 from omegaconf import OmegaConf  # noqa: E402
 
 from synthbalance.config_loader import ProjectConfigLoader  # noqa: E402
+from synthbalance.grid_hooks import GridHooks  # noqa: E402
 from synthbalance.hooks import SynthBalanceHooks  # noqa: E402
 
-HOOKS = (SynthBalanceHooks(),)
+HOOKS = (SynthBalanceHooks(), GridHooks())
 
 # OmegaConfigLoader plus ${params:...}, which lets catalog.yml declare raw_table from the
 # run's ingest.* parameters (see synthbalance/config_loader.py)
