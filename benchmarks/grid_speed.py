@@ -5,7 +5,7 @@ item 5): same cells, same seeds, the same numbers, and the speed-up.
     python -m benchmarks.grid_speed --epochs 2 --rows 2000 --families vae cvae   # a smoke run
     python -m benchmarks.grid_speed --json grid_speed.json
 
-Both legs run ``kedro run --pipeline=grid`` on the built-in table in one fresh project copy
+Both legs run ``kedro run --pipelines=grid`` on the built-in table in one fresh project copy
 (a temporary folder: the checkout's data and ``mlflow.db`` are untouched), with the default
 ``grid.models`` (every family, its default strategy) unless ``--families`` says otherwise:
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
 from synthbalance.compare import compare, experiment_table, parse_params
@@ -69,9 +73,43 @@ def test_before_any_comparison_the_notebook_says_in_one_line_what_to_run(tmp_pat
 def test_params_use_the_kedro_syntax():
     assert parse_params("training.epochs=5,seed=7,ingest.source=x.csv") == {
         "training": {"epochs": 5}, "seed": 7, "ingest": {"source": "x.csv"}}
+    # lists, as kedro run reads them (a plain split on commas broke these)
+    assert parse_params("grid.seeds=[1,2],grid.models=[vae,cvae],training.epochs=1") == {
+        "grid": {"seeds": [1, 2], "models": ["vae", "cvae"]}, "training": {"epochs": 1}}
     with pytest.raises(ConfigError, match="key=value"):
         parse_params("training.epochs")
     with pytest.raises(ConfigError, match="Unknown families"):
         compare(["wgan"], project_path=Path("."))
     with pytest.raises(ConfigError, match="Unknown runner 'ray'"):
         compare(["vae"], project_path=Path("."), runner="ray")
+
+
+def test_the_table_keeps_every_seed_and_strategy_of_a_model(tmp_path):
+    """Two seeds of vae and both strategies of ddpm: five rows, none dropped as a repeat."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("seeds")
+    cells = [("vae", "per_class", 1, 0.1), ("vae", "per_class", 2, 0.2),
+             ("ddpm", "conditional", 1, 0.3), ("ddpm", "per_class", 1, 0.4),
+             ("vae", "per_class", 1, 0.5)]  # a later run of the first cell
+    for model, strategy, seed, value in cells:
+        run = client.create_run(experiment, tags={"model": model, "strategy": strategy})
+        client.log_param(run.info.run_id, "seed", seed)
+        client.log_metric(run.info.run_id, "detection.accuracy", value)
+        client.set_terminated(run.info.run_id)
+    table = experiment_table("seeds", uri)
+    rows = {(m, r.strategy, r.seed): r["detection.accuracy"] for m, r in table.iterrows()}
+    assert rows == {("vae", "per_class", "1"): 0.5, ("vae", "per_class", "2"): 0.2,
+                    ("ddpm", "conditional", "1"): 0.3, ("ddpm", "per_class", "1"): 0.4}
+
+
+def test_a_bad_parameter_is_one_message_without_a_traceback(project):
+    done = subprocess.run(
+        [sys.executable, "-m", "synthbalance.compare", "--families", "vae", "--no-smote",
+         "--params", "training.epocs=1"],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"})
+    assert done.returncode != 0
+    assert "Unknown parameter 'training.epocs'" in done.stderr
+    assert "Did you mean 'training.epochs'" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

@@ -37,15 +37,20 @@ def _cells(project, runner=None) -> dict:
     return {row["tags.mlflow.runName"]: row for _, row in cells.iterrows()}
 
 
-def test_grid_cells_are_nested_runs_with_equal_metrics_on_dask(project):
+def test_grid_cells_are_nested_runs_with_equal_metrics_on_dask(project, capsys):
     pytest.importorskip("distributed")
     from synthbalance.runners import DaskRunner
 
     sequential = _cells(project)
     assert sorted(sequential) == ["cvae-conditional-demo-seed5", "vae-per_class-demo-seed5"]
-    with tracking_server(project):  # parallel writers log through an MLflow server
+    capsys.readouterr()
+    with tracking_server(project) as server:  # parallel writers log through a server
         dask = _cells(project, DaskRunner(cluster_args={"n_workers": 2}))
     assert sorted(dask) == sorted(sequential)
+    # the server stops with the command: the closing link is to `mlflow ui` on its store
+    printed = capsys.readouterr().out
+    assert server not in printed and "View run" not in printed
+    assert f"mlflow ui --backend-store-uri sqlite:///{project / 'mlflow.db'}" in printed
     for name, run in sequential.items():
         assert run["tags.model"] == name.split("-")[0] and run["tags.seed"] == "5"
         assert run["params.training.model"] == run["tags.model"]

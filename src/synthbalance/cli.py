@@ -18,13 +18,15 @@ built-in one for both ``kedro run`` and ``python -m synthbalance``
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 from omegaconf import OmegaConf
 
-from synthbalance.core.errors import SynthBalanceError
+from synthbalance.core.errors import ConfigError, SynthBalanceError
 
 TRACEBACK_ENV = "SYNTHBALANCE_TRACEBACK"
 _CLOSING = {"[": "]", "{": "}"}
@@ -93,27 +95,49 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def split_params(ctx: click.Context, param: Any, value: Any) -> dict[str, Any]:
-    """``key=value,key2=value2`` -> a nested dict, as Kedro's ``--params``, read as above."""
-    if isinstance(value, dict):
-        return value
+def params_dict(value: str | None) -> dict[str, Any]:
+    """``key=value,key2=value2`` -> a nested dict, as Kedro's ``--params``, read as above
+    (``python -m synthbalance.compare --params`` reads the same).
+
+    Raises:
+        ConfigError: an item is not ``key=value``.
+    """
     conf = OmegaConf.create({})
     for item in split_items(value or ""):
         key, equals, text = item.partition("=")
         if not equals or not key.strip():
-            ctx.fail(f"--params item {item!r} must be key=value.")
+            raise ConfigError(f"--params item {item!r} must be key=value.")
         OmegaConf.update(conf, key.strip(), parse_value(text.strip()), merge=True)
     return OmegaConf.to_container(conf)  # type: ignore[return-value]
 
 
-def _run(verbose: bool, **kwargs: Any) -> Any:
+def split_params(ctx: click.Context, param: Any, value: Any) -> dict[str, Any]:
+    """The ``--params`` option's callback: :func:`params_dict`, a bad item as a usage error."""
+    if isinstance(value, dict):
+        return value
     try:
-        return kedro_run.callback(**kwargs)
+        return params_dict(value)
+    except ConfigError as exc:
+        ctx.fail(str(exc))
+
+
+@contextmanager
+def user_errors(verbose: bool = False) -> Iterator[None]:
+    """Inside, a :class:`SynthBalanceError` raised (or wrapped, see :func:`own_error`) leaves
+    as :class:`UserError`, its message alone, unless ``verbose`` or ``SYNTHBALANCE_TRACEBACK``
+    asks for the traceback."""
+    try:
+        yield
     except Exception as exc:
         error = own_error(exc)
         if error is None or verbose or os.environ.get(TRACEBACK_ENV, "") not in ("", "0"):
             raise
         raise UserError(error) from None
+
+
+def _run(verbose: bool, **kwargs: Any) -> Any:
+    with user_errors(verbose):
+        return kedro_run.callback(**kwargs)
 
 
 def _params_option(option: click.Parameter) -> click.Parameter:

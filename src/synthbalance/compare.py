@@ -5,7 +5,7 @@
     python -m synthbalance.compare --families wcgan_gp cvae --experiment my-comparison
     python -m synthbalance.compare --runner dask         # cells in parallel on Dask
 
-A thin front for ``kedro run --pipeline=grid`` (docs/cluster.md): one split, one cell per
+A thin front for ``kedro run --pipelines=grid`` (docs/cluster.md): one split, one cell per
 family (its default strategy; ``--params "grid.seeds=[1,2]"`` adds seeds), each cell its
 own MLflow run (tagged ``model``, ``strategy``, ``seed``) nested under the grid's run, plus
 a ``smote_reference`` run that evaluates SMOTE rows the same way, all in one MLflow
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
@@ -92,8 +91,9 @@ def mlflow_tracking_uri() -> str:
 
 
 def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
-    """The newest run of each model in ``experiment`` (grid cells and references, not the
-    grids' parent runs), indexed by model, headline metrics.
+    """The newest run of each model, strategy and seed in ``experiment`` (grid cells and
+    references, not the grids' parent runs), indexed by model: its strategy, its seed and
+    the headline metrics.
 
     Empty, with ``attrs["message"]`` saying what to run, when :func:`comparison_runs` is.
     """
@@ -102,11 +102,15 @@ def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.Dat
         empty = pd.DataFrame(columns=HEADLINE, index=pd.Index([], name="model"))
         empty.attrs["message"] = runs.attrs["message"]
         return empty
-    runs = runs.drop_duplicates("tags.model").set_index("tags.model")
-    columns = [f"metrics.{m}" for m in HEADLINE if f"metrics.{m}" in runs.columns]
-    table = runs[columns].rename(columns=lambda c: c.removeprefix("metrics."))
+    # one row per model, strategy and seed: a grid's seeds and ddpm's two strategies stay
+    keys = [c for c in ("tags.model", "tags.strategy", "params.seed") if c in runs.columns]
+    runs = runs.drop_duplicates(keys).set_index("tags.model")
+    columns = [c for c in ("tags.strategy", "params.seed") if c in runs.columns] + [
+        f"metrics.{m}" for m in HEADLINE if f"metrics.{m}" in runs.columns]
+    table = runs[columns].rename(
+        columns=lambda c: c.removeprefix("metrics.").removeprefix("tags.").removeprefix("params."))
     table.index.name = "model"
-    return table.sort_index()
+    return table.sort_values(["model", *table.columns[:len(keys) - 1]])
 
 
 def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
@@ -135,18 +139,16 @@ def no_runs_message(experiment: str, tracking_uri: str) -> str:
 
 
 def parse_params(text: str | None) -> dict[str, Any]:
-    """``"training.epochs=50,seed=7"`` (the ``kedro run --params`` syntax) to a nested dict."""
-    out: dict[str, Any] = {}
-    for item in filter(None, (text or "").split(",")):
-        if "=" not in item:
-            raise ConfigError(f"--params item {item!r} is not key=value.")
-        key, value = item.split("=", 1)
-        node = out
-        *parents, leaf = key.strip().split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)
-    return out
+    """``"training.epochs=50,grid.seeds=[1,2]"`` (the ``kedro run --params`` syntax, read as
+    the project's ``kedro run`` reads it: :func:`synthbalance.cli.params_dict`) to a nested
+    dict.
+
+    Raises:
+        ConfigError: an item is not ``key=value``.
+    """
+    from synthbalance.cli import params_dict
+
+    return params_dict(text)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -160,9 +162,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-smote", action="store_true", help="skip the SMOTE reference run")
     parser.add_argument("--runner", default="sequential", choices=RUNNERS,
                         help="dask: cells in parallel on a Dask cluster (docs/cluster.md)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show the traceback of an error (or set SYNTHBALANCE_TRACEBACK=1)")
     args = parser.parse_args(argv)
-    table = compare(args.families, args.experiment, args.env, parse_params(args.params),
-                    smote=not args.no_smote, runner=args.runner)
+    from synthbalance.cli import UserError, user_errors
+
+    try:
+        with user_errors(args.verbose):
+            table = compare(args.families, args.experiment, args.env,
+                            parse_params(args.params), smote=not args.no_smote,
+                            runner=args.runner)
+    except UserError as error:
+        error.show()
+        raise SystemExit(error.exit_code) from None
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(4))
     print(f"\nMLflow experiment '{args.experiment}': mlflow ui --backend-store-uri "

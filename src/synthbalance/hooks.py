@@ -10,6 +10,7 @@ recommends.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
 from synthbalance.pipelines.grid.pipeline import cell_of
 from synthbalance.run_names import run_name
+from synthbalance.tracking_server import STORE_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +161,11 @@ class SynthBalanceHooks:
 
     def _print_run_link(self) -> None:
         """Where to see the run: its page in the classic training view, and the command
-        that serves a local store. Printed, not logged: the log handler would break the
-        link across lines."""
+        that serves a local store (the store behind a server the command started and
+        stops, :data:`~synthbalance.tracking_server.STORE_ENV`). Printed, not logged: the
+        log handler would break the link across lines."""
         run = MlflowClient().get_run(self._run_id)
-        uri = mlflow.get_tracking_uri()
+        uri = os.environ.get(STORE_ENV) or mlflow.get_tracking_uri()
         ui = self._mlflow.ui if self._mlflow is not None else None
         host, port = (ui.host, ui.port) if ui is not None else ("127.0.0.1", 5000)
         url = run_url(ui_base(uri, host, port), run.info.experiment_id, run.info.run_id)
@@ -192,8 +195,9 @@ def _run_name(params: Params, run_params: dict[str, Any]) -> str:
         return run_name("smote", "reference", params.ingest.name, params.seed)
     if kind == "grid":
         return run_name("grid", "cells", params.ingest.name, params.seed)
+    privacy = params.training.privacy
     return run_name(params.training.model, params.training.strategy, params.ingest.name,
-                    params.seed)
+                    params.seed, privacy.epsilon if privacy is not None else None)
 
 
 def _reference_kind(run_params: dict[str, Any]) -> str | None:

@@ -250,7 +250,7 @@ class TrainingParams(Section, GeneratorConfig):
 
 
 class GridParams(Section):
-    """The comparison grid (``kedro run --pipeline=grid``): families x strategies x seeds.
+    """The comparison grid (``kedro run --pipelines=grid``): families x strategies x seeds.
 
     ``models``: the families, default all seven. ``strategies``: ``default`` (each family's
     default strategy), ``all`` (every strategy each family supports) or a mapping of a family

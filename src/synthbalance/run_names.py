@@ -1,4 +1,5 @@
-"""MLflow run names that say what ran: ``cvae-conditional-brfss-seed42``.
+"""MLflow run names that say what ran: ``cvae-conditional-brfss-seed42``, and with DP-SGD
+``cvae-conditional-eps4-brfss-seed42``.
 
 One scheme for every run the project opens: a ``kedro run``, each run of the comparison,
 and each cell of the grid. The MLflow UI lists runs by name, so two runs of different
@@ -12,8 +13,11 @@ import re
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
 
-def run_name(model: str, strategy: str, dataset: str, seed: int) -> str:
-    """``<model>-<strategy>-<dataset>-seed<seed>``, e.g. ``cvae-conditional-brfss-seed42``.
+def run_name(model: str, strategy: str, dataset: str, seed: int,
+             epsilon: float | None = None) -> str:
+    """``<model>-<strategy>-<dataset>-seed<seed>``, e.g. ``cvae-conditional-brfss-seed42``;
+    with ``epsilon`` (DP-SGD's budget, ``training.privacy.epsilon``) ``eps<epsilon>`` comes
+    after the strategy: ``cvae-conditional-eps4-brfss-seed42``.
 
     Args:
         model: the generator family (``training.model``), or a reference such as ``smote``.
@@ -26,4 +30,5 @@ def run_name(model: str, strategy: str, dataset: str, seed: int) -> str:
         ``dataset`` replaced by one ``_`` (file stems can hold spaces and dashes).
     """
     table = _UNSAFE.sub("_", dataset).strip("_") or "table"
-    return f"{model}-{strategy}-{table}-seed{seed}"
+    private = "" if epsilon is None else f"eps{epsilon:g}-"
+    return f"{model}-{strategy}-{private}{table}-seed{seed}"

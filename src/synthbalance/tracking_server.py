@@ -5,7 +5,8 @@ for many writers is a tracking server. :func:`tracking_server` starts
 ``mlflow server --host 127.0.0.1 --port <free> --backend-store-uri sqlite:///<project>/mlflow.db
 --workers 1`` in its own process group, points ``MLFLOW_TRACKING_URI`` at it while the
 block runs, and stops the group after. A server the user names in ``MLFLOW_TRACKING_URI``
-is used as it is, and neither started nor stopped.
+(``http(s)://...``) is used as it is, and neither started nor stopped; a store named there
+(``sqlite:///...``) is the one the started server serves.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from pathlib import Path
 from synthbalance.core.errors import SynthBalanceError
 
 ENV = "MLFLOW_TRACKING_URI"
+#: The store behind a server this module started (it stops with the command): the runs'
+#: closing links point at ``mlflow ui`` on this store, which outlives the server.
+STORE_ENV = "SYNTHBALANCE_STORE_URI"
+#: MLflow prints a "View run ... at" link for every run ended against a server; the
+#: server's links die with it.
+_QUIET = {"MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}
 
 
 @contextmanager
@@ -34,23 +41,28 @@ def tracking_server(project: Path, timeout_s: float = 90.0) -> Iterator[str]:
         SynthBalanceError: the server did not answer within ``timeout_s`` seconds (its log,
             ``<project>/mlflow-server.log``, says why).
     """
-    if os.environ.get(ENV):
-        yield os.environ[ENV]
+    named = os.environ.get(ENV, "")
+    if named.startswith(("http://", "https://")):
+        yield named
         return
+    backend = named or f"sqlite:///{(project / 'mlflow.db').as_posix()}"
     port = _free_port()
     log = (project / "mlflow-server.log").open("ab")
     server = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{(project / 'mlflow.db').as_posix()}",
-         "--workers", "1"],
+         "--backend-store-uri", backend, "--workers", "1"],
         cwd=project, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
+    store = {STORE_ENV: backend, **_QUIET}
     try:
         _wait_healthy(uri, server, timeout_s, project)
-        os.environ[ENV] = uri
+        os.environ.update({ENV: uri, **store})
         yield uri
     finally:
-        os.environ.pop(ENV, None)
+        for name in (ENV, *store):
+            os.environ.pop(name, None)
+        if named:
+            os.environ[ENV] = named
         _stop(server)
         log.close()
 

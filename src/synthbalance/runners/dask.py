@@ -1,8 +1,8 @@
 """``DaskRunner``: Kedro nodes on a Dask cluster, after Kedro's deployment guide ("Dask",
 https://docs.kedro.org/en/stable/deploy/supported-platforms/dask/), adapted to Kedro 1.7.
 
-    kedro run --pipeline=grid --runner=synthbalance.runners.DaskRunner             # LocalCluster
-    kedro run --pipeline=grid --runner=synthbalance.runners.DaskRunner --env=dask  # a scheduler
+    kedro run --pipelines=grid --runner=synthbalance.runners.DaskRunner             # LocalCluster
+    kedro run --pipelines=grid --runner=synthbalance.runners.DaskRunner --env=dask  # a scheduler
 
 Each node is a Dask task that depends on the tasks of the nodes it reads from. As in the
 guide, a dataset kept in memory between nodes is published on the scheduler
@@ -10,7 +10,7 @@ guide, a dataset kept in memory between nodes is published on the scheduler
 configuration only; the grid's cells log to MLflow with explicit run ids). Unlike the
 guide's, a task gets only the datasets its node reads and writes, the worker registers the
 project's hooks but not kedro-mlflow's (it would open stray MLflow runs in the worker,
-kedro-mlflow #689), and the client is opened and closed by each run.
+kedro-mlflow #689) nor kedro-viz's, and the client is opened and closed by each run.
 
 Settings: the ``dask_client`` parameters (``address`` of an existing scheduler, else a
 ``LocalCluster`` of ``n_workers`` processes with ``threads_per_worker`` threads, default
@@ -21,6 +21,7 @@ workers, default 1) and OpenMP's passive waiting (runtime.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -40,8 +41,10 @@ from kedro.runner import AbstractRunner, SequentialRunner
 from synthbalance.core.errors import ConfigError
 
 DEFAULT_CLUSTER = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
-#: kedro-mlflow's distribution name, as Kedro compares it (pip spells it with a dash).
-KEDRO_MLFLOW = ("kedro_mlflow", "kedro-mlflow")
+#: Plugins whose hooks stay out of the workers (distribution names as Kedro compares them;
+#: pip spells some with a dash): kedro-mlflow would open stray MLflow runs there, and
+#: kedro-viz's dataset statistics hook warns on every node it did not see start.
+WORKER_FREE_PLUGINS = ("kedro_mlflow", "kedro-mlflow", "kedro_viz", "kedro-viz")
 
 
 class _DaskDataset(AbstractDataset):
@@ -156,7 +159,10 @@ class DaskRunner(AbstractRunner):
         hook_manager = _create_hook_manager()
         _register_hooks(hook_manager, settings.HOOKS)
         _register_hooks_entry_points(hook_manager, (*settings.DISABLE_HOOKS_FOR_PLUGINS,
-                                                    *KEDRO_MLFLOW))
+                                                    *WORKER_FREE_PLUGINS))
+        # a one-node pipeline's "Completed 1 out of 1 tasks" and "Pipeline execution
+        # completed" lines, once per node, say nothing the driver does not say
+        logging.getLogger("kedro.runner").setLevel(logging.WARNING)
         SequentialRunner(is_async=is_async).run(Pipeline([node]), catalog, hook_manager,
                                                 run_id)
         return node
@@ -206,7 +212,7 @@ def _refuse_active_run_datasets(pipeline: Pipeline, catalog: Any) -> None:
         raise ConfigError(
             f"The DaskRunner cannot run datasets that log to the MLflow run of their process "
             f"({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}): on a Dask worker "
-            "there is none. Run --pipeline=grid on Dask (its cells log with explicit run "
+            "there is none. Run --pipelines=grid on Dask (its cells log with explicit run "
             "ids), and other pipelines with the default runner.")
 
 

@@ -72,7 +72,8 @@ def cell_record(
         metrics.update({prefix + k: v for k, v in history.items()})
     model, strategy = training["model"], training["strategy"]
     dataset = IngestParams.from_dict(ingest).name
-    return {"parent": parent, "name": run_name(model, strategy, dataset, seed),
+    epsilon = (training.get("privacy") or {}).get("epsilon")
+    return {"parent": parent, "name": run_name(model, strategy, dataset, seed, epsilon),
             "tags": {**advice_tags, "model": model, "strategy": strategy, "seed": seed,
                      "dataset": dataset},
             "params": {"seed": seed, "training": training}, "metrics": metrics}
