@@ -17,8 +17,11 @@ Both legs run ``kedro run --pipelines=grid`` on the built-in table in one fresh 
 
 Each leg's wall time covers the whole ``kedro run`` (Dask: cluster start and stop included;
 the MLflow server's start is not). Then every cell's MLflow metrics of one leg must equal the
-other's (same name, same keys, same values). Prints a Markdown table per cell and the ratio
-sequential / dask; ``--json PATH`` (``-`` for stdout) writes the figures.
+other's (same name, same keys, same values) when both legs have one torch thread
+(``--threads 1``); with more sequential threads, the GAN families' figures differ in the last
+bits that their training amplifies, and the differences are listed, not an error. Prints a
+Markdown table per cell and the ratio sequential / dask; ``--json PATH`` (``-`` for stdout)
+writes the figures.
 """
 
 from __future__ import annotations
@@ -94,7 +97,12 @@ def markdown(result: dict[str, Any]) -> str:
         values = " | ".join(f"{metrics.get(k, float('nan')):.4f}" for k in HEADLINE)
         lines.append(f"| {name} | {values} |")
     same = "equal, cell by cell" if not result["differences"] else "DIFFERENT"
-    return "\n".join([*lines, "", f"Metrics of the two legs: {same}."])
+    cells = sorted({d.split(":", 1)[0] for d in result["differences"]})
+    why = ("" if not cells or result["threads"] == 1 else
+           f" ({', '.join(cells)}: the sequential leg had {result['threads']} torch threads, "
+           "a Dask worker 1; the GAN families' numbers depend on the thread count, see "
+           "docs/cluster.md; --threads 1 compares like with like)")
+    return "\n".join([*lines, "", f"Metrics of the two legs: {same}{why}."])
 
 
 def measure(args: argparse.Namespace, project: Path) -> dict[str, Any]:
@@ -115,7 +123,8 @@ def measure(args: argparse.Namespace, project: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line (see the module docstring); exit 1 if the legs' metrics differ."""
+    """The command line (see the module docstring); exit 1 if the legs' metrics differ at
+    the same thread count (``--threads 1``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="+", default=None,
                         help="grid.models (default: conf's, every family)")
@@ -140,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         text = json.dumps(result, indent=2)
         print(text) if args.json == "-" else Path(args.json).write_text(text + "\n")
-    return 1 if result["differences"] else 0
+    return 1 if result["differences"] and args.threads == 1 else 0
 
 
 if __name__ == "__main__":
