@@ -22,6 +22,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from synthbalance.core.errors import SynthBalanceError
+
 #: The experiment tag and value MLflow's UI reads as "a model-training experiment".
 EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 #: The query that opens an experiment or run page in the classic training view.
@@ -64,27 +66,38 @@ def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int | str = 500
 def serve_mlflow_ui(tracking_uri: str, port: int | None = None, timeout: float = 120.0,
                     log: Path | None = None) -> Iterator[str]:
     """Serve ``tracking_uri`` with ``mlflow ui`` on 127.0.0.1 while the block runs; yields
-    its base address (``http://127.0.0.1:<port>``).
+    its base address (``http://127.0.0.1:<port>``). See :func:`serve_mlflow`."""
+    with serve_mlflow("ui", tracking_uri, port, timeout, log) as base:
+        yield base
+
+
+@contextmanager
+def serve_mlflow(command: str, tracking_uri: str, port: int | None = None,
+                 timeout: float = 120.0, log: Path | None = None,
+                 cwd: Path | None = None) -> Iterator[str]:
+    """``mlflow <command>`` (``ui`` or ``server``) over the store ``tracking_uri`` on
+    127.0.0.1 while the block runs; yields its base address (``http://127.0.0.1:<port>``).
 
     One worker and no job runner, in a session of its own, so the whole process group is
-    stopped when the block ends, however it ends. ``port``: a free one when
-    ``None``. ``log``: where the server's output goes (default: discarded).
+    stopped when the block ends, however it ends. ``port``: a free one when ``None``.
+    ``log``: where the server's output is appended (default: discarded). ``cwd``: the
+    server's working directory (a ``server`` keeps artifacts in ``./mlartifacts`` there).
 
     Raises:
-        TimeoutError: the server did not answer ``/health`` within ``timeout`` seconds
+        SynthBalanceError: the server did not answer ``/health`` within ``timeout`` seconds
             (about 30 s on two busy cores); its log is named if one was kept.
     """
     port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
-    with open(log or os.devnull, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "ui", "--workers", "1", "--host", "127.0.0.1",
+    with open(log or os.devnull, "ab") as out:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [sys.executable, "-m", "mlflow", command, "--workers", "1", "--host", "127.0.0.1",
              "--port", str(port), "--backend-store-uri", tracking_uri],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             # no background job workers (GenAI scorers and trace jobs): six fewer processes
             env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
     try:
-        _wait_until_healthy(base, server, timeout, log)
+        _wait_until_healthy(f"mlflow {command}", base, server, timeout, log)
         yield base
     finally:
         with suppress(ProcessLookupError):  # the group has exited
@@ -103,7 +116,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_healthy(base: str, server: subprocess.Popen, timeout: float,
+def _wait_until_healthy(what: str, base: str, server: subprocess.Popen, timeout: float,
                         log: Path | None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and server.poll() is None:
@@ -114,5 +127,5 @@ def _wait_until_healthy(base: str, server: subprocess.Popen, timeout: float,
         except OSError:
             time.sleep(0.5)
     where = f"; its log: {log}" if log else ""
-    raise TimeoutError(f"mlflow ui on {base} did not start within {timeout:.0f} s{where}.")
+    raise SynthBalanceError(f"{what} on {base} did not start within {timeout:.0f} s{where}.")
 
