@@ -58,7 +58,7 @@ class UserError(click.ClickException):
         self.name = type(error).__name__
 
     def show(self, file: Any = None) -> None:
-        hint = f"(kedro run --verbose or {TRACEBACK_ENV}=1 shows the traceback)"
+        hint = f"(--verbose or {TRACEBACK_ENV}=1 shows the traceback)"
         click.secho(f"\n{self.name}: {self.message}\n{hint}", err=True, fg="red")
 
 
