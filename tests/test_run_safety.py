@@ -245,5 +245,10 @@ def test_two_first_runs_take_turns_and_interrupts_are_recorded_killed(tmp_path, 
     assert _statuses(project) == ["KILLED", "KILLED"]
     for log in logs:  # the user is told, not only MLflow
         assert "is recorded as KILLED" in log.read_text(errors="replace"), log.read_text()[-800:]
-    assert runs[first].returncode == 1  # click's "Aborted!"
+    # click prints "Aborted!" and exits with 1, or CPython ends the process by SIGINT
+    # after that: under `python -m`, an interrupt that lands in an exec or eval of a string
+    # (a dataclass being built by an import as training starts) marks the interrupt as
+    # unhandled for good, caught or not (seen on a loaded CI machine; both tell the shell
+    # the run was interrupted)
+    assert runs[first].returncode in (1, -signal.SIGINT)
     assert runs[second].returncode == 128 + signal.SIGTERM
