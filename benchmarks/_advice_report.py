@@ -73,7 +73,9 @@ def _setup(options: Options) -> list[str]:
         "checkpoint), a pool of 2 x the minority training rows, cleaned. Then the utility "
         f"experiment's arms at k = 0.25, 0.5, 1 and 2 x the minority training rows (xgboost "
         f"{options.trees} trees, one seed per cell, {options.n_boot} bootstrap resamples) and "
-        "the advice, chosen on validation rows only. Test PR AUC gains are over the cell's "
+        "the advice, chosen on validation rows only; after a scarce cut, validation rows are "
+        "weighted to the minority share of the training split before the cut (the deployment "
+        "prevalence, `docs/metrics.md`). Test PR AUC gains are over the cell's "
         "baseline (the fitting rows alone).", "",
     ]
 

@@ -32,6 +32,8 @@ def test_defaults_parse():
          r"'preprocessing.test_size' is 1.5; it must be less than 1"),
         ({"evaluation": {"seeds": True}}, r"'evaluation.seeds' is True; it must be a valid int"),
         ({"evaluation": {"k_ratios": [1, -2]}}, r"'evaluation.k_ratios\[1\]' is -2"),
+        ({"evaluation": {"deployment_prevalence": 1.5}},
+         r"'evaluation.deployment_prevalence' is 1.5; it must be less than 1"),
         ({"seed": -1}, r"'seed' is -1; it must be greater than or equal to 0.*parameters.yml"),
         ({"training": {"model": "wgan"}}, r"'training.model' is 'wgan'.*Did you mean.*Use one of"),
         ({"training": {"model": "cgan", "strategy": "per_class"}},

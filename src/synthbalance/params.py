@@ -214,6 +214,7 @@ class EvaluationParams(Section):
     max_rows: PositiveInt = 20_000
     n_jobs: PositiveInt = 2
     n_bootstrap: PositiveInt = 500
+    deployment_prevalence: Share | dict[str | int, Share] | None = None
     compare_profile: bool = True
     compare_sample_rows: PositiveInt = 5_000
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +15,10 @@ from synthbalance.core.metrics.bootstrap import (
     Ranked,
     Resamples,
     paired_intervals,
+    prevalence_weights,
     resample_weights,
 )
-from synthbalance.core.metrics.utility import ARMS, _threshold
+from synthbalance.core.metrics.utility import ARMS, _threshold, deployment_shares
 from synthbalance.core.schema import infer_schema
 
 FAST = {"xgb_params": {"n_estimators": 40, "max_depth": 4}, "n_jobs": 1, "n_boot": 100}
@@ -177,6 +180,69 @@ def test_weighted_scores_equal_scikit_learns_on_the_resampled_rows():
         assert ap[b] == pytest.approx(average_precision_score(y[rows], proba[rows]), abs=1e-12)
         precision, recall, _ = precision_recall_curve(y[rows], proba[rows])
         assert at_precision[b] == pytest.approx(recall[precision >= 0.4].max(), abs=1e-12)
+
+
+def test_a_row_of_weight_three_scores_as_three_copies_of_it():
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.2).astype(int)
+    proba = np.round(rng.random(400) * 0.6 + 0.3 * y, 2)  # ties
+    weight = rng.integers(1, 4, 400).astype(float)
+    ranked = Ranked.of(y, proba, weight)
+    w = next(resample_weights(len(y), 4, seed=2))
+    batch = Resamples(w)
+    ap, recall, precision = (batch.average_precision(ranked), batch.recall_at(ranked, 0.5),
+                             batch.precision_at(ranked, 0.5))
+    for b in range(len(w)):
+        rows = np.repeat(np.arange(len(y)), (w[b] * weight).astype(int))
+        assert ap[b] == pytest.approx(average_precision_score(y[rows], proba[rows]), abs=1e-12)
+        assert recall[b] == pytest.approx((proba[rows][y[rows] == 1] >= 0.5).mean())
+        assert precision[b] == pytest.approx(y[rows][proba[rows] >= 0.5].mean())
+
+
+def test_prevalence_weights_give_the_positives_the_declared_share():
+    y = np.r_[np.ones(20), np.zeros(980)]
+    weight = prevalence_weights(y, 0.14)
+    assert weight[y == 1].sum() / weight.sum() == pytest.approx(0.14)
+    assert (weight[y == 0] == 1).all()
+    for bad in (0.0, 1.0, 1.4):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            prevalence_weights(y, bad)
+    with pytest.raises(ValueError, match="both classes"):
+        prevalence_weights(np.zeros(5), 0.1)
+
+
+def test_after_a_scarce_cut_validation_reads_pr_auc_at_the_share_before_the_cut(data, schema):
+    """The fixture keeps 40 minority rows of 440 (2.6 % of its training rows, 22.7 % before
+    the cut); its test split has 20 %. Weighted to the share before the cut, the baseline's
+    validation PR AUC is near its test PR AUC; read at the cut's share it is far below."""
+    shares = deployment_shares(data["train"], data["held_back"], schema)
+    assert shares == {1: pytest.approx(440 / 1940)}
+    run = partial(recall_gain_experiment, data["train"], data["test"], schema, None,
+                  data["held_back"], k_grid=[50], seeds=[0], headline_k=50, smote=False,
+                  **FAST)
+
+    def baseline(result):
+        row = result.table[result.table["method"] == "baseline"].iloc[0]
+        return row["validation_pr_auc"], row["pr_auc"]
+
+    (weighted, test), (as_cut, same_test) = baseline(run()), baseline(
+        run(deployment_prevalence=40 / 1540))
+    assert test == same_test  # test rows are never weighted
+    assert abs(weighted - test) < 0.1 < test - as_cut
+
+
+def test_deployment_shares_declared_or_from_the_cut(data, schema):
+    train, held = data["train"], data["held_back"]
+    assert deployment_shares(train, None, schema) == {1: None}  # no cut: rows as they are
+    assert deployment_shares(train, held, schema, 0.05) == {1: 0.05}
+    assert deployment_shares(train, None, schema, {"1": 0.05}) == {1: 0.05}  # keys as text
+    with pytest.raises(ConfigError, match="strictly between 0 and 1"):
+        deployment_shares(train, None, schema, 1.5)
+    with pytest.raises(ConfigError, match="names no share for the minority classes"):
+        deployment_shares(train, None, schema, {"2": 0.05})
+    three = infer_schema(pd.concat([train, held.assign(y=2)]), "y", minority_classes=[1, 2])
+    with pytest.raises(ConfigError, match="one share, but the table has the minority"):
+        deployment_shares(train, None, three, 0.05)
 
 
 def test_the_interval_of_a_recall_difference_is_that_of_a_proportion():

@@ -8,7 +8,10 @@ over the baseline, provided the lower end of that gain's interval lies above 0. 
 intervals hold for all candidates at once (95 %, Bonferroni over them): the best of a dozen
 noisy gains looks better than it is, and a per-candidate interval let one through whose
 test gain was below 0 in our benchmark. Where no candidate clears that bar the advice is
-to train on the real rows as they are (``none``). The chosen candidate is scored once on
+to train on the real rows as they are (``none``). Validation rows stand for the
+population the classifier will meet: after a scarce cut they are weighted to the share of
+minority rows before it (:mod:`synthbalance.core.metrics.utility`). The chosen candidate is
+scored once on
 the test split: its test gain is the figure a user may expect, never an input of the
 choice.
 

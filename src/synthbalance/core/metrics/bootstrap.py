@@ -57,20 +57,56 @@ def percentile_interval(values: np.ndarray) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Ranked:
-    """One classifier's scores on one set of rows, sorted once for weighted scores."""
+    """One classifier's scores on one set of rows, sorted once for weighted scores.
+
+    ``weight``: a fixed weight per row (``None``: every row 1), multiplied into every
+    resample's counts; :func:`prevalence_weights` makes the rows stand for a population
+    with another share of positives.
+    """
 
     y: np.ndarray  # labels 0/1, original order
     proba: np.ndarray  # scores, original order
     order: np.ndarray  # rows by descending score (stable)
     last: np.ndarray  # positions (in ``order``) that end a run of equal scores
+    weight: np.ndarray | None = None  # per row, original order
 
     @classmethod
-    def of(cls, y: np.ndarray, proba: np.ndarray) -> Ranked:
-        """Rank ``proba`` (shape ``(n,)``) for labels ``y`` (0/1, shape ``(n,)``)."""
+    def of(cls, y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None = None) -> Ranked:
+        """Rank ``proba`` (shape ``(n,)``) for labels ``y`` (0/1, shape ``(n,)``), rows
+        weighted by ``weight`` (shape ``(n,)``, positive) if given."""
         y, proba = np.asarray(y, dtype=np.float64), np.asarray(proba, dtype=np.float64)
         order = np.argsort(-proba, kind="stable")
         last = np.flatnonzero(np.r_[np.diff(proba[order]) != 0, True])
-        return cls(y, proba, order, last)
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+        return cls(y, proba, order, last, weight)
+
+    def weighted(self, w: np.ndarray) -> np.ndarray:
+        """Resample counts ``w`` (``(B, n)``) times the rows' weights."""
+        return w if self.weight is None else w * self.weight
+
+
+def prevalence_weights(y: np.ndarray, share: float) -> np.ndarray:
+    """Row weights under which the positives of ``y`` (0/1, shape ``(n,)``) make up
+    ``share`` of the weighted rows: positives ``share / (1 - share) * negatives /
+    positives``, negatives 1 (shape ``(n,)``).
+
+    The rows then stand for a population where the positive class has that prevalence:
+    precision, and so PR AUC, depend on it, while recall does not (precision at another
+    class ratio, as in Brabec et al., "On model evaluation under non-constant class
+    imbalance", ICCS 2020).
+
+    Raises:
+        ValueError: ``share`` outside (0, 1), or ``y`` without both classes.
+    """
+    y = np.asarray(y)
+    positives = int((y == 1).sum())
+    negatives = len(y) - positives
+    if not 0 < share < 1:
+        raise ValueError(f"A prevalence must lie strictly between 0 and 1 (got {share}).")
+    if positives == 0 or negatives == 0:
+        raise ValueError("Prevalence weights need rows of both classes.")
+    return np.where(y == 1, share / (1 - share) * negatives / positives, 1.0)
 
 
 class Resamples:
@@ -87,9 +123,11 @@ class Resamples:
     def curve(self, r: Ranked) -> tuple[np.ndarray, np.ndarray]:
         """Weighted (precision, recall) at every distinct threshold, highest first."""
         if id(r) not in self._curves:
-            # float32 sums of counts stay exact below 2**24 rows and halve the time
-            ws = self.w[:, r.order].astype(np.float32)
-            tps = np.cumsum(ws * r.y[r.order].astype(np.float32), axis=1)[:, r.last]
+            # float32 sums of counts stay exact below 2**24 rows and halve the time;
+            # fractional weights are summed in float64
+            ws = (self.w[:, r.order].astype(np.float32) if r.weight is None
+                  else self.w[:, r.order] * r.weight[r.order])
+            tps = np.cumsum(ws * r.y[r.order].astype(ws.dtype), axis=1)[:, r.last]
             fps = np.cumsum(ws, axis=1)[:, r.last] - tps
             tps, fps = tps.astype(np.float64), fps.astype(np.float64)
             predicted, positives = tps + fps, tps[:, -1:]
@@ -113,12 +151,13 @@ class Resamples:
 
     def recall_at(self, r: Ranked, threshold: float) -> np.ndarray:
         """Recall when rows scoring at least ``threshold`` are called positive."""
-        return (self.w @ ((r.proba >= threshold) * r.y)) / (self.w @ r.y)
+        w = r.weighted(self.w)
+        return (w @ ((r.proba >= threshold) * r.y)) / (w @ r.y)
 
     def precision_at(self, r: Ranked, threshold: float, empty: float = 0.0) -> np.ndarray:
         """Precision at ``threshold``; ``empty`` where nothing is called positive."""
-        called = (r.proba >= threshold).astype(float)
-        predicted, hits = self.w @ called, self.w @ (called * r.y)
+        called, w = (r.proba >= threshold).astype(float), r.weighted(self.w)
+        predicted, hits = w @ called, w @ (called * r.y)
         return np.divide(hits, predicted, out=np.full(len(self.w), empty), where=predicted > 0)
 
 

@@ -94,7 +94,8 @@ def evaluate_utility(
         held_back_rows if len(held_back_rows) else None,
         k_grid, [seed + i for i in range(params.seeds)], headline_k,
         validation=validation_rows, smote=params.smote, n_boot=params.n_bootstrap,
-        xgb_params={"n_estimators": params.n_trees}, n_jobs=params.n_jobs, progress=True,
+        xgb_params={"n_estimators": params.n_trees}, n_jobs=params.n_jobs,
+        deployment_prevalence=params.deployment_prevalence, progress=True,
     )
     return (result.metrics("utility."), result.table, result.arms,
             plots.recall_gain_curve(result.curve()))
