@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks._git import git_sha
 from synthbalance.runtime import configure_openmp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,20 +133,8 @@ def run_cell(setting: Setting, seed: int, options: Options) -> dict[str, Any]:
         "arms": result.arms.to_dict("records"),
         "baseline_pr_auc": float(result.summary()["pr_auc_baseline"]),
         "advice": advice.to_dict(), "seconds": time.perf_counter() - start,
-        "generator_seconds": data.generator_seconds, "git_sha": _git_sha(),
+        "generator_seconds": data.generator_seconds, "git_sha": git_sha(ROOT)[:7],
     }
-
-
-def _git_sha() -> str:
-    """The checkout's commit (local changes are not detected)."""
-    head = ROOT / ".git" / "HEAD"
-    if not head.exists():
-        return "unknown"
-    ref = head.read_text().strip()
-    if ref.startswith("ref: "):
-        path = ROOT / ".git" / ref[5:]
-        return path.read_text().strip()[:7] if path.exists() else "unknown"
-    return ref[:7]
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks._git import git_sha
 from synthbalance.runtime import configure_openmp
 
 if TYPE_CHECKING:  # _report imports torch, which must wait for configure_openmp (main)
@@ -247,24 +248,6 @@ def versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def git_sha(root: Path) -> str:
-    """HEAD's commit, read from the .git directory (no git process is started)."""
-    git = root / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line.split()[0]
-    except OSError:
-        pass
-    return "unknown"
 
 
 def _cpu() -> tuple[float, float]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
+from benchmarks._git import git_sha
 from benchmarks.advice import main
 
 
@@ -27,3 +29,20 @@ def test_cells_are_recorded_resumed_and_reported(tmp_path):
     first = records.read_text()
     main(argv)  # every cell is on record: nothing runs again
     assert records.read_text() == first
+
+
+def test_records_name_the_commit_in_a_linked_worktree_too(tmp_path):
+    """Benchmarks run from a worktree (so that merges leave the code under them alone):
+    their records must still name the commit, not ``unknown``."""
+    repo, linked = tmp_path / "repo", tmp_path / "linked"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    repo.mkdir()
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "f").write_text("x")
+    subprocess.run([*git, "add", "f"], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    subprocess.run([*git, "worktree", "add", "-q", "--detach", str(linked)], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    assert git_sha(repo) == git_sha(linked) == head
+    assert git_sha(tmp_path / "nowhere") == "unknown"
