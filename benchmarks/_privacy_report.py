@@ -53,7 +53,7 @@ def _header(cells: Cells, meta: dict[str, Any]) -> list[str]:
         f"torch {v.get('torch', '?')}. {len(cells)} cells, {minutes:.1f} min of cell time"
         + (f" (this invocation ran {meta['ran']} of them in {meta['session_s'] / 60:.1f} min)"
            if meta.get("ran") else " (all from the records)") + ".", "",
-        f"The default family `cvae` (conditional strategy) with `training.privacy: "
+        f"{_family(cells, o)} with `training.privacy: "
         "{epsilon: ε}` (δ and `max_grad_norm` at their defaults, 1 / (10 n) and 1.0; the "
         "noise calibrated so the budget lasts the planned epochs), the tables benchmark's "
         f"budget rules with `--epochs {o['epochs']} --min-steps {o['min_steps']}`: "
@@ -68,6 +68,16 @@ def _header(cells: Cells, meta: dict[str, Any]) -> list[str]:
         "minority rows. s / epoch: wall seconds of the cell's epochs on shared cores, which "
         "swing with other work; the DP cost per epoch is measured by `benchmarks.dp_cost`.",
         ""]
+
+
+def _family(cells: Cells, options: dict[str, Any]) -> str:
+    """The DP family in words: ``cvae``, the default, unless ``--family`` named another."""
+    family = options.get("family", "cvae")
+    strategy = next((s.get("strategy") for c in cells if c["method"] == family
+                     for s in c.get("seeds", [])), None)
+    named = "The default family" if family == "cvae" else "The family"
+    return f"{named} `{family}`" + (f" ({strategy.replace('_', '-')} strategy)"
+                                    if strategy else "")
 
 
 def _seeds(n: int) -> str:

@@ -6,7 +6,8 @@
                                  [--records benchmarks/privacy_records.jsonl]
                                  [--out docs/benchmarks.md]
 
-For each table and each ε, the default family (``cvae``, its default strategy) is trained
+For each table and each ε, the default family (``cvae``, its default strategy; another with
+``--family``) is trained
 with ``training.privacy: {epsilon: ε}`` (``inf``: without DP) under the tables benchmark's
 budget rules (:class:`benchmarks._table_worker.CellSpec`), its rows are sampled and
 cleaned, and the cell records the PR AUC gain of adding them at k = the minority training
@@ -53,6 +54,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.privacy", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES[:2]))
+    p.add_argument("--family", choices=("gan", "cgan", "wgan_gp", "wcgan_gp", "vae", "cvae",
+                                        "ddpm"), default=FAMILY,
+                   help="the family trained with DP, in its default strategy (default "
+                        "cvae; vae, gan and wgan_gp train one private model on the minority "
+                        "rows alone)")
     p.add_argument("--epsilons", nargs="+", type=_epsilon, default=list(EPSILONS),
                    help="DP budgets; inf trains without DP")
     p.add_argument("--seeds", type=int, default=1,
@@ -86,7 +92,7 @@ def _epsilon(text: str) -> float:
 def cells(args: argparse.Namespace) -> list[tuple[str, str, float]]:
     """``(table, method, ε)`` of every cell: each table's reference, then ε in order."""
     return [(t, m, e) for t in args.tables
-            for m, e in [("reference", math.inf), *((FAMILY, e) for e in args.epsilons)]]
+            for m, e in [("reference", math.inf), *((args.family, e) for e in args.epsilons)]]
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
