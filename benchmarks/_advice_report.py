@@ -39,6 +39,7 @@ def outcomes(cells: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "validation_low": advice["validation_pr_auc_gain_low"],
             "validation_high": advice["validation_pr_auc_gain_high"],
             "advised_gain": advice["test_pr_auc_gain"],
+            "rejected": advice.get("best_rejected", ""),
             "best": f"{best['method']} k={int(best['k'])}" if best_gain > 0 else "none",
             "best_gain": best_gain, "regret": best_gain - advice["test_pr_auc_gain"],
             "minutes": cell["seconds"] / 60,
@@ -104,15 +105,19 @@ def _targets(table: pd.DataFrame) -> list[str]:
 
 def _per_cell(table: pd.DataFrame) -> list[str]:
     shown = table.assign(
-        validation=lambda d: [f"{g:+.4f} [{lo:+.4f}, {hi:+.4f}]" for g, lo, hi in
-                              zip(d["validation_gain"], d["validation_low"],
-                                  d["validation_high"], strict=True)])
-    columns = ["setting", "seed", "baseline", "advice", "k", "validation", "advised_gain",
-               "best", "best_gain", "regret", "minutes"]
+        validation=lambda d: [
+            "—" if arm == "none" else f"{g:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+            for arm, g, lo, hi in zip(d["advice"], d["validation_gain"], d["validation_low"],
+                                      d["validation_high"], strict=True)],
+        not_advised=lambda d: d["rejected"].replace("", "—"))
+    columns = ["setting", "seed", "baseline", "advice", "k", "validation", "not_advised",
+               "advised_gain", "best", "best_gain", "regret", "minutes"]
     return ["## The advice, cell by cell", "",
-            "`validation`: the gain that chose the advice, with its 95 % interval over "
-            "validation rows (0 for none); `advised_gain`: its test PR AUC gain; `best`: the "
-            "arm and k with the highest test gain, `regret` the difference.", "",
+            "`validation`: the validation PR AUC gain that chose the advice, with its 95 % "
+            "interval over validation rows (— for none); `not_advised`: with none, the "
+            "candidate of highest validation gain and its interval, which contains 0; "
+            "`advised_gain`: the advice's test PR AUC gain; `best`: the arm and k with the "
+            "highest test gain, `regret` the difference.", "",
             *_markdown(shown[columns]), ""]
 
 

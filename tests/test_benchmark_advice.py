@@ -25,6 +25,9 @@ def test_cells_are_recorded_resumed_and_reported(tmp_path):
     assert "real" in {arm["method"] for arm in cells[1]["arms"]}  # the scarce cut's ceiling
     report = out.read_text()
     assert "## Targets" in report and "| brfss-100 | 0 |" in report
+    for cell in cells:  # a "none" cell names the best candidate it did not advise
+        if cell["advice"]["arm"] == "none":
+            assert f"| — | {cell['advice']['best_rejected']} |" in report
     assert "held-back real rows" in report
     first = records.read_text()
     main(argv)  # every cell is on record: nothing runs again
