@@ -225,10 +225,14 @@ def test_after_a_scarce_cut_validation_reads_pr_auc_at_the_share_before_the_cut(
         row = result.table[result.table["method"] == "baseline"].iloc[0]
         return row["validation_pr_auc"], row["pr_auc"]
 
-    (weighted, test), (as_cut, same_test) = baseline(run()), baseline(
+    weighted_run = run()
+    (weighted, test), (as_cut, same_test) = baseline(weighted_run), baseline(
         run(deployment_prevalence=40 / 1540))
     assert test == same_test  # test rows are never weighted
     assert abs(weighted - test) < 0.1 < test - as_cut
+    # the share it was read at is logged
+    assert weighted_run.metrics("utility.")["utility.validation_prevalence"] == pytest.approx(
+        440 / 1940)
 
 
 def test_deployment_shares_declared_or_from_the_cut(data, schema):
@@ -239,7 +243,9 @@ def test_deployment_shares_declared_or_from_the_cut(data, schema):
     with pytest.raises(ConfigError, match="strictly between 0 and 1"):
         deployment_shares(train, None, schema, 1.5)
     with pytest.raises(ConfigError, match="names no share for the minority classes"):
-        deployment_shares(train, None, schema, {"2": 0.05})
+        deployment_shares(train, None, schema, {})
+    with pytest.raises(ConfigError, match=r"names \[3\], which are not minority classes"):
+        deployment_shares(train, None, schema, {1: 0.05, 3: 0.1})
     three = infer_schema(pd.concat([train, held.assign(y=2)]), "y", minority_classes=[1, 2])
     with pytest.raises(ConfigError, match="one share, but the table has the minority"):
         deployment_shares(train, None, three, 0.05)

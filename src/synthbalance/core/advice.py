@@ -58,6 +58,7 @@ class Advice:
     test_pr_auc_gain_high: float
     pr_auc_baseline: float
     best_rejected: str = ""  # the best candidate left out for its interval, for the verdict
+    rejected_gain: float = 0.0  # its validation gain
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +87,8 @@ def advise(arms: pd.DataFrame, pr_auc_baseline: float) -> Advice:
     if eligible.empty:
         best = candidates.iloc[0] if len(candidates) else None
         rejected = "" if best is None else _describe(best)
-        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected)
+        gain = 0.0 if best is None else float(best[_GAIN])
+        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected, gain)
     row = eligible.iloc[0]
     return Advice(
         str(row["method"]), int(row["k"]), float(row[_GAIN]), float(row[f"{_GAIN}_low"]),
@@ -159,9 +161,13 @@ def verdict(advice: Advice, path: str, class_weight: float | None = None) -> str
                   f"{advice.validation_pr_auc_gain_high:+.4f}]")
     if advice.arm == "none":
         best = f" (best candidate: {advice.best_rejected})" if advice.best_rejected else ""
+        unsure = (" Its gain is above 0 but its interval reaches below: the validation rows are "
+                  "too few to confirm a gain this small, not proof that there is none (more "
+                  "labelled minority rows, or a larger preprocessing.validation_size, narrow "
+                  "it)." if advice.rejected_gain > 0 else "")
         return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
-                f"above 0{best}. Train on the real rows as they are (baseline test PR AUC "
-                f"{advice.pr_auc_baseline:.4f}); they are in {path}.")
+                f"above 0{best}.{unsure} Train on the real rows as they are (baseline test PR "
+                f"AUC {advice.pr_auc_baseline:.4f}); they are in {path}.")
     if advice.arm == "class_weights":
         weight = f" = {class_weight:.3g}" if class_weight is not None else ""
         return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"

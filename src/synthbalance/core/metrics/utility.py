@@ -127,11 +127,15 @@ class UtilityResult:
     ``arms``: one row per (arm, k) but the baseline: the mean gain over seeds of every
     :data:`GAIN_METRICS` (``<gain>``), its spread (``<gain>_std``), its bootstrap interval
     (``<gain>_low``, ``<gain>_high``), the mean ``brier`` and ``k_used``.
+    ``validation_prevalence``: per minority class, the share of positives the validation
+    rows were read at (the deployment prevalence, or their own share without weights).
     """
 
     table: pd.DataFrame
     arms: pd.DataFrame
     headline_k: int
+    #: per minority class, the share of positives validation rows were read at
+    validation_prevalence: Mapping[Any, float] = field(default_factory=dict)
 
     def summary(self, headline_k: int | None = None) -> dict[str, float]:
         """Headline figures at ``headline_k`` (default: the experiment's); see :func:`summarize`."""
@@ -143,11 +147,15 @@ class UtilityResult:
         return gain_curve(self.table)
 
     def metrics(self, prefix: str = "") -> dict[str, Any]:
-        """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``, and
-        per adding arm the curves ``curve.<arm>.pr_auc_gain`` and
+        """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``,
+        ``validation_prevalence`` (the share of positives validation rows were read at,
+        mean over minority classes), and per adding arm the curves ``curve.<arm>.pr_auc_gain`` and
         ``curve.<arm>.recall_at_base_precision_gain`` as ``{k: mean gain}``."""
         out: dict[str, Any] = {prefix + k: v for k, v in self.summary().items()}
         out[prefix + "headline_k"] = float(self.headline_k)
+        if self.validation_prevalence:
+            out[prefix + "validation_prevalence"] = float(
+                np.mean(list(self.validation_prevalence.values())))
         curve = self.curve()
         for column in ("pr_auc_gain_mean", "recall_at_base_precision_gain_mean"):
             for method, rows in curve[curve["method"].isin(ADDING_ARMS)].groupby("method"):
@@ -229,11 +237,9 @@ def recall_gain_experiment(  # noqa: PLR0917
         fit, validation = inner_split(train, schema, validation_size, seeds[0])
     else:
         fit = train[~validation_mask(train, validation)]
-    data = _encode(fit, validation, test, schema, synthetic, held_back)
-    shares = deployment_shares(train, held_back, schema, deployment_prevalence)
-    data = replace(data, weights={
-        cls: None if share is None else prevalence_weights(data.y[cls]["validation"], share)
-        for cls, share in shares.items()})
+    data, read_at = _at_prevalence(
+        _encode(fit, validation, test, schema, synthetic, held_back),
+        deployment_shares(train, held_back, schema, deployment_prevalence))
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {}), "n_jobs": n_jobs}
     make_smote = smote if callable(smote) else smote_baseline.smote_rows if smote else None
     adding = 1 + (make_smote is not None) + len(next(iter(data.pools.values())))
@@ -244,7 +250,7 @@ def recall_gain_experiment(  # noqa: PLR0917
             for stream, cls in enumerate(data.y):
                 runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
     table = _table(runs)
-    return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k)
+    return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k, read_at)
 
 
 def deployment_shares(
@@ -263,7 +269,7 @@ def deployment_shares(
 
     Raises:
         ConfigError: a declared share outside (0, 1), a single share for several minority
-            classes, or a minority class the mapping does not name.
+            classes, a minority class the mapping does not name, or a key that is none.
     """
     classes = schema.minority_classes
     if declared is None:
@@ -273,6 +279,11 @@ def deployment_shares(
         return {cls: float(label_mask(labels, cls).mean()) for cls in classes}
     name = "evaluation.deployment_prevalence"
     if isinstance(declared, Mapping):
+        named = {*classes, *map(str, classes)}
+        unknown = [key for key in declared if key not in named and str(key) not in named]
+        if unknown:
+            raise ConfigError(f"{name} names {unknown}, which are not minority classes of "
+                              f"the table (those are {list(classes)}); fix the keys.")
         missing = [c for c in classes if c not in declared and str(c) not in declared]
         if missing:
             raise ConfigError(f"{name} names no share for the minority classes {missing}; "
@@ -378,6 +389,19 @@ def _encode(
                    for arm, df in frames.items()} for cls in schema.minority_classes}
     x = {part: numeric_matrix(df, schema, levels) for part, df in parts.items()}
     return _Data(schema, fit, x, y, pools, levels)
+
+
+def _at_prevalence(
+    data: _Data, shares: Mapping[Any, float | None]
+) -> tuple[_Data, dict[Any, float]]:
+    """``data`` with its validation rows weighted to ``shares`` (``None``: not weighted),
+    and per class the share of positives they are then read at."""
+    validation = {cls: data.y[cls]["validation"] for cls in shares}
+    weights = {cls: None if share is None else prevalence_weights(validation[cls], share)
+               for cls, share in shares.items()}
+    read_at = {cls: float(validation[cls].mean()) if share is None else share
+               for cls, share in shares.items()}
+    return replace(data, weights=weights), read_at
 
 
 def _labels(df: pd.DataFrame, schema: Schema, cls: Any, what: str) -> np.ndarray:
