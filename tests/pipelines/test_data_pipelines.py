@@ -9,6 +9,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
+from synthbalance.core.errors import ConfigError
 from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
 from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
@@ -28,6 +29,16 @@ def test_validate_raw_table_builds_in_demo_hints_and_leaves_the_input_alone(demo
     assert kinds == {"ordinal", "binary", "continuous", "count", "categorical"}
     summary = summarise_table(validated, schema)
     assert summary["data.minority_share"] == pytest.approx(demo["outcome"].mean())
+
+
+def test_a_deployment_prevalence_for_a_class_the_table_lacks_stops_the_run_at_ingest(demo):
+    """Before any training: the utility experiment would only find it at the end."""
+    with pytest.raises(ConfigError, match=r"names \[3\], which are not minority classes"):
+        validate_raw_table(demo, {"source": "demo"}, None,
+                           {"deployment_prevalence": {1: 0.05, 3: 0.1}})
+    _, schema = validate_raw_table(demo, {"source": "demo"}, None,
+                                   {"deployment_prevalence": {1: 0.05}})
+    assert schema.minority_classes == (1,)
 
 
 def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
@@ -68,6 +79,7 @@ def test_data_pipelines_run_on_an_in_memory_catalog(demo, tmp_path):
         "params:ingest": MemoryDataset({"source": "demo"}),
         "params:profiling": MemoryDataset({"minimal": True, "sample_rows": 300}),
         "params:preprocessing": MemoryDataset(PREP),
+        "params:evaluation": MemoryDataset({}),
         "params:seed": MemoryDataset(0),
         # the outputs we read back are files (the runner releases memory datasets)
         **{name: ParquetDataset(filepath=str(tmp_path / f"{name}.parquet"))

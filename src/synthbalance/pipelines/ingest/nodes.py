@@ -8,22 +8,24 @@ from typing import Any
 import pandas as pd
 
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
+from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.validation import validate_table
-from synthbalance.params import IngestParams, PreprocessingParams
+from synthbalance.params import EvaluationParams, IngestParams, PreprocessingParams
 
 logger = logging.getLogger(__name__)
 
 
 def validate_raw_table(
     raw_table: pd.DataFrame, ingest: dict[str, Any],
-    preprocessing: dict[str, Any] | None = None,
+    preprocessing: dict[str, Any] | None = None, evaluation: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, Schema]:
     """Check the raw table and infer its schema, applying the user's column hints.
 
     The demo table needs no settings: its target and day-count bounds are built in.
     ``preprocessing`` (its split shares) sets the rows every class needs, so a class too
-    small for the later stages stops the run here, before any training.
+    small for the later stages stops the run here, before any training; so does a
+    deployment prevalence in ``evaluation`` that names classes the table lacks.
     Returns a new, validated frame (the raw one is left untouched) and the schema.
     """
     params = IngestParams.from_dict(ingest)
@@ -37,7 +39,15 @@ def validate_raw_table(
         split_shares=_split_shares(preprocessing),
     )
     _report_unlearned(schema)
+    _check_deployment_prevalence(evaluation, schema)
     return table, schema
+
+
+def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Schema) -> None:
+    """Raise the ConfigError the utility experiment would raise after training."""
+    declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
+    if declared is not None:
+        deployment_shares(pd.DataFrame(), None, schema, declared)
 
 
 def _report_unlearned(schema: Schema) -> None:

@@ -10,7 +10,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=validate_raw_table,
-                inputs=["raw_table", "params:ingest", "params:preprocessing"],
+                inputs=["raw_table", "params:ingest", "params:preprocessing",
+                        "params:evaluation"],
                 outputs=["validated_table", "schema"],
                 name="validate_raw_table",
             ),
