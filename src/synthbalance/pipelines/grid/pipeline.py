@@ -82,7 +82,7 @@ def create_pipeline(cells: Sequence[Cell], **kwargs) -> Pipeline:
         ingest.create_pipeline() + preprocessing.create_pipeline()
         + postprocessing.create_pipeline().only_nodes("fit_cleaning_rules"),
         namespace="grid", inputs={"raw_table"},
-        parameters={"params:ingest", "params:preprocessing", "params:seed"},
+        parameters={"params:ingest", "params:preprocessing", "params:evaluation", "params:seed"},
     )
     return sum((_cell(cell) for cell in cells), shared)
 
