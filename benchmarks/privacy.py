@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from synthbalance.core.config import MODEL_NAMES
 from synthbalance.runtime import configure_openmp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +55,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.privacy", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES[:2]))
-    p.add_argument("--family", choices=("gan", "cgan", "wgan_gp", "wcgan_gp", "vae", "cvae",
-                                        "ddpm"), default=FAMILY,
+    p.add_argument("--family", choices=MODEL_NAMES, default=FAMILY,
                    help="the family trained with DP, in its default strategy (default "
                         "cvae; vae, gan and wgan_gp train one private model on the minority "
                         "rows alone)")

@@ -262,21 +262,30 @@ def deployment_shares(
     """Per minority class, the share of rows it has where the classifier is used, or
     ``None`` where validation rows are taken as they are (module docstring).
 
-    ``declared``: a share in (0, 1) for a table with one minority class, or a mapping
-    class -> share (keys as the labels or as their text). Otherwise the share in ``train``
-    plus ``held_back`` (the rows a scarce cut took from the training split), when there
-    are any.
+    ``declared`` (see :func:`declared_shares`) wins; otherwise the share in ``train`` plus
+    ``held_back`` (the rows a scarce cut took from the training split), when there are any.
 
     Raises:
-        ConfigError: a declared share outside (0, 1), a single share for several minority
-            classes, a minority class the mapping does not name, or a key that is none.
+        ConfigError: as :func:`declared_shares`.
+    """
+    if declared is not None:
+        return dict(declared_shares(schema, declared))
+    if held_back is None or len(held_back) == 0:
+        return {cls: None for cls in schema.minority_classes}
+    labels = pd.concat([train[schema.target], held_back[schema.target]])
+    return {cls: float(label_mask(labels, cls).mean()) for cls in schema.minority_classes}
+
+
+def declared_shares(schema: Schema, declared: float | Mapping[Any, float]) -> dict[Any, float]:
+    """The shares a user declared (``evaluation.deployment_prevalence``), per minority class
+    of ``schema``: one share in (0, 1) for a table with one minority class, or a mapping
+    class -> share (keys as the labels or as their text).
+
+    Raises:
+        ConfigError: a share outside (0, 1), a single share for several minority classes, a
+            minority class the mapping does not name, or a key that is none.
     """
     classes = schema.minority_classes
-    if declared is None:
-        if held_back is None or len(held_back) == 0:
-            return {cls: None for cls in classes}
-        labels = pd.concat([train[schema.target], held_back[schema.target]])
-        return {cls: float(label_mask(labels, cls).mean()) for cls in classes}
     name = "evaluation.deployment_prevalence"
     if isinstance(declared, Mapping):
         named = {*classes, *map(str, classes)}

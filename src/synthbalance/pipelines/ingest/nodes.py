@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
-from synthbalance.core.metrics.utility import deployment_shares
+from synthbalance.core.metrics.utility import declared_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.validation import validate_table
 from synthbalance.params import EvaluationParams, IngestParams, PreprocessingParams
@@ -47,7 +47,7 @@ def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Sche
     """Raise the ConfigError the utility experiment would raise after training."""
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     if declared is not None:
-        deployment_shares(pd.DataFrame(), None, schema, declared)
+        declared_shares(schema, declared)
 
 
 def _report_unlearned(schema: Schema) -> None:
