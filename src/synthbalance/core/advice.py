@@ -166,8 +166,9 @@ def verdict(advice: Advice, path: str, class_weight: float | None = None) -> str
                   "labelled minority rows, or a larger preprocessing.validation_size, narrow "
                   "it)." if advice.rejected_gain > 0 else "")
         return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
-                f"above 0{best}.{unsure} Train on the real rows as they are (baseline test PR "
-                f"AUC {advice.pr_auc_baseline:.4f}); they are in {path}.")
+                f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "
+                f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}); they "
+                f"are in {path}.")
     if advice.arm == "class_weights":
         weight = f" = {class_weight:.3g}" if class_weight is not None else ""
         return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"

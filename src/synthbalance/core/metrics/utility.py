@@ -292,11 +292,13 @@ def declared_shares(schema: Schema, declared: float | Mapping[Any, float]) -> di
         unknown = [key for key in declared if key not in named and str(key) not in named]
         if unknown:
             raise ConfigError(f"{name} names {unknown}, which are not minority classes of "
-                              f"the table (those are {list(classes)}); fix the keys.")
+                              f"the table (those are {list(classes)}); fix the keys in "
+                              "conf/base/parameters_evaluation.yml or with --params.")
         missing = [c for c in classes if c not in declared and str(c) not in declared]
         if missing:
             raise ConfigError(f"{name} names no share for the minority classes {missing}; "
-                              f"give one per class, e.g. {{{classes[0]!r}: 0.05}}.")
+                              f"give one per class, e.g. {{{classes[0]!r}: 0.05}}, in "
+                              "conf/base/parameters_evaluation.yml or with --params.")
         shares = {c: declared[c] if c in declared else declared[str(c)] for c in classes}
     elif len(classes) > 1:
         raise ConfigError(f"{name}={declared} is one share, but the table has the minority "
