@@ -20,7 +20,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,9 @@ class CellSpec:
     attacks: bool = False
     #: Also the table's :data:`EXTRA_KS` (False: k = the minority training rows only).
     extra_ks: bool = True
+    #: Further generator settings of our families (``GeneratorConfig`` keys), e.g.
+    #: ``{"vae_lr": 0.01}``; the budget keys above win over the same keys here.
+    generator: dict[str, Any] = field(default_factory=dict)
 
     def epochs_for(self, n_rows: int) -> int:
         """Epochs of a generator whose epoch covers ``n_rows``: ``epochs``, raised to reach
@@ -91,7 +94,7 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
     else:
         record = _generator(data, spec, ks, stats)
     return {**record, "table": spec.table, "method": spec.method, "epsilon": spec.epsilon,
-            "ks": ks,
+            "ks": ks, "generator": spec.generator,
             "minority_train_rows": data.n_minority_train, "train_rows": len(data.train),
             "fit_rows": len(data.fit), "peak_mb": peak_rss_mb(),
             "worker_s": time.perf_counter() - start}
@@ -174,7 +177,7 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
     transformer.fit(data.train, data.schema)
     privacy = None if spec.epsilon is None else {"epsilon": spec.epsilon}
     config = GeneratorConfig.from_dict({
-        "epochs": epochs, "check_every": max(1, epochs // 5), "device": "cpu",
+        **spec.generator, "epochs": epochs, "check_every": max(1, epochs // 5), "device": "cpu",
         "num_threads": spec.threads, "batch_size": BATCH, "privacy": privacy})
     plan = TrainingPlan(model=spec.method, config=config, seed=seed,
                         class_value=None if conditional else data.minority)
@@ -186,7 +189,8 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
     def sample(rows: int, draw_seed: int) -> pd.DataFrame:
         return synth.sample(rows, label=data.minority, seed=draw_seed)
 
-    return sample, {"epochs": epochs, "epoch_rows": timer.n_rows, "fit_s": fit_s,
+    return sample, {"config": config.to_dict(), "epochs": epochs, "epoch_rows": timer.n_rows,
+                    "fit_s": fit_s,
                     "s_per_epoch": statistics.median(timer.seconds),
                     "best_epoch": synth.generator.best_epoch,
                     "epsilon_spent": _last(synth.generator.history, "privacy.epsilon"),

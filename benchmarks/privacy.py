@@ -73,6 +73,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--extra-ks", action="store_true",
                    help="also the tables benchmark's extra k (the credit card's 244); by "
                         "default k = the minority training rows only, the target's k")
+    p.add_argument("--generator", type=_generator_settings, default={},
+                   help='further generator settings as JSON, e.g. \'{"vae_lr": 0.01}\' '
+                        "(docs/models.md); give a new --records file with them")
     p.add_argument("--rows", type=int, default=None, help="sample each table (tests)")
     p.add_argument("--isolation", choices=("cell", "none"), default="cell")
     p.add_argument("--records", default="benchmarks/privacy_records.jsonl")
@@ -87,6 +90,20 @@ def _epsilon(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r}: an ε must be > 0 (inf: no DP)")
     return value
+
+
+def _generator_settings(text: str) -> dict[str, Any]:
+    from synthbalance.core.config import GeneratorConfig
+    from synthbalance.core.errors import ConfigError
+
+    try:
+        settings = json.loads(text)
+        if not isinstance(settings, dict):
+            raise ConfigError("give an object of settings, e.g. {\"vae_lr\": 0.01}")
+        GeneratorConfig.from_dict(settings)
+    except (json.JSONDecodeError, ConfigError) as exc:
+        raise argparse.ArgumentTypeError(f"--generator {text!r}: {exc}") from exc
+    return settings
 
 
 def cells(args: argparse.Namespace) -> list[tuple[str, str, float]]:
@@ -128,7 +145,7 @@ def _spec(args: argparse.Namespace, table: str, method: str, epsilon: float) -> 
     return CellSpec(table, method, tuple(range(args.seeds)), args.epochs, args.min_steps,
                     args.max_epochs, args.trees, args.n_boot, args.threads, args.rows,
                     speed_rows=0, epsilon=None if math.isinf(epsilon) else epsilon,
-                    attacks=True, extra_ks=args.extra_ks)
+                    attacks=True, extra_ks=args.extra_ks, generator=args.generator)
 
 
 def read_records(path: Path) -> dict[tuple[str, str, float], dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from benchmarks._advice_report import _yardsticks
 from benchmarks._git import git_sha
 from benchmarks.advice import main
 
@@ -49,3 +50,25 @@ def test_records_name_the_commit_in_a_linked_worktree_too(tmp_path):
                           text=True).stdout.strip()
     assert git_sha(repo) == git_sha(linked) == head
     assert git_sha(tmp_path / "nowhere") == "unknown"
+
+
+def _cell(setting, seed, gains):
+    """A recorded cell whose candidates have the given (test, validation) gains."""
+    arms = [{"method": method, "k": k, "pr_auc_gain": test, "validation_pr_auc_gain": val}
+            for (method, k), (test, val) in gains.items()]
+    return {"setting": setting, "seed": seed, "headline_k": 100, "arms": arms}
+
+
+def test_yardsticks_score_the_validation_argmax_and_the_best_fixed_candidate():
+    # seed 0: validation points at smote, which costs 0.01 on test; synthetic is best (0.02)
+    # seed 1: validation points at synthetic 2x (0.03 on test, the best)
+    cells = [
+        _cell("s", 0, {("smote", 100): (-0.01, 0.05), ("synthetic", 200): (0.02, 0.01)}),
+        _cell("s", 1, {("smote", 100): (0.00, 0.00), ("synthetic", 200): (0.03, 0.04)}),
+    ]
+    text = "\n".join(_yardsticks(cells))
+    # argmax: shortfalls 0.02 - (-0.01) = 0.03 and 0; one cell below the baseline
+    assert "no interval: mean shortfall 0.0150, 1 of 2 cells" in text
+    # the fixed candidate of highest mean test gain is synthetic 2x: no shortfall
+    assert "mean shortfall 0.0000 (s synthetic 2x)" in text
+    assert "would meet the target (0.0000 <= 0.005)" in text

@@ -18,6 +18,7 @@ def _run(tmp_path):
     return privacy.main([
         "--tables", "demo", "--epsilons", "inf", "4", "--rows", "2000", "--epochs", "1",
         "--min-steps", "0", "--trees", "5", "--n-boot", "20", "--isolation", "none",
+        "--generator", '{"vae_lr": 0.005, "latent_dim": 4}',
         "--records", str(tmp_path / "records.jsonl"), "--out", str(tmp_path / "bench.md")])
 
 
@@ -37,6 +38,10 @@ def test_privacy_benchmark_records_and_section(tmp_path):
         assert seed["s_per_epoch"] > 0
     assert any(a["method"] == "smote" for a in records["reference", None]["arms"])
     assert all(r["ks"] == [r["minority_train_rows"]] for r in records.values())
+    for seed in (plain, dp):  # --generator reached the generator; the budget keys won
+        assert seed["config"]["vae_lr"] == 0.005 and seed["config"]["latent_dim"] == 4
+        assert seed["config"]["epochs"] == seed["epochs"]
+    assert dp["config"]["privacy"]["epsilon"] == 4.0 and plain["config"]["privacy"] is None
     text = out.read_text()
     assert text.startswith(OTHER) and text.count(f"## {TITLE}") == 1
     assert "| 4 | " in text and "| ∞ (no DP) | " in text and "| SMOTE (no privacy) |" in text
@@ -63,6 +68,18 @@ def test_epsilon_option_refuses_a_non_positive_budget(capsys):
         privacy.parse_args(["--epsilons", "0"])
     assert "an ε must be > 0" in capsys.readouterr().err
     assert math.isinf(privacy.parse_args(["--epsilons", "inf"]).epsilons[0])
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("{vae_lr: 1}", "Expecting property name"),
+    ('["vae_lr"]', "give an object of settings"),
+    ('{"vae_rate": 0.01}', "vae_rate"),
+    ('{"vae_lr": -1}', "vae_lr"),
+])
+def test_generator_option_refuses_bad_settings(capsys, text, says):
+    with pytest.raises(SystemExit):
+        privacy.parse_args(["--generator", text])
+    assert says in capsys.readouterr().err
 
 
 def _cell(method, epsilon, gain, auc, tpr):
