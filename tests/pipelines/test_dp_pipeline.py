@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from synthbalance.core.dp_scope import NOT_COVERED
 
 from ..conftest import mlflow_runs
 
 
-@pytest.mark.filterwarnings("ignore:Optimal order is the largest alpha")
 def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_project):
     hints = {"bad_mental_days": {"bounds": [0, 30]}}
     run_project(["ingest", "preprocessing", "training"], params={

@@ -221,10 +221,16 @@ class DPSGD:
 
     def _calibrated(self, steps: int) -> float:
         try:
-            return get_noise_multiplier(
-                target_epsilon=self.epsilon_target, target_delta=self.delta,
-                sample_rate=self.sample_rate, steps=max(steps, 1), accountant=ACCOUNTANT,
-                epsilon_tolerance=EPSILON_TOLERANCE)
+            with warnings.catch_warnings():
+                # Opacus' bisection first probes noise far above the answer (20, 40, ...),
+                # where the best RDP order lies past its orders and it warns; those probes
+                # only bracket the search. The answer's ε is read every epoch, warnings on.
+                warnings.filterwarnings("ignore", "Optimal order is the largest alpha",
+                                        UserWarning)
+                return get_noise_multiplier(
+                    target_epsilon=self.epsilon_target, target_delta=self.delta,
+                    sample_rate=self.sample_rate, steps=max(steps, 1), accountant=ACCOUNTANT,
+                    epsilon_tolerance=EPSILON_TOLERANCE)
         except ValueError as exc:  # "The privacy budget is too low."
             raise ConfigError(
                 f"privacy.epsilon={self.epsilon_target} cannot be met over {steps} steps "
