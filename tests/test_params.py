@@ -33,7 +33,12 @@ def test_defaults_parse():
         ({"evaluation": {"seeds": True}}, r"'evaluation.seeds' is True; it must be a valid int"),
         ({"evaluation": {"k_ratios": [1, -2]}}, r"'evaluation.k_ratios\[1\]' is -2"),
         ({"evaluation": {"deployment_prevalence": 1.5}},
-         r"'evaluation.deployment_prevalence' is 1.5; it must be less than 1"),
+         r"'evaluation.deployment_prevalence' is 1.5; it must be a share between 0 and 1 "
+         r"\(e.g. 0.02\), or a mapping of minority classes to shares \(\{1: 0.02\}\)\. Fix"),
+        # a mapping with a bad share: only that entry is named, not "it must be a number"
+        ({"evaluation": {"deployment_prevalence": {"a": 2}}},
+         r"^Parameter 'evaluation.deployment_prevalence.a' is 2; it must be less than 1\. "
+         r"Fix it in conf/base/parameters_evaluation.yml or with --params\.$"),
         ({"seed": -1}, r"'seed' is -1; it must be greater than or equal to 0.*parameters.yml"),
         ({"training": {"model": "wgan"}}, r"'training.model' is 'wgan'.*Did you mean.*Use one of"),
         ({"training": {"model": "cgan", "strategy": "per_class"}},

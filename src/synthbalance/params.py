@@ -214,7 +214,11 @@ class EvaluationParams(Section):
     max_rows: PositiveInt = 20_000
     n_jobs: PositiveInt = 2
     n_bootstrap: PositiveInt = 500
-    deployment_prevalence: Share | dict[str | int, Share] | None = None
+    deployment_prevalence: Annotated[
+        Share | dict[str | int, Share] | None,
+        Field(description="a share between 0 and 1 (e.g. 0.02), or a mapping of minority "
+                          "classes to shares ({1: 0.02})"),
+    ] = None
     compare_profile: bool = True
     compare_sample_rows: PositiveInt = 5_000
 

@@ -119,13 +119,18 @@ def config_error(
     for error in exc.errors():  # a union's members each report: one message per key
         loc = _without_union_tags(model, error["loc"])
         by_key.setdefault(loc, []).append({**error, "loc": loc})
+    # a value of a union's mapping member whose entries are wrong: the entries speak, not
+    # the other members that refused the mapping itself ("it must be a number")
+    inner = [loc for loc in by_key if any(o[: len(loc)] == loc and o != loc for o in by_key)]
     lines = [_describe(errors[0], model, where) if len(errors) == 1
-             else _describe_union(errors, model, where) for errors in by_key.values()]
+             else _describe_union(errors, model, where)
+             for loc, errors in by_key.items() if loc not in inner]
     return ConfigError("\n".join(dict.fromkeys(lines)))
 
 
 def _describe_union(errors: list[dict[str, Any]], model: type[Settings], where: str) -> str:
-    """One message for a value that no member of a union (``10`` or ``"auto"``) took."""
+    """One message for a value that no member of a union (``10`` or ``"auto"``) took: the
+    field's ``description`` says what it must be, else each member's complaint."""
     allowed = []
     for error in errors:
         if error["type"] == "literal_error":
@@ -133,8 +138,18 @@ def _describe_union(errors: list[dict[str, Any]], model: type[Settings], where: 
         else:
             allowed.append(error["msg"].removeprefix("Input should be "))
     key = _dotted(where, errors[0]["loc"])
+    must = _description(model, errors[0]["loc"]) or " or ".join(allowed)
     return (f"{model.noun.capitalize()} '{key}' is {errors[0].get('input')!r}; it must be "
-            f"{' or '.join(allowed)}.{model.fix_for(key.split('.', 1)[0])}")
+            f"{must}.{model.fix_for(key.split('.', 1)[0])}")
+
+
+def _description(model: type[BaseModel], loc: Any) -> str | None:
+    """The ``description`` of the field at ``loc`` (``None`` when it has none)."""
+    parent = _field_type(model, loc[:-1]) if loc else None
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        field = parent.model_fields.get(str(loc[-1]))
+        return field.description if field is not None else None
+    return None
 
 
 def _without_union_tags(model: type[BaseModel], loc: Any) -> tuple:
