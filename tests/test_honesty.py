@@ -142,6 +142,17 @@ def test_the_split_and_the_scarce_cut_keep_test_rows_apart(canary_run):
     assert (train["outcome"] == 1).sum() == 120
 
 
+def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_weighted_to(
+    canary_run,
+):
+    project, _ = canary_run
+    train = _read(project, "05_model_input/train_rows.parquet")
+    held_back = _read(project, "05_model_input/held_back_rows.parquet")
+    before_cut = ((train["outcome"] == 1).sum() + len(held_back)) / (len(train) + len(held_back))
+    said = (project / "data/08_reporting/advice.txt").read_text()
+    assert f"weigh minority rows to a share of {100 * before_cut:.1f} %, the deployment" in said
+
+
 def test_no_fitted_state_holds_a_value_only_test_rows_have(canary_run):
     project, _ = canary_run
     codecs = {c["name"]: c for c in _read(project, "06_models/transformer.json")["columns"]}

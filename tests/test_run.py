@@ -183,6 +183,7 @@ def test_the_run_ends_with_the_advice_and_writes_the_advised_training_set(finish
     printed = capfd.readouterr().out.strip().splitlines()
     assert printed[-1].startswith("Advice: ") and "augmented_train.parquet" in printed[-1]
     assert printed[-1] == (data / "08_reporting/advice.txt").read_text().strip()
+    assert "deployment prevalence" not in printed[-1]  # no cut: validation rows not weighted
 
 
 def test_same_seed_gives_byte_identical_synthetic_rows(project):

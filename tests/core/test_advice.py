@@ -116,3 +116,9 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
     unsure = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "synthetic with k = 600: "
                             "+0.0271 [-0.0620, +0.1161]", 0.0271), path)
     assert "too few to confirm a gain this small" in unsure  # not "there is no gain"
+    assert "deployment prevalence" not in unsure  # validation rows not weighted: not said
+    weighted = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path, prevalence=0.1393)
+    assert weighted.startswith(verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path))
+    assert weighted.endswith("weigh minority rows to a share of 13.9 %, the deployment "
+                             "prevalence (docs/metrics.md); the test split counts its rows "
+                             "as they are.")

@@ -152,8 +152,20 @@ def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
     return pool.iloc[order].assign(**{schema.target: cls}).reindex(columns=columns)
 
 
-def verdict(advice: Advice, path: str, class_weight: float | None = None) -> str:
-    """The advice in words: what to do, its numbers, and where the training set is."""
+def verdict(advice: Advice, path: str, class_weight: float | None = None,
+            prevalence: float | None = None) -> str:
+    """The advice in words: what to do, its numbers, and where the training set is;
+    ``prevalence``: the minority share validation rows were weighted to (said when given).
+    """
+    said = _advice_words(advice, path, class_weight)
+    if prevalence is None:
+        return said
+    return (f"{said} The validation figures weigh minority rows to a share of "
+            f"{100 * prevalence:.1f} %, the deployment prevalence (docs/metrics.md); the test "
+            "split counts its rows as they are.")
+
+
+def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
             f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")
     validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthbalance.core.advice import Advice, advise, augmented_rows, verdict
@@ -37,8 +38,21 @@ def augment_training_rows(
     return augmented_rows(Advice.from_dict(advice), train_rows, synthetic_rows, schema, seed)
 
 
-def write_verdict(advice: dict[str, Any], train_rows: pd.DataFrame, schema: Schema) -> str:
-    """The advice in words, ready to print at the end of the run."""
+def write_verdict(
+    advice: dict[str, Any],
+    train_rows: pd.DataFrame,
+    validation_rows: pd.DataFrame,
+    schema: Schema,
+    utility_metrics: dict[str, Any],
+) -> str:
+    """The advice in words, ready to print at the end of the run; it names the minority
+    share validation rows were weighted to, when they were (``utility.validation_prevalence``
+    differs from their own share)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
-    return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight) + "\n"
+    read_at = utility_metrics.get("utility.validation_prevalence")
+    own = np.mean([label_mask(validation_rows[schema.target], cls).mean()
+                   for cls in schema.minority_classes])
+    weighted = read_at is not None and not np.isclose(read_at, own, rtol=0, atol=1e-9)
+    return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
+                   float(read_at) if weighted else None) + "\n"

@@ -22,7 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=write_verdict,
-                inputs=["advice", "train_rows", "schema"],
+                inputs=["advice", "train_rows", "validation_rows", "schema", "utility_metrics"],
                 outputs="advice_verdict",
                 name="write_verdict",
             ),
