@@ -3,6 +3,8 @@ sequential runner and on the Dask runner (a LocalCluster of 2 worker processes).
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from synthbalance.core.errors import ConfigError
@@ -120,13 +122,49 @@ def _worker_threads() -> tuple[int, str | None]:
     return torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
 
 
-def test_dask_workers_run_torch_on_one_thread_each():
+def _kedro_logging_level() -> int:
+    import logging
+
+    import kedro.framework.project  # noqa: F401  (what a worker imports: it logs its config)
+
+    return logging.getLogger("kedro").getEffectiveLevel()
+
+
+def _exit_slowly() -> None:
+    """Make this worker take longer than Dask's 4 s to exit, as a loaded worker can."""
+    import atexit
+    import time
+
+    atexit.register(time.sleep, 8)
+
+
+class _Kept(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_dask_workers_run_torch_on_one_thread_each_and_log_warnings_only(capfd):
     pytest.importorskip("distributed")
     from synthbalance.runners import DaskRunner
 
+    capfd.readouterr()
+    nanny, kept = logging.getLogger("distributed.nanny"), _Kept()
+    nanny.addHandler(kept)
     with DaskRunner().client() as client:
         threads = client.run(_worker_threads)
+        levels = client.run(_kedro_logging_level)
+        client.run(_exit_slowly)  # their nannies kill them at close: no warning for that
     assert list(threads.values()) == [(1, "1"), (1, "1")]  # 2 workers x 1 thread
+    assert set(levels.values()) == {logging.WARNING}
+    printed = capfd.readouterr()
+    assert "as logging configuration" not in printed.out + printed.err  # Kedro's INFO line
+    nanny.removeHandler(kept)
+    assert not [m for m in kept.messages if "still alive" in m]  # the kills at close
+    assert nanny.level == logging.NOTSET  # restored
 
 
 def test_dask_runner_joins_the_scheduler_named_in_dask_client():

@@ -22,8 +22,10 @@ workers, default 1) and OpenMP's passive waiting (runtime.py).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, worker_client
@@ -84,6 +86,33 @@ class _ProjectWorker(WorkerPlugin):
         configure_project(self.package)
 
 
+#: While a LocalCluster closes, its nannies warn "Worker process still alive after 4.0
+#: seconds, killing": a worker that imported torch, xgboost and MLflow can take longer than
+#: Dask's 4 s to exit, after every result is in, and killing it loses nothing.
+NANNY = "distributed.nanny"
+#: Logging of LocalCluster workers: warnings and errors only. Each worker process imports
+#: Kedro, which logs which logging file it uses at INFO (three lines a worker).
+WORKER_LOGGING = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  plain: {format: "%(asctime)s - %(name)s - %(levelname)s - %(message)s"}
+handlers:
+  console: {class: logging.StreamHandler, level: WARNING, formatter: plain,
+            stream: ext://sys.stderr}
+root: {level: WARNING, handlers: [console]}
+"""
+
+
+def _worker_env(cluster_args: dict[str, Any], stack: ExitStack) -> dict[str, str]:
+    """Environment of LocalCluster workers: their OpenMP threads, and
+    :data:`WORKER_LOGGING` (``KEDRO_LOGGING_CONFIG``, a file kept while the cluster is)."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="synthbalance-")))
+    (folder / "logging.yml").write_text(WORKER_LOGGING)
+    return {"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"]),
+            "KEDRO_LOGGING_CONFIG": str(folder / "logging.yml")}
+
+
 class DaskRunner(AbstractRunner):
     """Runs a pipeline's nodes as Dask tasks, on a ``LocalCluster`` or an existing scheduler.
 
@@ -121,9 +150,12 @@ class DaskRunner(AbstractRunner):
 
         client_args, cluster_args, threads = self._settings(catalog or DataCatalog())
         with ExitStack() as stack:
-            cluster = None if client_args.get("address") else stack.enter_context(
-                LocalCluster(env={"OMP_NUM_THREADS": str(cluster_args["threads_per_worker"])},
-                             **cluster_args))
+            cluster = None
+            if not client_args.get("address"):
+                env, nanny = _worker_env(cluster_args, stack), logging.getLogger(NANNY)
+                stack.callback(nanny.setLevel, nanny.level)  # restored once it has closed
+                cluster = stack.enter_context(LocalCluster(env=env, **cluster_args))
+                stack.callback(nanny.setLevel, logging.ERROR)  # unwound first: as it closes
             client = stack.enter_context(Client(cluster, **client_args) if cluster
                                          else Client(**client_args))
             client.register_plugin(_ProjectWorker(PACKAGE_NAME or "synthbalance", threads),
