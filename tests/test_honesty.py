@@ -37,7 +37,7 @@ from synthbalance.pipelines.preprocessing.nodes import (
     split_rows,
 )
 
-from .conftest import make_project, run_kedro
+from .conftest import make_project, mlflow_runs, run_kedro
 
 # ------------------------------------------------------------------ the pipeline graph
 
@@ -151,6 +151,10 @@ def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_wei
     before_cut = ((train["outcome"] == 1).sum() + len(held_back)) / (len(train) + len(held_back))
     said = (project / "data/08_reporting/advice.txt").read_text()
     assert f"weigh minority rows to a share of {100 * before_cut:.1f} %, the deployment" in said
+    # the cut is in the runs' names, so they are not taken for runs on the whole table
+    names = set(mlflow_runs(project)["tags.mlflow.runName"])
+    assert f"cvae-conditional-canary-scarce120-seed{SEED}" in names
+    assert all("-scarce120-" in name for name in names)
 
 
 def test_no_fitted_state_holds_a_value_only_test_rows_have(canary_run):

@@ -189,15 +189,18 @@ class SynthBalanceHooks:
 
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``;
-    the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs)."""
+    the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs); a
+    scarce cut and a declared deployment prevalence join the name (``run_names``)."""
     kind = _reference_kind(run_params)
+    rows = {"scarce": params.preprocessing.scarce_minority_rows,
+            "prevalence": params.evaluation.deployment_prevalence}
     if kind == "smote":
-        return run_name("smote", "reference", params.ingest.name, params.seed)
+        return run_name("smote", "reference", params.ingest.name, params.seed, **rows)
     if kind == "grid":
-        return run_name("grid", "cells", params.ingest.name, params.seed)
+        return run_name("grid", "cells", params.ingest.name, params.seed, **rows)
     privacy = params.training.privacy
     return run_name(params.training.model, params.training.strategy, params.ingest.name,
-                    params.seed, privacy.epsilon if privacy is not None else None)
+                    params.seed, privacy.epsilon if privacy is not None else None, **rows)
 
 
 def _reference_kind(run_params: dict[str, Any]) -> str | None:
