@@ -46,7 +46,8 @@ def test_privacy_benchmark_records_and_section(tmp_path):
     assert text.startswith(OTHER) and text.count(f"## {TITLE}") == 1
     assert "| 4 | " in text and "| ∞ (no DP) | " in text and "| SMOTE (no privacy) |" in text
     assert "ε = 4: PR AUC gain >= SMOTE's" in text
-    assert text.count("| met |") + text.count("| missed |") == 3  # vs SMOTE, no DP, ε = 4
+    verdicts = ("| met |", "| missed |", "| not shown (noise) |")
+    assert sum(text.count(v) for v in verdicts) == 3  # vs SMOTE, no DP, ε = 4
 
     _run(tmp_path)  # resumes: nothing re-run, the section replaced, not added
     assert len((tmp_path / "records.jsonl").read_text().splitlines()) == len(lines)
@@ -82,14 +83,14 @@ def test_generator_option_refuses_bad_settings(capsys, text, says):
     assert says in capsys.readouterr().err
 
 
-def _cell(method, epsilon, gain, auc, tpr):
+def _cell(method, epsilon, gain, auc, tpr, members=80):
     arm = {"k": 100, "pr_auc_gain": gain, "pr_auc_gain_low": gain - 0.01,
            "pr_auc_gain_high": gain + 0.01, "pr_auc_baseline": 0.4}
     seed = {"epochs": 1, "s_per_epoch": 2.0, "epsilon_spent": epsilon, "detection_accuracy": 0.6,
             "wasserstein_mean": 0.1, "privacy.dcr_auc": 0.5, "privacy.domias_auc": auc,
             "privacy.dcr_tpr_at_fpr10": tpr, "privacy.domias_tpr_at_fpr10": 0.1,
             "privacy.exact_copy_share": 0.0, "privacy.holdout_exact_copy_share": 0.01,
-            "privacy.members": 80}
+            "privacy.members": members}
     return {"table": "t", "method": method, "epsilon": epsilon, "ks": [100],
             "minority_train_rows": 100, "train_rows": 1000, "worker_s": 1.0,
             "arms": [{**arm, "method": "smote" if method == "reference" else "synthetic"}],
@@ -100,12 +101,19 @@ def test_verdicts_follow_the_targets():
     meta = {"command": "c", "date": "d", "session_s": 1.0,
             "options": {"epochs": 1, "min_steps": 0, "max_epochs": 1, "seeds": 1, "trees": 1,
                         "n_boot": 1, "rows": None}}
-    cells = [_cell("reference", None, 0.01, 0, 0), _cell("cvae", None, 0.03, 0.56, 0.12),
+    # 800 members: a coin flip's spread is 0.010 (AUC) and 0.011 (TPR), below these gaps
+    cells = [_cell("reference", None, 0.01, 0, 0),
+             _cell("cvae", None, 0.03, 0.56, 0.12, 800),
              _cell("cvae", 4.0, 0.02, 0.52, 0.10), _cell("cvae", 1.0, 0.0, 0.57, 0.10)]
     text = render(cells, meta)
     assert "| t | ε = 4: PR AUC gain >= SMOTE's (k = 100) | met |" in text
     assert "| t | no DP: attack AUC <= 0.55, TPR at 10 % FPR <= 0.15 | missed | AUC 0.560" in text
     assert "| t | ε = 4: attack AUC and TPR lower than without DP | met |" in text
     assert "| t | ε = 1: attack AUC and TPR lower than without DP | missed |" in text
+    # 80 members (spreads 0.046 and 0.034): gaps of 0.04 and 0.02 show neither
+    cells[1] = _cell("cvae", None, 0.03, 0.56, 0.12, 80)
+    noisy = render(cells, meta)
+    assert ("| t | ε = 4: attack AUC and TPR lower than without DP | not shown (noise) | "
+            "AUC 0.520 vs 0.560, TPR 0.100 vs 0.120; both differences within 1 sd") in noisy
     cells[2] = _cell("cvae", 4.0, 0.005, 0.52, 0.10)  # below SMOTE's +0.01
     assert "| t | ε = 4: PR AUC gain >= SMOTE's (k = 100) | missed |" in render(cells, meta)
