@@ -144,7 +144,7 @@ class _Kept(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        self.messages.append(f"{record.levelname}: {record.getMessage()}")
 
 
 def test_dask_workers_run_torch_on_one_thread_each_and_log_warnings_only(capfd):
@@ -152,8 +152,8 @@ def test_dask_workers_run_torch_on_one_thread_each_and_log_warnings_only(capfd):
     from synthbalance.runners import DaskRunner
 
     capfd.readouterr()
-    nanny, kept = logging.getLogger("distributed.nanny"), _Kept()
-    nanny.addHandler(kept)
+    distributed, kept = logging.getLogger("distributed"), _Kept()  # scheduler, nannies
+    distributed.addHandler(kept)
     with DaskRunner().client() as client:
         threads = client.run(_worker_threads)
         levels = client.run(_kedro_logging_level)
@@ -162,9 +162,10 @@ def test_dask_workers_run_torch_on_one_thread_each_and_log_warnings_only(capfd):
     assert set(levels.values()) == {logging.WARNING}
     printed = capfd.readouterr()
     assert "as logging configuration" not in printed.out + printed.err  # Kedro's INFO line
-    nanny.removeHandler(kept)
+    distributed.removeHandler(kept)
     assert not [m for m in kept.messages if "still alive" in m]  # the kills at close
-    assert nanny.level == logging.NOTSET  # restored
+    assert not [m for m in kept.messages if m.startswith("INFO")]  # "Lost all workers", ...
+    assert logging.getLogger("distributed.nanny").level == logging.NOTSET  # restored
 
 
 def test_dask_runner_joins_the_scheduler_named_in_dask_client():

@@ -90,6 +90,10 @@ class _ProjectWorker(WorkerPlugin):
 #: seconds, killing": a worker that imported torch, xgboost and MLflow can take longer than
 #: Dask's 4 s to exit, after every result is in, and killing it loses nothing.
 NANNY = "distributed.nanny"
+#: Loggers of a LocalCluster's scheduler and nannies, which run in this process: at INFO they
+#: print some fifty lines a run ("State start", "Remove client", "Lost all workers", a
+#: jupyter-server-proxy hint); warnings still show, and the runner logs the dashboard link.
+QUIET = {"distributed": logging.WARNING, NANNY: logging.WARNING}
 #: Logging of LocalCluster workers: warnings and errors only. Each worker process imports
 #: Kedro, which logs which logging file it uses at INFO (three lines a worker).
 WORKER_LOGGING = """\
@@ -152,14 +156,19 @@ class DaskRunner(AbstractRunner):
         with ExitStack() as stack:
             cluster = None
             if not client_args.get("address"):
-                env, nanny = _worker_env(cluster_args, stack), logging.getLogger(NANNY)
-                stack.callback(nanny.setLevel, nanny.level)  # restored once it has closed
+                env = _worker_env(cluster_args, stack)
+                for name, level in QUIET.items():  # restored once the cluster has closed
+                    stack.callback(logging.getLogger(name).setLevel,
+                                   logging.getLogger(name).level)
+                    logging.getLogger(name).setLevel(level)
                 cluster = stack.enter_context(LocalCluster(env=env, **cluster_args))
-                stack.callback(nanny.setLevel, logging.ERROR)  # unwound first: as it closes
+                stack.callback(logging.getLogger(NANNY).setLevel, logging.ERROR)  # at close
             client = stack.enter_context(Client(cluster, **client_args) if cluster
                                          else Client(**client_args))
             client.register_plugin(_ProjectWorker(PACKAGE_NAME or "synthbalance", threads),
                                    name="synthbalance")
+            if cluster is not None:
+                self._logger.info("Dask dashboard: %s", client.dashboard_link)
             yield client
 
     def _warn_sqlite(self) -> None:
