@@ -175,13 +175,22 @@ def test_in_one_process_an_error_is_failed_and_a_ctrl_c_killed(project, monkeypa
     def fail(*args):
         raise RuntimeError("a node's own error")
 
-    for node, raised in ((stop, KeyboardInterrupt), (fail, RuntimeError)):
+    def interrupted(*args):  # a library that turns the user's Ctrl-C into its own error
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise RuntimeError("a library's error, raised by the interrupt") from None
+
+    for node, raised in ((stop, KeyboardInterrupt), (fail, RuntimeError),
+                         (interrupted, RuntimeError)):
         with monkeypatch.context() as patch:
             patch.setattr(pipeline, "validate_raw_table", node)
             with pytest.raises(raised):
                 run_kedro(project, ["ingest"])
     run_kedro(project, ["ingest"])  # and the project is free again
-    assert _statuses(project) == ["KILLED", "FAILED", "FINISHED"]
+    assert _statuses(project) == ["KILLED", "FAILED", "KILLED", "FINISHED"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
 def _start(project: Path, log: Path) -> subprocess.Popen:

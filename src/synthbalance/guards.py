@@ -146,7 +146,9 @@ class InterruptGuard:
     active run as ``FINISHED``; SIGTERM's default action ends the process with the run left
     ``RUNNING``. While a run is watched, SIGTERM raises ``SystemExit(143)`` (so the stack
     unwinds as it does for Ctrl-C), and an exit handler that runs before MLflow's ends the
-    run as ``KILLED``. Errors are not its business: the pipeline-error hook marks ``FAILED``.
+    run as ``KILLED``. Errors are not its business: the pipeline-error hook marks ``FAILED``,
+    unless the guard saw a SIGINT or SIGTERM first (:attr:`signalled`): a library may turn
+    the interrupt into an error of its own, and the run is then still ``KILLED``.
 
     A signal whose exception lands in a garbage-collection callback is swallowed by Python
     ("Exception ignored in ... KeyboardInterrupt"; seen in SQLAlchemy's ``_collection_gced``
@@ -157,13 +159,18 @@ class InterruptGuard:
     def __init__(self) -> None:
         self._run_id: str | None = None
         self._previous: dict[str, Any] = {}
+        #: A SIGINT or SIGTERM reached the watched run. A library may turn the interrupt
+        #: into an error of its own (and Kedro then calls the pipeline-error hook); the run
+        #: was still stopped by the user, so it is ``KILLED``, not ``FAILED``.
+        self.signalled = False
 
     def watch(self, run_id: str) -> None:
         """Watch the active MLflow run ``run_id`` until :meth:`release`."""
-        self._run_id = run_id
+        self._run_id, self.signalled = run_id, False
         atexit.register(self.end_interrupted)  # atexit is LIFO: before MLflow's handler
         if threading.current_thread() is threading.main_thread():
-            self._previous = {"sigterm": signal.signal(signal.SIGTERM, _exit_on_sigterm),
+            self._previous = {"sigterm": signal.signal(signal.SIGTERM, self._on_signal),
+                              "sigint": signal.signal(signal.SIGINT, self._on_signal),
                               "unraisable": sys.unraisablehook}
             sys.unraisablehook = self._deliver_swallowed_interrupts
 
@@ -172,9 +179,25 @@ class InterruptGuard:
         atexit.unregister(self.end_interrupted)
         if self._previous:
             signal.signal(signal.SIGTERM, self._previous["sigterm"])
+            signal.signal(signal.SIGINT, self._previous["sigint"])
             sys.unraisablehook = self._previous["unraisable"]
             self._previous = {}
         self._run_id = None
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        """Note the signal and act on it: SIGTERM raises ``SystemExit(128 + signum)``;
+        SIGINT does what the handler that was there does (Python's raises
+        ``KeyboardInterrupt``), or nothing if SIGINT was ignored."""
+        previous = self._previous.get("sigint")
+        if signum == signal.SIGINT and previous == signal.SIG_IGN:
+            return
+        self.signalled = True
+        if signum == signal.SIGTERM:
+            _exit_on_sigterm(signum, frame)
+        if callable(previous):
+            previous(signum, frame)
+            return
+        raise KeyboardInterrupt  # SIG_DFL, or a handler not set from Python
 
     def end_interrupted(self) -> None:
         """End the watched run as ``KILLED`` if it is still active (an interrupted run).

@@ -153,8 +153,14 @@ class SynthBalanceHooks:
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
-        """Mark the MLflow run failed."""
+        """Mark the MLflow run failed, or killed when the user's Ctrl-C or SIGTERM is what
+        a library turned into this error."""
         set_run_parameters(None)
+        if self._run_id is not None and self._guard.signalled:
+            # kedro-mlflow's own error hook, which runs first, has ended the run FAILED
+            MlflowClient().set_terminated(self._run_id, status="KILLED")
+            self._end_interrupted_run()
+            return
         if self._run_id is not None:
             close_run(self._run_id, status="FAILED")
         self._release()
