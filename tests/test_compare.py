@@ -12,7 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
-from synthbalance.compare import compare, experiment_table, parse_params
+from synthbalance.compare import closing_line, compare, experiment_table, parse_params
 from synthbalance.core.errors import ConfigError
 
 from .conftest import PROJECT, SMALL_RUN, mlflow_runs
@@ -23,6 +23,11 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
                     project_path=project)
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
     assert table.notna().all().all()
+    store = f"sqlite:///{(project / 'mlflow.db').as_posix()}"
+    assert table.attrs["store"] == store  # the closing line's command serves this store
+    assert closing_line("cmp", store) == (
+        f"\nMLflow experiment 'cmp': mlflow ui --backend-store-uri {store}")
+    assert closing_line("cmp", "http://10.0.0.5:5000").endswith(": on http://10.0.0.5:5000")
     runs = mlflow_runs(project)  # the grid's parent run, its two cells, the SMOTE reference
     assert len(runs) == 4 and runs["experiment_id"].nunique() == 1
     strategies = dict(zip(runs["tags.model"], runs["tags.strategy"], strict=True))

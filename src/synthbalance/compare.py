@@ -30,8 +30,9 @@ import pandas as pd
 from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import HEADLINE_METRICS
+from synthbalance.mlflow_ui import ui_command
 from synthbalance.runtime import configure_openmp
-from synthbalance.tracking_server import tracking_server
+from synthbalance.tracking_server import STORE_ENV, tracking_server
 
 #: The columns of the printed comparison (the contract's headline metrics).
 HEADLINE = HEADLINE_METRICS
@@ -65,7 +66,10 @@ def compare(
         _run(project_path, env, ["grid"], {**(params or {}), "grid": grid}, runner)
         if smote:
             _run(project_path, env, ["smote_reference"], dict(params or {}), "sequential")
-        return experiment_table(experiment, mlflow_tracking_uri())
+        table = experiment_table(experiment, mlflow_tracking_uri())
+        # the store the runs went to: behind a server this function started, the server's
+        table.attrs["store"] = os.environ.get(STORE_ENV) or mlflow_tracking_uri()
+        return table
 
 
 def _run(project: Path, env: str | None, pipelines: list[str], params: dict[str, Any],
@@ -177,8 +181,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(error.exit_code) from None
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(4))
-    print(f"\nMLflow experiment '{args.experiment}': mlflow ui --backend-store-uri "
-          "sqlite:///mlflow.db")
+    print(closing_line(args.experiment, table.attrs.get("store", mlflow_tracking_uri())))
+
+
+def closing_line(experiment: str, store: str) -> str:
+    """Where the comparison's runs are: the ``mlflow ui`` command that serves ``store``
+    (a local store, as an absolute URI), or the server that holds them."""
+    command = ui_command(store)
+    return f"\nMLflow experiment '{experiment}': {command or f'on {store}'}"
 
 
 if __name__ == "__main__":
