@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 
 from synthbalance.core.advice import Advice, advise, augmented_rows, verdict
+from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask
+from synthbalance.params import EvaluationParams
 
 #: Where the catalog writes the advised training set (named in the verdict; a test keeps it
 #: equal to ``augmented_train``'s filepath in conf/base/catalog.yml).
@@ -41,18 +43,17 @@ def augment_training_rows(
 def write_verdict(
     advice: dict[str, Any],
     train_rows: pd.DataFrame,
-    validation_rows: pd.DataFrame,
+    held_back_rows: pd.DataFrame,
     schema: Schema,
-    utility_metrics: dict[str, Any],
+    evaluation: dict[str, Any],
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
-    share validation rows were weighted to, when they were (``utility.validation_prevalence``
-    differs from their own share)."""
+    share validation rows were weighted to, when they were (the utility experiment's rule,
+    ``deployment_shares``: a declared share, or the share before a scarce cut)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
-    read_at = utility_metrics.get("utility.validation_prevalence")
-    own = np.mean([label_mask(validation_rows[schema.target], cls).mean()
-                   for cls in schema.minority_classes])
-    weighted = read_at is not None and not np.isclose(read_at, own, rtol=0, atol=1e-9)
+    shares = deployment_shares(train_rows, held_back_rows, schema,
+                               EvaluationParams.from_dict(evaluation).deployment_prevalence)
+    weighted = [share for share in shares.values() if share is not None]
     return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
-                   float(read_at) if weighted else None) + "\n"
+                   float(np.mean(weighted)) if weighted else None) + "\n"

@@ -22,7 +22,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=write_verdict,
-                inputs=["advice", "train_rows", "validation_rows", "schema", "utility_metrics"],
+                inputs=["advice", "train_rows", "held_back_rows", "schema",
+                        "params:evaluation"],
                 outputs="advice_verdict",
                 name="write_verdict",
             ),
