@@ -140,8 +140,8 @@ def _targets(cells: Cells, tables: list[str]) -> list[str]:
             "|---|---|---|---|", *(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows),
             "", "Rules: gains are compared by their means (the intervals are beside them); an "
             "attack figure is the stronger attack's, AUC and TPR each the higher of DCR's and "
-            "DOMIAS's; \"lower "
-            "with DP\" compares each ε with the run without DP, both figures below; when both "
+            "DOMIAS's; \"lower with DP\" compares each ε with the run without DP, both "
+            "figures below; when both "
             "differences are smaller than a coin flip's spread (under each table), neither "
             f"\"lower\" nor \"not lower\" is shown, and the verdict says \"{NOISE}\".", ""]
 
