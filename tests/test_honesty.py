@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +56,11 @@ def _sources(pipeline: Pipeline, dataset: str) -> set[str]:
     while todo:
         name = todo.pop()
         node = makers.get(name)
-        if name in seen or name.startswith("params:") or name in NOT_LEARNT:
+        if name in seen or name.startswith("params:") or name.rsplit(".", 1)[-1] in NOT_LEARNT:
             continue
         seen.add(name)
-        if node is None or node.name == "split_rows":
-            found.add(name)
+        if node is None or node.name.rsplit(".", 1)[-1] == "split_rows":
+            found.add(name.rsplit(".", 1)[-1])
         else:
             todo.extend(node.inputs)
     return found
@@ -80,13 +79,13 @@ def test_everything_fitted_is_made_from_the_training_rows_alone(params):
         set_run_parameters(None)
     checked = 0
     for name, pipeline in pipelines.items():
-        if "split_rows" not in {node.name for node in pipeline.nodes}:
+        if "split_rows" not in {node.name.rsplit(".", 1)[-1] for node in pipeline.nodes}:
             continue  # a stage that reads what another made: judged in the composites
         for dataset in pipeline.all_outputs():
             if dataset.rsplit(".", 1)[-1] in FITTED:
                 assert _sources(pipeline, dataset) == {"train_rows"}, (name, dataset)
                 checked += 1
-    assert checked >= 14  # preprocessing, __default__ and smote_reference, all outputs
+    assert checked >= 14  # preprocessing, __default__, smote_reference and grid, all outputs
 
 
 # ------------------------------------------------------------------ canaries in a real run
@@ -121,10 +120,18 @@ def canary_run(tmp_path_factory):
         params = {"seed": SEED, "ingest": {"source": str(source), "target": "outcome"},
                   "preprocessing": {"scarce_minority_rows": 120}}
         run_kedro(project, params=params)
-        generated = project / "data/07_model_output"
-        shutil.copy(generated / "synthetic_raw.parquet", project / "generator_raw.parquet")
-        run_kedro(project, ["smote"], params=params)
-        yield project, set(rows)
+        before = _files(project / "data")
+        run_kedro(project, ["smote_reference"], params=params)
+        yield project, set(rows), before
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> contents)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _read_csv(project: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(project / "data" / name).set_index("metric")
 
 
 def _read(project: Path, name: str):
@@ -133,7 +140,7 @@ def _read(project: Path, name: str):
 
 
 def test_the_split_and_the_scarce_cut_keep_test_rows_apart(canary_run):
-    project, test_rows = canary_run
+    project, test_rows, _ = canary_run
     train = _read(project, "05_model_input/train_rows.parquet")
     held_back = _read(project, "05_model_input/held_back_rows.parquet")
     assert set(_read(project, "05_model_input/test_rows.parquet").index) == test_rows
@@ -145,7 +152,7 @@ def test_the_split_and_the_scarce_cut_keep_test_rows_apart(canary_run):
 def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_weighted_to(
     canary_run,
 ):
-    project, _ = canary_run
+    project, *_ = canary_run
     train = _read(project, "05_model_input/train_rows.parquet")
     held_back = _read(project, "05_model_input/held_back_rows.parquet")
     before_cut = ((train["outcome"] == 1).sum() + len(held_back)) / (len(train) + len(held_back))
@@ -158,7 +165,7 @@ def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_wei
 
 
 def test_no_fitted_state_holds_a_value_only_test_rows_have(canary_run):
-    project, _ = canary_run
+    project, *_ = canary_run
     codecs = {c["name"]: c for c in _read(project, "06_models/transformer.json")["columns"]}
     assert CANARY_REGION not in codecs["region"]["levels"]
     assert CANARY_INCOME not in codecs["income_band"]["levels"]
@@ -175,9 +182,9 @@ def test_no_fitted_state_holds_a_value_only_test_rows_have(canary_run):
 
 @pytest.mark.parametrize("made_by", ["generator", "smote"])
 def test_no_synthetic_row_carries_a_test_canary(canary_run, made_by):
-    project, _ = canary_run
-    raw = pd.read_parquet(project / "generator_raw.parquet") if made_by == "generator" \
-        else _read(project, "07_model_output/synthetic_raw.parquet")
+    project, *_ = canary_run
+    raw = _read(project, "07_model_output/synthetic_raw.parquet" if made_by == "generator"
+                else "07_model_output/smote_reference/synthetic_raw.parquet")
     assert len(raw) > 0
     assert CANARY_REGION not in set(raw["region"].dropna())
     assert CANARY_INCOME not in set(raw["income_band"].dropna())
@@ -185,11 +192,29 @@ def test_no_synthetic_row_carries_a_test_canary(canary_run, made_by):
     assert raw["glucose"].max() < 1e4
 
 
-def test_the_utility_classifier_never_learns_from_test_rows(canary_run):
+@pytest.mark.parametrize("folder", ["", "smote_reference/"], ids=["generator", "smote"])
+def test_the_utility_classifier_never_learns_from_test_rows(canary_run, folder):
     """Trained on the test rows, xgboost would read ``leak`` and score a PR AUC near 1."""
-    project, _ = canary_run
-    metrics = pd.read_csv(project / "data/08_reporting/metrics.csv").set_index("metric")
+    project, *_ = canary_run
+    metrics = _read_csv(project, f"08_reporting/{folder}metrics.csv")
     assert metrics.loc["utility.pr_auc_baseline", "value"] < 0.8
+
+
+def test_a_smote_reference_run_leaves_a_generator_runs_files_as_they_were(canary_run):
+    """The SMOTE reference writes only under ``smote_reference/`` folders: the generator
+    run's rows, advice and advised training set still belong together."""
+    project, _, before = canary_run
+    after = _files(project / "data")
+    own = {name for name in after if "smote_reference" in Path(name).parts}
+    assert {name: after[name] for name in set(after) - own} == before
+    assert {"07_model_output/smote_reference/synthetic_rows.parquet",
+            "08_reporting/smote_reference/metrics.csv"} <= own
+    smote_rows = _read(project, "07_model_output/smote_reference/synthetic_rows.parquet")
+    assert not smote_rows.equals(_read(project, "07_model_output/synthetic_rows.parquet"))
+    runs = mlflow_runs(project).set_index("tags.model")
+    table = _read_csv(project, "08_reporting/smote_reference/metrics.csv")
+    assert runs.loc["smote", "metrics.utility.pr_auc_gain"] == pytest.approx(
+        table.loc["utility.pr_auc_gain", "value"], rel=1e-12)
 
 
 # ------------------------------------------------------------------ cleaning broken rows
