@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+from scipy.stats import norm
 
+from benchmarks._advice_cell import VALIDATION_SIZE
 from benchmarks.advice import SETTINGS, Options
 from synthbalance.core.advice import CANDIDATES
+from synthbalance.core.metrics.bootstrap import LEVEL
 
 #: The advised set may cost at most this much test PR AUC against the baseline ...
 HARM = 0.002
@@ -57,7 +60,8 @@ def render(cells: Sequence[dict[str, Any]], options: Options, args: argparse.Nam
         f"{sum(c['seconds'] for c in cells) / 60:.0f} min of cells). Cells: "
         f"{len(cells)} ({', '.join(args.settings)}; seeds 0-{args.seeds - 1}); synthbalance "
         f"{', '.join(sorted({c['git_sha'] for c in cells}))}.", "",
-        *_setup(options), *_targets(table), *_yardsticks(cells), *_per_cell(table), *_arms(cells),
+        *_setup(options), *_targets(table), *_yardsticks(cells), *_power(cells),
+        *_per_cell(table), *_arms(cells),
     ]
     return "\n".join(lines) + "\n"
 
@@ -109,16 +113,12 @@ def _yardsticks(cells: Sequence[dict[str, Any]]) -> list[str]:
     """What two other choosers would have fallen short by, on the same cells: the plain
     argmax of validation gain (no interval), and the one candidate per setting with the
     highest mean test gain over its cells (it reads the test split: a bound, not a method)."""
-    gains = pd.DataFrame([
-        {"setting": c["setting"], "seed": c["seed"], "candidate": candidate,
-         "test": test, "validation": validation}
-        for c in cells for candidate, test, validation in _candidates(c)])
+    gains = _gains(cells)
     cell = ["setting", "seed"]
     best = gains.groupby(cell)["test"].transform("max")
     argmax = gains.loc[gains.groupby(cell)["validation"].idxmax()]
     argmax_regret = best[argmax.index] - argmax["test"]
-    means = gains.groupby(["setting", "candidate"])["test"].mean()
-    fixed = means.groupby(level="setting").idxmax().map(lambda key: key[1])
+    fixed = _fixed(gains)
     chosen = gains[gains["candidate"] == gains["setting"].map(fixed)]
     fixed_regret = best[chosen.index] - chosen["test"]
     return [
@@ -136,16 +136,81 @@ def _yardsticks(cells: Sequence[dict[str, Any]]) -> list[str]:
           "too few to find it.", ""] if fixed_regret.mean() <= REGRET else [])
 
 
-def _candidates(cell: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """``(candidate, test gain, validation gain)`` of a cell, ``none`` included; the
-    candidate names k as a multiple of the headline k, so settings' cells line up."""
-    out = [("none", 0.0, 0.0)]
+def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
+    """How large a gain validation rows can confirm: per setting, the fixed candidate of
+    :func:`_yardsticks`, its mean test gain, and the smallest validation gain whose
+    interval would clear 0, on one split and on every training row (cross-validation,
+    the standard error shrinking as the square root of the rows: an approximation)."""
+    gains = _gains(cells)
+    folds = round(1 / VALIDATION_SIZE)
+    rows = []
+    for setting, candidate in _fixed(gains).items():
+        own = gains[(gains["setting"] == setting) & (gains["candidate"] == candidate)]
+        se, z = own["se"].median(), own["z"].median()
+        rows.append({"setting": setting, "candidate": candidate,
+                     "mean test gain": own["test"].mean(), "validation se": se,
+                     "one split, 95 %": 1.96 * se, "one split, simultaneous": z * se,
+                     f"{folds} folds, 95 %": 1.96 * se / folds ** 0.5,
+                     f"{folds} folds, simultaneous": z * se / folds ** 0.5})
+    table = pd.DataFrame(rows)
+    reach = table.set_index("setting")["mean test gain"] >= table.set_index("setting")[
+        f"{folds} folds, 95 %"]
+    out_of_reach = reach.index[~reach]
+    # shortfall per setting of none, and of the fixed candidate (best in hindsight per cell
+    # minus the chosen gain, averaged over the setting's cells)
+    best = gains.groupby(["setting", "seed"])["test"].max().groupby("setting").mean()
+    fixed_gain = table.set_index("setting")["mean test gain"]
+    floor = best.where(~reach, best - fixed_gain).mean()
+    return [
+        "## How large a gain can validation rows confirm?", "",
+        "A candidate is advised only when its validation interval lies above 0, so only a "
+        "validation gain larger than the interval's half-width can be advised. For the fixed "
+        "candidate of each setting (above): its mean test gain over the cells; the median "
+        "bootstrap standard error of its validation gain (`validation se`, the simultaneous "
+        "interval's half-width over its z); and the smallest validation gain a per-candidate "
+        "95 % interval (1.96 se) and the simultaneous one (z se) would confirm, on one split "
+        f"({VALIDATION_SIZE:.0%} of the training rows) and with every training row "
+        f"validating once ({folds}-fold cross-validation; se / sqrt({folds}), if the standard "
+        "error shrinks as the square root of the rows).", "",
+        *_markdown(table), "",
+        ("Where a setting's mean test gain is below even the cross-validated per-candidate "
+         "bar (" + ", ".join(out_of_reach) + "), no use of these training rows confirms it "
+         "in as many as half the cells: the rule that an interval containing 0 is not advised "
+         "answers none there. An advice that did so and chose the fixed candidate everywhere "
+         f"else would fall short by {floor:.4f} on average (target {REGRET}).")
+        if len(out_of_reach) else
+        "Every setting's mean test gain clears the cross-validated per-candidate bar.", "",
+    ]
+
+
+def _gains(cells: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per (cell, candidate): test and validation gains, the validation gain's
+    bootstrap standard error ``se`` and the ``z`` of its simultaneous interval."""
+    return pd.DataFrame([
+        {"setting": c["setting"], "seed": c["seed"], "candidate": candidate, "test": test,
+         "validation": validation, "se": se, "z": z}
+        for c in cells for candidate, test, validation, se, z in _candidates(c)])
+
+
+def _fixed(gains: pd.DataFrame) -> pd.Series:
+    """Per setting, the candidate of highest mean test gain over its cells."""
+    means = gains.groupby(["setting", "candidate"])["test"].mean()
+    return means.groupby(level="setting").idxmax().map(lambda key: key[1])
+
+
+def _candidates(cell: dict[str, Any]) -> list[tuple[str, float, float, float, float]]:
+    """``(candidate, test gain, validation gain, its se, z)`` of a cell, ``none`` included
+    (se and z NaN); the candidate names k as a multiple of the headline k, so settings'
+    cells line up. Validation intervals hold simultaneously over every arm of the cell."""
+    z = float(norm.ppf(1 - (1 - LEVEL) / (2 * len(cell["arms"]))))
+    out = [("none", 0.0, 0.0, float("nan"), float("nan"))]
     for arm in cell["arms"]:
         if arm["method"] in CANDIDATES:
             ratio = round(arm["k"] / cell["headline_k"], 2)
             name = arm["method"] if arm["method"] == "class_weights" else \
                 f"{arm['method']} {ratio:g}x"
-            out.append((name, arm["pr_auc_gain"], arm["validation_pr_auc_gain"]))
+            se = (arm["validation_pr_auc_gain_high"] - arm["validation_pr_auc_gain_low"]) / (2 * z)
+            out.append((name, arm["pr_auc_gain"], arm["validation_pr_auc_gain"], se, z))
     return out
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-from benchmarks._advice_report import _yardsticks
+from scipy.stats import norm
+
+from benchmarks._advice_report import _power, _yardsticks
 from benchmarks._git import git_sha
 from benchmarks.advice import main
 
@@ -52,9 +54,13 @@ def test_records_name_the_commit_in_a_linked_worktree_too(tmp_path):
     assert git_sha(tmp_path / "nowhere") == "unknown"
 
 
-def _cell(setting, seed, gains):
-    """A recorded cell whose candidates have the given (test, validation) gains."""
-    arms = [{"method": method, "k": k, "pr_auc_gain": test, "validation_pr_auc_gain": val}
+def _cell(setting, seed, gains, se=0.01):
+    """A recorded cell whose candidates have the given (test, validation) gains, and
+    simultaneous validation intervals of standard error ``se``."""
+    z = norm.ppf(1 - 0.05 / (2 * len(gains)))
+    arms = [{"method": method, "k": k, "pr_auc_gain": test, "validation_pr_auc_gain": val,
+             "validation_pr_auc_gain_low": val - z * se,
+             "validation_pr_auc_gain_high": val + z * se}
             for (method, k), (test, val) in gains.items()]
     return {"setting": setting, "seed": seed, "headline_k": 100, "arms": arms}
 
@@ -72,3 +78,18 @@ def test_yardsticks_score_the_validation_argmax_and_the_best_fixed_candidate():
     # the fixed candidate of highest mean test gain is synthetic 2x: no shortfall
     assert "mean shortfall 0.0000 (s synthetic 2x)" in text
     assert "would meet the target (0.0000 <= 0.005)" in text
+
+
+def test_power_says_which_settings_no_validation_can_confirm_and_what_that_costs():
+    # a: synthetic 2x gains 0.015, se 0.01: one split's bar 1.96 * 0.01 = 0.0196 is not
+    #    reached, five folds' 0.0196 / sqrt(5) = 0.0088 is
+    # b: synthetic 2x gains 0.01, se 0.02: bar 0.0175, out of reach (none: shortfall 0.01)
+    cells = [_cell(name, seed, {("smote", 100): (-0.01, 0.0), ("synthetic", 200): (gain, gain)},
+                   se)
+             for name, gain, se in (("a", 0.015, 0.01), ("b", 0.01, 0.02)) for seed in (0, 1)]
+    text = "\n".join(_power(cells))
+    # z of two simultaneous intervals: 2.2414
+    assert "| a | synthetic 2x | 0.0150 | 0.0100 | 0.0196 | 0.0224 | 0.0088 | 0.0100 |" in text
+    assert "| b | synthetic 2x | 0.0100 | 0.0200 | 0.0392 |" in text
+    assert "per-candidate bar (b), no use" in text
+    assert "fall short by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
