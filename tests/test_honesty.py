@@ -157,7 +157,8 @@ def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_wei
     held_back = _read(project, "05_model_input/held_back_rows.parquet")
     before_cut = ((train["outcome"] == 1).sum() + len(held_back)) / (len(train) + len(held_back))
     said = (project / "data/08_reporting/advice.txt").read_text()
-    assert f"weigh minority rows to a share of {100 * before_cut:.1f} %, the deployment" in said
+    assert (f"weigh minority rows to a share of {100 * before_cut:.1f} %, the deployment "
+            "prevalence, the training split's minority share before the scarce cut") in said
     # the cut is in the runs' names, so they are not taken for runs on the whole table
     names = set(mlflow_runs(project)["tags.mlflow.runName"])
     assert f"cvae-conditional-canary-scarce120-seed{SEED}" in names

@@ -122,3 +122,11 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
     assert weighted.endswith("weigh minority rows to a share of 13.9 %, the deployment "
                              "prevalence (docs/metrics.md); the test split counts its rows "
                              "as they are.")
+    cut = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path, prevalence=0.1393,
+                  source="before_cut")
+    assert "13.9 %, the deployment prevalence, the training split's minority share before " \
+           "the scarce cut (docs/metrics.md)" in cut
+    declared = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path, prevalence=0.05,
+                       source="declared")
+    assert "5.0 %, the deployment prevalence, as evaluation.deployment_prevalence declares" \
+           in declared

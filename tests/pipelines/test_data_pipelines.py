@@ -9,9 +9,11 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
+from synthbalance.core.advice import Advice
 from synthbalance.core.errors import ConfigError
 from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
+from synthbalance.pipelines.advice.nodes import write_verdict
 from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
 from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
 from synthbalance.pipelines.profiling.nodes import profile_table
@@ -50,6 +52,20 @@ def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
     assert (held["outcome"] == 1).all() and len(held) > 0
     # every row lands in exactly one of the three
     assert sorted([*train.index, *test.index, *held.index]) == sorted(demo.index)
+
+
+@pytest.mark.parametrize(("declared", "said"), [
+    (None, "the training split's minority share before the scarce cut"),
+    (0.05, "5.0 %, the deployment prevalence, as evaluation.deployment_prevalence declares"),
+])
+def test_the_verdict_says_where_the_deployment_prevalence_comes_from(demo, declared, said):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, _, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
+    advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4).to_dict()
+    text = write_verdict(advice, train, held, schema, {"deployment_prevalence": declared})
+    assert said in text
+    before_cut = 100 * (train["outcome"].sum() + len(held)) / (len(train) + len(held))
+    assert (f"{before_cut:.1f} %" in text) == (declared is None)
 
 
 def test_transformer_is_fitted_on_training_rows_only(demo):

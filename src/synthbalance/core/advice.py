@@ -152,17 +152,26 @@ def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
     return pool.iloc[order].assign(**{schema.target: cls}).reindex(columns=columns)
 
 
+#: Where a deployment prevalence comes from, in the verdict's words.
+PREVALENCE_SOURCES = {
+    "declared": "as evaluation.deployment_prevalence declares",
+    "before_cut": "the training split's minority share before the scarce cut",
+}
+
+
 def verdict(advice: Advice, path: str, class_weight: float | None = None,
-            prevalence: float | None = None) -> str:
+            prevalence: float | None = None, source: str | None = None) -> str:
     """The advice in words: what to do, its numbers, and where the training set is;
-    ``prevalence``: the minority share validation rows were weighted to (said when given).
+    ``prevalence``: the minority share validation rows were weighted to (said when given),
+    ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given).
     """
     said = _advice_words(advice, path, class_weight)
     if prevalence is None:
         return said
+    origin = f", {PREVALENCE_SOURCES[source]}" if source else ""
     return (f"{said} The validation figures weigh minority rows to a share of "
-            f"{100 * prevalence:.1f} %, the deployment prevalence (docs/metrics.md); the test "
-            "split counts its rows as they are.")
+            f"{100 * prevalence:.1f} %, the deployment prevalence{origin} (docs/metrics.md); "
+            "the test split counts its rows as they are.")
 
 
 def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:

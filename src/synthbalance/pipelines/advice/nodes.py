@@ -52,8 +52,9 @@ def write_verdict(
     ``deployment_shares``: a declared share, or the share before a scarce cut)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
-    shares = deployment_shares(train_rows, held_back_rows, schema,
-                               EvaluationParams.from_dict(evaluation).deployment_prevalence)
+    declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
+    shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
     return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
-                   float(np.mean(weighted)) if weighted else None) + "\n"
+                   float(np.mean(weighted)) if weighted else None,
+                   "declared" if declared is not None else "before_cut") + "\n"
