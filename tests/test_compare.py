@@ -12,7 +12,13 @@ import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
-from synthbalance.compare import closing_line, compare, experiment_table, parse_params
+from synthbalance.compare import (
+    closing_line,
+    compare,
+    experiment_table,
+    parse_params,
+    ranked,
+)
 from synthbalance.core.errors import ConfigError
 
 from .conftest import PROJECT, SMALL_RUN, mlflow_runs
@@ -22,11 +28,16 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     table = compare(["wcgan_gp", "vae"], experiment="cmp", params=SMALL_RUN,
                     project_path=project)
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
-    assert table.notna().all().all()
+    assert table.drop(columns="advice").notna().all().all()  # SMOTE's run advises nothing
     store = f"sqlite:///{(project / 'mlflow.db').as_posix()}"
     assert table.attrs["store"] == store  # the closing line's command serves this store
-    assert closing_line("cmp", store) == (
+    assert closing_line("cmp", store).endswith(
         f"\nMLflow experiment 'cmp': mlflow ui --backend-store-uri {store}")
+    assert "notebooks/compare_models.ipynb" in closing_line("cmp", store)
+    # best first by the test PR AUC gain; each cell's advice beside its figures
+    order = ranked(table)["utility.pr_auc_gain"]
+    assert order.is_monotonic_decreasing and sorted(order.index) == sorted(table.index)
+    assert table.loc[["vae", "wcgan_gp"], "advice"].notna().all()
     assert closing_line("cmp", "http://10.0.0.5:5000").endswith(": on http://10.0.0.5:5000")
     runs = mlflow_runs(project)  # the grid's parent run, its two cells, the SMOTE reference
     assert len(runs) == 4 and runs["experiment_id"].nunique() == 1

@@ -36,6 +36,8 @@ from synthbalance.tracking_server import STORE_ENV, tracking_server
 
 #: The columns of the printed comparison (the contract's headline metrics).
 HEADLINE = HEADLINE_METRICS
+#: The printed comparison's order: what the advice maximises, read on the test split.
+RANKED_BY = "utility.pr_auc_gain"
 RUNNERS = ("sequential", "dask")
 
 
@@ -96,8 +98,8 @@ def mlflow_tracking_uri() -> str:
 
 def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
     """The newest run of each model, strategy and seed in ``experiment`` (grid cells and
-    references, not the grids' parent runs), indexed by model: its strategy, its seed and
-    the headline metrics.
+    references, not the grids' parent runs), indexed by model: its strategy, its seed, its
+    advice (the tag ``advice.arm``, where the run has one) and the headline metrics.
 
     Empty, with ``attrs["message"]`` saying what to run, when :func:`comparison_runs` is.
     """
@@ -109,12 +111,22 @@ def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.Dat
     # one row per model, strategy and seed: a grid's seeds and ddpm's two strategies stay
     keys = [c for c in ("tags.model", "tags.strategy", "params.seed") if c in runs.columns]
     runs = runs.drop_duplicates(keys).set_index("tags.model")
-    columns = [c for c in ("tags.strategy", "params.seed") if c in runs.columns] + [
+    columns = [c for c in ("tags.strategy", "params.seed", "tags.advice.arm")
+               if c in runs.columns] + [
         f"metrics.{m}" for m in HEADLINE if f"metrics.{m}" in runs.columns]
     table = runs[columns].rename(
-        columns=lambda c: c.removeprefix("metrics.").removeprefix("tags.").removeprefix("params."))
+        columns=lambda c: c.removeprefix("metrics.").removeprefix("tags.").removeprefix(
+            "params.")).rename(columns={"advice.arm": "advice"})
     table.index.name = "model"
     return table.sort_values(["model", *table.columns[:len(keys) - 1]])
+
+
+def ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (:func:`experiment_table`) best first by :data:`RANKED_BY`, the test PR AUC
+    gain of adding a model's rows (missing values last); as it is without that column."""
+    if RANKED_BY not in table.columns:
+        return table
+    return table.sort_values(RANKED_BY, ascending=False, na_position="last", kind="stable")
 
 
 def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
@@ -180,15 +192,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         error.show()
         raise SystemExit(error.exit_code) from None
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table.round(4))
+        print(ranked(table).round(4))
     print(closing_line(args.experiment, table.attrs.get("store", mlflow_tracking_uri())))
 
 
 def closing_line(experiment: str, store: str) -> str:
-    """Where the comparison's runs are: the ``mlflow ui`` command that serves ``store``
-    (a local store, as an absolute URI), or the server that holds them."""
+    """How the table is ordered, where every arm is drawn side by side, and where the
+    comparison's runs are: the ``mlflow ui`` command that serves ``store`` (a local store,
+    as an absolute URI), or the server that holds them."""
     command = ui_command(store)
-    return f"\nMLflow experiment '{experiment}': {command or f'on {store}'}"
+    return (f"\nRanked by {RANKED_BY}, the test PR AUC gain of adding each model's rows "
+            "(docs/metrics.md); `advice` is each run's advised arm. Every arm side by side: "
+            "notebooks/compare_models.ipynb."
+            f"\nMLflow experiment '{experiment}': {command or f'on {store}'}")
 
 
 if __name__ == "__main__":
