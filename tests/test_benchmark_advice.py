@@ -93,3 +93,21 @@ def test_power_says_which_settings_no_validation_can_confirm_and_what_that_costs
     assert "| b | synthetic 2x | 0.0100 | 0.0200 | 0.0392 |" in text
     assert "per-candidate bar (b), no use" in text
     assert "fall short by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
+
+
+def test_power_shows_the_held_back_real_rows_as_the_ceiling():
+    # real 1x gains 0.019 with se 0.02: 5-fold bars 0.0175 (per candidate, cleared) and
+    # 0.0200 (simultaneous over two arms: z 2.2414); real 2x gains 0.05: clears both
+    cells = [_cell("c", seed, {("smote", 100): (0.0, 0.0), ("real", 100): (0.019, 0.02)}, 0.02)
+             for seed in (0, 1)]
+    cells += [_cell("d", seed, {("smote", 100): (0.0, 0.0), ("real", 200): (0.05, 0.05)}, 0.02)
+              for seed in (0, 1)]
+    text = "\n".join(_power(cells))
+    assert "| c | real 1x | 0.0190 | 0.0200 | 0.0392 | 0.0448 | 0.0175 | 0.0200 |" in text
+    assert ("clear the 5-fold per-candidate bar: c real 1x, d real 2x; the simultaneous "
+            "one: d real 2x.") in text
+    # nothing but none helps on average in c and d: no bar, and none is the answer there
+    assert "per-candidate bar (c, d), no use" in text
+    without = "\n".join(_power([c for c in cells if c["setting"] == "c"][:1] + [
+        _cell("e", 0, {("smote", 100): (0.0, 0.0), ("synthetic", 100): (0.01, 0.01)})]))
+    assert "held-back real rows" in without and "| e | real" not in without
