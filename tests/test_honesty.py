@@ -213,6 +213,7 @@ def test_a_smote_reference_run_leaves_a_generator_runs_files_as_they_were(canary
     smote_rows = _read(project, "07_model_output/smote_reference/synthetic_rows.parquet")
     assert not smote_rows.equals(_read(project, "07_model_output/synthetic_rows.parquet"))
     runs = mlflow_runs(project).set_index("tags.model")
+    assert runs.loc["smote", "metrics.data.minority_share"] > 0  # what ingest measured
     table = _read_csv(project, "08_reporting/smote_reference/metrics.csv")
     assert runs.loc["smote", "metrics.utility.pr_auc_gain"] == pytest.approx(
         table.loc["utility.pr_auc_gain", "value"], rel=1e-12)
