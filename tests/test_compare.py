@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -13,12 +14,15 @@ from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
 
 from synthbalance.compare import (
+    NO_ADVICE,
+    _families,
     closing_line,
     compare,
     experiment_table,
     parse_params,
     ranked,
 )
+from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
 
 from .conftest import PROJECT, SMALL_RUN, mlflow_runs
@@ -28,7 +32,8 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     table = compare(["wcgan_gp", "vae"], experiment="cmp", params=SMALL_RUN,
                     project_path=project)
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
-    assert table.drop(columns="advice").notna().all().all()  # SMOTE's run advises nothing
+    assert table.notna().all().all()
+    assert table.loc["smote", "advice"] == NO_ADVICE  # SMOTE's run advises nothing
     store = f"sqlite:///{(project / 'mlflow.db').as_posix()}"
     assert table.attrs["store"] == store  # the closing line's command serves this store
     assert closing_line("cmp", store).endswith(
@@ -98,6 +103,40 @@ def test_params_use_the_kedro_syntax():
         compare(["wgan"], project_path=Path("."))
     with pytest.raises(ConfigError, match="Unknown runner 'ray'"):
         compare(["vae"], project_path=Path("."), runner="ray")
+
+
+def test_the_families_are_given_once_by_the_option_or_by_grid_models():
+    """``--params grid.models=[...]`` was overridden by --families' default, all seven."""
+    assert _families(None, {"grid": {"models": ["vae", "cvae"]}}) == ["vae", "cvae"]
+    assert _families(None, {}) == list(MODEL_NAMES)
+    assert _families(["vae"], {"grid": {"models": ["vae"]}}) == ["vae"]
+    with pytest.raises(ConfigError, match="given twice: --families vae and grid.models"):
+        _families(["vae"], {"grid": {"models": ["cvae"]}})
+    with pytest.raises(ConfigError, match=r"Unknown families \['wgan'\]"):
+        _families(None, {"grid": {"models": ["wgan"]}})
+
+
+def test_the_table_holds_only_the_runs_since_the_comparison_began(tmp_path):
+    """An experiment reused by several comparisons: earlier runs are not this one's."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("reused")
+
+    def run(model: str, advice: str | None) -> int:
+        tags = {"model": model, "strategy": "x", **({"advice.arm": advice} if advice else {})}
+        started = client.create_run(experiment, tags=tags)
+        client.log_metric(started.info.run_id, "utility.pr_auc_gain", 0.1)
+        client.set_terminated(started.info.run_id)
+        return started.info.start_time
+
+    run("ddpm", "none")
+    time.sleep(0.01)
+    since = run("vae", "smote")
+    run("smote", None)
+    assert sorted(experiment_table("reused", uri).index) == ["ddpm", "smote", "vae"]
+    table = experiment_table("reused", uri, since=since)
+    assert sorted(table.index) == ["smote", "vae"]
+    assert table["advice"].to_dict() == {"smote": NO_ADVICE, "vae": "smote"}
 
 
 def test_the_table_keeps_every_seed_and_strategy_of_a_model(tmp_path):

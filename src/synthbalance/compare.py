@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,12 @@ HEADLINE = HEADLINE_METRICS
 #: The printed comparison's order: what the advice maximises, read on the test split.
 RANKED_BY = "utility.pr_auc_gain"
 RUNNERS = ("sequential", "dask")
+#: The advice column of a run that advises nothing (the SMOTE reference).
+NO_ADVICE = "—"
 
 
 def compare(
-    families: Sequence[str] = MODEL_NAMES,
+    families: Sequence[str] | None = None,
     experiment: str = "synthbalance-compare",
     env: str | None = None,
     params: dict[str, Any] | None = None,
@@ -50,28 +53,47 @@ def compare(
     project_path: Path | None = None,
     runner: str = "sequential",
 ) -> pd.DataFrame:
-    """Run the grid of ``families`` (and the SMOTE reference); one row of metrics per model.
+    """Run the grid of ``families`` (``None``: ``grid.models`` of ``params``, else all
+    seven) and the SMOTE reference; one row of metrics per run this call made.
 
     Raises:
-        ConfigError: an unknown family or runner, or a bad parameter.
+        ConfigError: an unknown family or runner, families given both ways and different,
+            or a bad parameter.
     """
-    unknown = [f for f in families if f not in MODEL_NAMES]
-    if unknown:
-        raise ConfigError(f"Unknown families {unknown}; choose from {', '.join(MODEL_NAMES)}.")
     if runner not in RUNNERS:
         raise ConfigError(f"Unknown runner {runner!r}; choose from {', '.join(RUNNERS)}.")
+    params = dict(params or {})
+    grid = {**params.get("grid", {}), "models": _families(families, params)}
     project_path = (project_path or Path.cwd()).resolve()
     os.environ["SYNTHBALANCE_EXPERIMENT"] = experiment  # read by conf/base/mlflow.yml
-    grid = {**(params or {}).get("grid", {}), "models": list(families)}
+    started = int(time.time() * 1000)  # MLflow's start times are in milliseconds
     tracking = tracking_server(project_path) if runner == "dask" else nullcontext()
     with tracking:
-        _run(project_path, env, ["grid"], {**(params or {}), "grid": grid}, runner)
+        _run(project_path, env, ["grid"], {**params, "grid": grid}, runner)
         if smote:
-            _run(project_path, env, ["smote_reference"], dict(params or {}), "sequential")
-        table = experiment_table(experiment, mlflow_tracking_uri())
+            _run(project_path, env, ["smote_reference"], params, "sequential")
+        table = experiment_table(experiment, mlflow_tracking_uri(), since=started)
         # the store the runs went to: behind a server this function started, the server's
         table.attrs["store"] = os.environ.get(STORE_ENV) or mlflow_tracking_uri()
         return table
+
+
+def _families(families: Sequence[str] | None, params: Mapping[str, Any]) -> list[str]:
+    """The grid's families: ``families``, else ``grid.models`` of ``params``, else all.
+
+    Raises:
+        ConfigError: an unknown family, or both given and different.
+    """
+    declared = params.get("grid", {}).get("models")
+    if families is not None and declared is not None and list(declared) != list(families):
+        raise ConfigError(
+            f"The families are given twice: --families {' '.join(families)} and "
+            f"grid.models={list(declared)}; give them once.")
+    chosen = list(families if families is not None else declared or MODEL_NAMES)
+    unknown = [f for f in chosen if f not in MODEL_NAMES]
+    if unknown:
+        raise ConfigError(f"Unknown families {unknown}; choose from {', '.join(MODEL_NAMES)}.")
+    return chosen
 
 
 def _run(project: Path, env: str | None, pipelines: list[str], params: dict[str, Any],
@@ -96,14 +118,16 @@ def mlflow_tracking_uri() -> str:
     return mlflow.get_tracking_uri()
 
 
-def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
+def experiment_table(experiment: str, tracking_uri: str | None = None,
+                     since: int | None = None) -> pd.DataFrame:
     """The newest run of each model, strategy and seed in ``experiment`` (grid cells and
-    references, not the grids' parent runs), indexed by model: its strategy, its seed, its
-    advice (the tag ``advice.arm``, where the run has one) and the headline metrics.
+    references, not the grids' parent runs; ``since``: only runs started at or after this
+    time, in milliseconds since the epoch), indexed by model: its strategy, its seed, its
+    advice (the tag ``advice.arm``; ``—`` for a run without one) and the headline metrics.
 
     Empty, with ``attrs["message"]`` saying what to run, when :func:`comparison_runs` is.
     """
-    runs = comparison_runs(experiment, tracking_uri)
+    runs = comparison_runs(experiment, tracking_uri, since)
     if runs.empty:
         empty = pd.DataFrame(columns=HEADLINE, index=pd.Index([], name="model"))
         empty.attrs["message"] = runs.attrs["message"]
@@ -117,6 +141,8 @@ def experiment_table(experiment: str, tracking_uri: str | None = None) -> pd.Dat
     table = runs[columns].rename(
         columns=lambda c: c.removeprefix("metrics.").removeprefix("tags.").removeprefix(
             "params.")).rename(columns={"advice.arm": "advice"})
+    if "advice" in table:
+        table["advice"] = table["advice"].fillna(NO_ADVICE)
     table.index.name = "model"
     return table.sort_values(["model", *table.columns[:len(keys) - 1]])
 
@@ -129,17 +155,20 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(RANKED_BY, ascending=False, na_position="last", kind="stable")
 
 
-def comparison_runs(experiment: str, tracking_uri: str | None = None) -> pd.DataFrame:
-    """The runs of ``experiment`` tagged with a model, newest first (``mlflow.search_runs``
-    columns), grids' parent runs left out. A missing experiment, or one without such runs,
-    gives an empty frame whose ``attrs["message"]`` is :func:`no_runs_message`."""
+def comparison_runs(experiment: str, tracking_uri: str | None = None,
+                    since: int | None = None) -> pd.DataFrame:
+    """The runs of ``experiment`` tagged with a model (``since``: started at or after this
+    time, in milliseconds since the epoch), newest first (``mlflow.search_runs`` columns),
+    grids' parent runs left out. A missing experiment, or one without such runs, gives an
+    empty frame whose ``attrs["message"]`` is :func:`no_runs_message`."""
     import mlflow
 
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     found = mlflow.get_experiment_by_name(experiment)
+    wanted = "tags.model != ''" + (f" and attributes.start_time >= {since}" if since else "")
     runs = pd.DataFrame() if found is None else mlflow.search_runs(
-        [found.experiment_id], filter_string="tags.model != ''", order_by=["start_time DESC"])
+        [found.experiment_id], filter_string=wanted, order_by=["start_time DESC"])
     if "tags.synthbalance.grid" in runs:
         runs = runs[runs["tags.synthbalance.grid"] != "parent"]
     if runs.empty:
@@ -171,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """The command line: ``python -m synthbalance.compare [--families ...] [--params ...]``."""
     configure_openmp()  # as kedro run does; before the runs load torch and xgboost
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    parser.add_argument("--families", nargs="+", default=None, choices=MODEL_NAMES,
+                        help="default: grid.models (conf/base/parameters_grid.yml), all seven")
     parser.add_argument("--experiment", default="synthbalance-compare")
     parser.add_argument("--env", default=None, help="Kedro environment, e.g. brfss")
     parser.add_argument("--params", default=None, help='e.g. "training.epochs=50,seed=7"')
@@ -192,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         error.show()
         raise SystemExit(error.exit_code) from None
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(ranked(table).round(4))
+        print(ranked(table).round(4).reset_index().to_string(index=False))
     print(closing_line(args.experiment, table.attrs.get("store", mlflow_tracking_uri())))
 
 
@@ -203,7 +233,9 @@ def closing_line(experiment: str, store: str) -> str:
     command = ui_command(store)
     return (f"\nRanked by {RANKED_BY}, the test PR AUC gain of adding each model's rows "
             "(docs/metrics.md); `advice` is each run's advised arm. Every arm side by side: "
-            "notebooks/compare_models.ipynb."
+            "notebooks/compare_models.ipynb. One model's advised training set: kedro run "
+            "--params training.model=<model>,training.strategy=<strategy> (written to "
+            "data/05_model_input/augmented_train.parquet)."
             f"\nMLflow experiment '{experiment}': {command or f'on {store}'}")
 
 
