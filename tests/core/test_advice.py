@@ -112,6 +112,8 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
     assert "scale_pos_weight = 6.25" in weights
     none = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "smote with k = 10: ..."), path)
     assert none.startswith("Advice: do not augment") and "smote with k = 10" in none
+    assert none.endswith(f"{path} (drop the column synthbalance_added, False on every row, "
+                         "before training).")
     assert "too few to confirm" not in none  # its best candidate did not gain
     unsure = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "synthetic with k = 600: "
                             "+0.0271 [-0.0620, +0.1161]", 0.0271), path)

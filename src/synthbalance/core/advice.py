@@ -152,6 +152,8 @@ def _added(advice: Advice, train: pd.DataFrame, synthetic: pd.DataFrame | None,
     return pool.iloc[order].assign(**{schema.target: cls}).reindex(columns=columns)
 
 
+#: Said of the advised training set when nothing was added.
+_UNMARKED = f" (drop the column {ADDED_COLUMN}, False on every row, before training)"
 #: Where a deployment prevalence comes from, in the verdict's words.
 PREVALENCE_SOURCES = {
     "declared": "as evaluation.deployment_prevalence declares",
@@ -184,17 +186,18 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
         best = f" (best candidate: {advice.best_rejected})" if advice.best_rejected else ""
         unsure = (" Its gain is above 0 but its interval reaches below: the validation rows are "
                   "too few to confirm a gain this small, not proof that there is none (more "
-                  "labelled minority rows, or a larger preprocessing.validation_size, narrow "
-                  "it)." if advice.rejected_gain > 0 else "")
+                  "labelled minority rows narrow the interval; a larger "
+                  "preprocessing.validation_size does too, at the cost of rows to train on)."
+                  if advice.rejected_gain > 0 else "")
         return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
                 f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "
                 f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}); they "
-                f"are in {path}.")
+                f"are in {path}{_UNMARKED}.")
     if advice.arm == "class_weights":
         weight = f" = {class_weight:.3g}" if class_weight is not None else ""
         return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"
                 f"{weight} (negatives / positives): {validation}, {test}. The training rows "
-                f"are unchanged in {path}.")
+                f"are unchanged in {path}{_UNMARKED}.")
     what = {"random_oversampling": "copies of minority rows (random oversampling)",
             "smote": "SMOTE rows", "synthetic": "synthetic rows"}[advice.arm]
     return (f"Advice: add {advice.k:,} {what} per minority class: {validation}, {test}. "
