@@ -43,8 +43,14 @@ def test_valid_table_gives_schema_and_a_new_frame(table):
 
 
 def test_missing_target_column(table):
-    with pytest.raises(DataValidationError, match=r"'lable'.*ingest.target"):
+    with pytest.raises(DataValidationError, match=r"'lable'.*ingest.target.*Did you mean "
+                                                  r"'label'\?"):
         validate_table(table, "lable")
+    with pytest.raises(DataValidationError, match=r"Did you mean 'label'\?"):
+        validate_table(table, "LABEL")  # the same up to case
+    with pytest.raises(DataValidationError, match=r"not in the table\. Its columns") as error:
+        validate_table(table, "outcome_flag_xyz")
+    assert "Did you mean" not in str(error.value)
 
 
 def test_only_one_class(table):

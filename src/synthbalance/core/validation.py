@@ -6,6 +6,7 @@ is never modified; the validated table is a new frame.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -88,11 +89,20 @@ def _drop_columns(df: pd.DataFrame, drop: Sequence[str], target: str) -> pd.Data
     return df.drop(columns=list(drop)) if drop else df
 
 
+def _closest(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` that ``name`` most likely meant: the same up to case, else the
+    closest by ``difflib``; ``None`` when none is close."""
+    same = [n for n in names if n.casefold() == str(name).casefold()]
+    return (same or difflib.get_close_matches(str(name), names, n=1) or [None])[0]
+
+
 def _check_target(df: pd.DataFrame, target: str) -> None:
     if target not in df.columns:
+        close = _closest(target, [str(c) for c in df.columns])
+        hint = f" Did you mean {close!r}?" if close else ""
         raise DataValidationError(
-            f"Target column {target!r} (ingest.target) is not in the table; its columns are "
-            f"{list(df.columns)}. Set ingest.target to the label column."
+            f"Target column {target!r} (ingest.target) is not in the table.{hint} Its "
+            f"columns are {list(df.columns)}. Set ingest.target to the label column."
         )
     n_missing = int(df[target].isna().sum())
     if n_missing:
