@@ -164,19 +164,23 @@ def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
         "A candidate is advised only when its validation interval lies above 0, so only a "
         "validation gain larger than the interval's half-width can be advised. For the fixed "
         "candidate of each setting (above): its mean test gain over the cells; the median "
-        "bootstrap standard error of its validation gain (`validation se`, the simultaneous "
-        "interval's half-width over its z); and the smallest validation gain a per-candidate "
-        "95 % interval (1.96 se) and the simultaneous one (z se) would confirm, on one split "
-        f"({VALIDATION_SIZE:.0%} of the training rows) and with every training row "
-        f"validating once ({folds}-fold cross-validation; se / sqrt({folds}), if the standard "
-        "error shrinks as the square root of the rows).", "",
+        "bootstrap standard error of its validation gain (`validation se`); and the smallest "
+        "validation gain an interval would confirm: a 95 % interval for one candidate "
+        "(1.96 se), and the advice's simultaneous one (z se, with z the normal quantile "
+        f"that holds for all of a cell's arms at once: {gains['z'].min():.2f} to "
+        f"{gains['z'].max():.2f} here). Each on one split "
+        f"({VALIDATION_SIZE:.0%} of the training rows, as the advice now validates) and, as "
+        f"a what-if the pipeline does not offer, with every training row validating once "
+        f"({folds}-fold cross-validation; se / sqrt({folds}), if the standard error shrinks as "
+        "the square root of the rows).", "",
         *_markdown(table), "",
         ("Where a setting's fixed candidate is none, or its mean test gain is below even the "
          "cross-validated per-candidate bar (" + ", ".join(out_of_reach) + "), no use of "
          "these training rows confirms a gain "
          "in as many as half the cells: the rule that an interval containing 0 is not advised "
-         "answers none there. An advice that did so and chose the fixed candidate everywhere "
-         f"else would fall short by {floor:.4f} on average (target {REGRET}).")
+         "answers none there. An advice that answered none in those settings and chose the "
+         f"fixed candidate in the others would fall short of the best arm in hindsight by "
+         f"{floor:.4f} on average (the target: {REGRET}).")
         if len(out_of_reach) else
         "Every setting's mean test gain clears the cross-validated per-candidate bar.", "",
         *(["The same for the held-back real rows of the scarce settings, the ceiling: what a "

@@ -92,7 +92,7 @@ def test_power_says_which_settings_no_validation_can_confirm_and_what_that_costs
     assert "| a | synthetic 2x | 0.0150 | 0.0100 | 0.0196 | 0.0224 | 0.0088 | 0.0100 |" in text
     assert "| b | synthetic 2x | 0.0100 | 0.0200 | 0.0392 |" in text
     assert "per-candidate bar (b), no use" in text
-    assert "fall short by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
+    assert "in hindsight by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
 
 
 def test_power_shows_the_held_back_real_rows_as_the_ceiling():
