@@ -7,7 +7,9 @@ Left to itself, ydata-profiling profiles text categories as free text (word clou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import functools
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -33,6 +35,23 @@ def profile_types(schema: Schema, columns: Iterable[str]) -> dict[str, str]:
     kinds = {c.name: c.kind for c in (*schema.columns, *schema.unlearned)}
     kinds[schema.target] = "categorical"
     return {name: PROFILE_TYPES[kinds[name]] for name in columns if name in kinds}
+
+
+@contextlib.contextmanager
+def no_column_bars() -> Iterator[None]:
+    """Within: ydata-profiling prints no per-column progress bar. ``progress_bar=False``
+    does not reach ydata-profiling 4.18's (``pandas_get_series_descriptions`` calls
+    ``tqdm`` without ``disable``; upstream pull request #1755, open), which printed an
+    unlabelled ``0/11 ... 11/11`` per report into every run's log. That one module's
+    ``tqdm`` is disabled while a report is described (``to_html``, ``compare``)."""
+    from ydata_profiling.model.pandas import summary_pandas
+
+    shown = summary_pandas.tqdm
+    summary_pandas.tqdm = functools.partial(shown, disable=True)
+    try:
+        yield
+    finally:
+        summary_pandas.tqdm = shown
 
 
 def profile_report(table: pd.DataFrame, schema: Schema, **options: Any) -> ProfileReport:

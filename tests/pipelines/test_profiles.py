@@ -56,3 +56,17 @@ def test_the_comparison_report_shows_the_schema_types(validated):
                             {"compare_profile": True, "compare_sample_rows": 200}, 1)
     found = _types(html)
     assert {name: found[name] for name in EXPECTED} == {k: {v} for k, v in EXPECTED.items()}
+
+
+def test_reports_print_no_progress_bar(validated, capfd):
+    """ydata-profiling's per-column bar ignores ``progress_bar=False`` (upstream #1755)."""
+    table, schema = validated
+    rows = table.head(300)
+    profile_table(rows, schema, {"minimal": True, "sample_rows": 300}, 1)
+    compare_profiles(rows, rows.iloc[::-1], schema,
+                     {"compare_profile": True, "compare_sample_rows": 200}, 1)
+    printed = capfd.readouterr()
+    assert "it/s]" not in printed.err + printed.out
+    from tqdm import tqdm
+    from ydata_profiling.model.pandas import summary_pandas
+    assert summary_pandas.tqdm is tqdm  # the module is left as it was

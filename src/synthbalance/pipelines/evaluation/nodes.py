@@ -29,7 +29,7 @@ from synthbalance.core.split import validation_mask
 from synthbalance.core.synthesizer import Synthesizer
 from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
-from synthbalance.profiles import profile_report
+from synthbalance.profiles import no_column_bars, profile_report
 
 #: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead.
 HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
@@ -160,7 +160,8 @@ def compare_profiles(
     synth = synth.sample(min(n, len(synth)), random_state=seed)[schema.names]
     reports = [profile_report(df, schema, title=name, minimal=True)
                for df, name in ((real, "real minority rows"), (synth, "synthetic rows"))]
-    return reports[0].compare(reports[1]).to_html()
+    with no_column_bars():
+        return reports[0].compare(reports[1]).to_html()
 
 
 def metrics_table(*metric_sets: dict[str, Any]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from synthbalance.core.schema import Schema
 from synthbalance.params import ProfilingParams
-from synthbalance.profiles import profile_report
+from synthbalance.profiles import no_column_bars, profile_report
 
 
 def profile_table(
@@ -25,4 +25,5 @@ def profile_table(
         table = table.sample(params.sample_rows, random_state=seed)
     title = params.title or f"synthbalance profile ({len(table):,} rows, target {schema.target})"
     report = profile_report(table, schema, title=title, minimal=params.minimal)
-    return report.to_html()
+    with no_column_bars():
+        return report.to_html()
