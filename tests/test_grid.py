@@ -61,6 +61,13 @@ def test_grid_cells_are_nested_runs_with_equal_metrics_on_dask(project, capsys):
                     "utility.recall_gain_at_base_precision", "privacy.mia_auc"):
             assert f"metrics.{key}" in metrics
         assert metrics.to_dict() == dask[name].filter(like="metrics.").dropna().to_dict()
+    # each run's generators in a version folder of their own: neither run overwrote the other
+    generators = list((project / "data/06_models/grid").glob("*/*/generator.pt"))
+    assert len(generators) == 2  # cvae's conditional branch, vae's minority branch
+    for generator in generators:
+        versions = sorted(p.name for p in generator.iterdir())
+        assert len(versions) == 2 and all((generator / v / "generator.pt").is_file()
+                                          for v in versions), (generator, versions)
 
 
 def test_grid_parameters_name_the_bad_key():
