@@ -93,6 +93,7 @@ def test_power_says_which_settings_no_validation_can_confirm_and_what_that_costs
     assert "| b | synthetic 2x | 0.0100 | 0.0200 | 0.0392 |" in text
     assert "per-candidate bar (b), no use" in text
     assert "in hindsight by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
+    assert "instead of each cell's, by 0.0050." in text  # b's fixed candidate gains 0.01
 
 
 def test_power_shows_the_held_back_real_rows_as_the_ceiling():
