@@ -152,18 +152,6 @@ def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
     real = _gains(cells, ("real",)).query("candidate != 'none'")
     ceiling = pd.DataFrame([_bars(own, folds) for _, own in real.groupby(
         ["setting", "candidate"], sort=False)])
-    # shortfall per setting of none, and of the fixed candidate (best in hindsight per cell
-    # minus the chosen gain, averaged over the setting's cells)
-    best = gains.groupby(["setting", "seed"])["test"].max().groupby("setting").mean()
-    # settings whose fixed candidate is none have no row: their gain is 0, no bar reached
-    by_setting = table.set_index("setting").drop(columns="candidate").reindex(
-        best.index).astype(float)
-    fixed_gain = by_setting["mean test gain"].fillna(0.0)
-    reach = fixed_gain >= by_setting[f"{folds} folds, 95 %"].fillna(np.inf)
-    out_of_reach = reach.index[~reach]
-    floor = best.where(~reach, best - fixed_gain).mean()
-    # the same advice against one best arm per setting (its fixed candidate), not per cell
-    floor_fixed = fixed_gain.where(~reach, 0.0).mean()
     return [
         "## How large a gain can validation rows confirm?", "",
         "A candidate is advised only when its validation interval lies above 0, so only a "
@@ -178,22 +166,37 @@ def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
         f"a what-if the pipeline does not offer, with every training row validating once "
         f"({folds}-fold cross-validation; se / sqrt({folds}), if the standard error shrinks as "
         "the square root of the rows).", "",
-        *_markdown(table), "",
-        ("Where a setting's fixed candidate is none, or its mean test gain is below even the "
-         "cross-validated per-candidate bar (" + ", ".join(out_of_reach) + "), no use of "
-         "these training rows confirms a gain "
-         "in as many as half the cells: the rule that an interval containing 0 is not advised "
-         "answers none there. An advice that answered none in those settings and chose the "
-         f"fixed candidate in the others would fall short of the best arm in hindsight by "
-         f"{floor:.4f} on average (the target: {REGRET}); against the one best arm of each "
-         f"setting in hindsight (its fixed candidate) instead of each cell's, by "
-         f"{floor_fixed:.4f}.")
-        if len(out_of_reach) else
-        "Every setting's mean test gain clears the cross-validated per-candidate bar.", "",
+        *_markdown(table), "", _floor(gains, table, folds), "",
         *(["The same for the held-back real rows of the scarce settings, the ceiling: what a "
            "generator whose rows were as good as real ones would give.", "",
            *_markdown(ceiling), "", _cleared(ceiling, folds), ""] if len(ceiling) else []),
     ]
+
+
+def _floor(gains: pd.DataFrame, table: pd.DataFrame, folds: int) -> str:
+    """Which settings no validation can confirm a gain in, and the shortfall of an advice
+    that answered none there and chose the fixed candidate elsewhere."""
+    # shortfall per setting of none, and of the fixed candidate (best in hindsight per cell
+    # minus the chosen gain, averaged over the setting's cells)
+    best = gains.groupby(["setting", "seed"])["test"].max().groupby("setting").mean()
+    # settings whose fixed candidate is none have no row: their gain is 0, no bar reached
+    by_setting = table.set_index("setting").drop(columns="candidate").reindex(
+        best.index).astype(float)
+    fixed_gain = by_setting["mean test gain"].fillna(0.0)
+    reach = fixed_gain >= by_setting[f"{folds} folds, 95 %"].fillna(np.inf)
+    if reach.all():
+        return "Every setting's mean test gain clears the cross-validated per-candidate bar."
+    floor = best.where(~reach, best - fixed_gain).mean()
+    # the same advice against one best arm per setting (its fixed candidate), not per cell
+    floor_fixed = fixed_gain.where(~reach, 0.0).mean()
+    return ("Where a setting's fixed candidate is none, or its mean test gain is below even "
+            "the cross-validated per-candidate bar (" + ", ".join(reach.index[~reach]) + "), "
+            "no use of these training rows confirms a gain in as many as half the cells: the "
+            "rule that an interval containing 0 is not advised answers none there. An advice "
+            "that answered none in those settings and chose the fixed candidate in the others "
+            f"would fall short of the best arm in hindsight by {floor:.4f} on average (the "
+            f"target: {REGRET}); against the one best arm of each setting in hindsight (its "
+            f"fixed candidate) instead of each cell's, by {floor_fixed:.4f}.")
 
 
 def _cleared(table: pd.DataFrame, folds: int) -> str:
