@@ -24,13 +24,16 @@ from synthbalance.compare import (
 )
 from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
+from synthbalance.pipelines.smote import reference_note
 
 from .conftest import PROJECT, SMALL_RUN, mlflow_runs
 
 
-def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, monkeypatch):
+def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, monkeypatch,
+                                                                       capfd):
     table = compare(["wcgan_gp", "vae"], experiment="cmp", params=SMALL_RUN,
                     project_path=project)
+    assert reference_note() in capfd.readouterr().out  # the reference says where it wrote
     assert sorted(table.index) == ["smote", "vae", "wcgan_gp"]
     assert table.notna().all().all()
     assert table.loc["smote", "advice"] == NO_ADVICE  # SMOTE's run advises nothing

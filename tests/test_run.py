@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -206,3 +207,18 @@ def test_the_verdict_names_the_path_the_catalog_writes():
 
     catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
     assert catalog["augmented_train"]["filepath"] == AUGMENTED_PATH
+
+
+def test_the_smote_reference_names_the_folders_the_catalog_writes():
+    import yaml
+
+    from synthbalance.pipelines.smote.pipeline import REFERENCE_FOLDERS, reference_note
+
+    from .conftest import PROJECT
+
+    catalog = yaml.safe_load((PROJECT / "conf/base/catalog_smote_reference.yml").read_text())
+    paths = {entry.get("filepath") or entry["dataset"]["filepath"]
+             for name, entry in catalog.items() if name.startswith("smote_reference.")
+             and ("filepath" in entry or "dataset" in entry)}
+    assert {str(Path(path).parent) for path in paths} == set(REFERENCE_FOLDERS)
+    assert all(f"{folder}/" in reference_note() for folder in REFERENCE_FOLDERS)

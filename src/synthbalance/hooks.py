@@ -26,6 +26,7 @@ from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
 from synthbalance.pipelines.grid.pipeline import cell_of
+from synthbalance.pipelines.smote.pipeline import REFERENCE, reference_note
 from synthbalance.run_names import run_name
 from synthbalance.tracking_server import STORE_ENV
 
@@ -149,6 +150,8 @@ class SynthBalanceHooks:
             # printed, not logged: the log handler wraps it at a narrow width, and it is the
             # one paragraph of the run meant to be read as it is
             print(f"\n{catalog.get('advice_verdict').load().strip()}\n", flush=True)
+        elif f"{REFERENCE}.synthetic_rows" in pipeline.all_outputs():
+            print(f"\n{reference_note()}\n", flush=True)
         self._release()  # last: the verdict above is still this run's file
 
     @hook_impl(trylast=True)

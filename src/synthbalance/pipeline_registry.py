@@ -67,5 +67,5 @@ def smote_reference(stages: Pipeline) -> Pipeline:
     rewrites, or mixes its rows with, a generator run's files. The raw table and the
     parameters are the run's own."""
     parameters = {name for name in stages.inputs() if name.startswith("params:")}
-    return pipeline(stages, namespace="smote_reference", inputs={"raw_table"},
+    return pipeline(stages, namespace=smote.REFERENCE, inputs={"raw_table"},
                     parameters=parameters)

@@ -4,6 +4,21 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import smote_synthetic
 
+#: The namespace of ``smote_reference`` (pipeline_registry.py) and the folders its files go
+#: to (conf/base/catalog_smote_reference.yml; a test keeps the two equal).
+REFERENCE = "smote_reference"
+REFERENCE_FOLDERS = (f"data/07_model_output/{REFERENCE}", f"data/08_reporting/{REFERENCE}")
+
+
+def reference_note() -> str:
+    """What a ``smote_reference`` run ends with: where its files are, and that it advises
+    nothing."""
+    rows, tables = REFERENCE_FOLDERS
+    return (f"SMOTE reference: its rows are in {rows}/, its metrics, arms and plots in "
+            f"{tables}/; a generator run's files are left as they were. It advises nothing: "
+            "compare its figures with a generator run's in MLflow, or run "
+            "python -m synthbalance.compare for both side by side.")
+
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
