@@ -108,7 +108,11 @@ def _run(project: Path, env: str | None, pipelines: list[str], params: dict[str,
 
             session.run(pipeline_names=pipelines, runner=DaskRunner())
         else:
-            session.run(pipeline_names=pipelines)
+            from kedro.runner import SequentialRunner
+
+            # an instance, as `kedro run` passes: with none, the run's "runner" reads "None"
+            # and kedro-viz warns that workflow tracking is off for a non-sequential runner
+            session.run(pipeline_names=pipelines, runner=SequentialRunner())
 
 
 def mlflow_tracking_uri() -> str:
