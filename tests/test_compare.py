@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from nbclient import NotebookClient
@@ -18,9 +19,12 @@ from synthbalance.compare import (
     _families,
     closing_line,
     compare,
+    comparison_runs,
     experiment_table,
+    latest_comparison_start,
     parse_params,
     ranked,
+    summary,
 )
 from synthbalance.core.config import MODEL_NAMES
 from synthbalance.core.errors import ConfigError
@@ -44,6 +48,11 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     assert closing_line("cmp", store).endswith(
         f"\nMLflow experiment 'cmp': mlflow ui --backend-store-uri {store}")
     assert "notebooks/compare_models.ipynb" in closing_line("cmp", store)
+    # the next command keeps the comparison's settings, the grid's aside
+    hint = closing_line("cmp", store, {"training": {"epochs": 2}, "grid": {"models": ["vae"]},
+                                       "grid_seeds": [1, 2]})
+    assert ('training.strategy=<strategy>,training.epochs=2,grid_seeds=[1,2]"' in hint
+            and "grid.models" not in hint)
     # best first by the test PR AUC gain; each cell's advice beside its figures
     order = ranked(table)["utility.pr_auc_gain"]
     assert order.is_monotonic_decreasing and sorted(order.index) == sorted(table.index)
@@ -68,7 +77,8 @@ def test_compare_leaves_one_run_per_family_and_smote_in_one_experiment(project, 
     outputs = _execute_notebook(project)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
-    assert "3 runs in experiment 'cmp'" in text  # two cells and SMOTE; not the grid's parent
+    # two cells and SMOTE; not the grid's parent, nor an earlier comparison's runs
+    assert "3 runs of the newest comparison in experiment 'cmp'" in text
     assert "advice.arm" in text  # the advice of every run
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "random oversampling" in tables and "synthetic (vae)" in tables
@@ -121,6 +131,26 @@ def test_the_families_are_given_once_by_the_option_or_by_grid_models():
         _families(None, {"grid": {"models": ["wgan"]}})
 
 
+def test_the_summary_says_whether_any_rows_helped_and_what_the_runs_advised():
+    def table(rows):
+        frame = pd.DataFrame(rows, columns=["model", "strategy", "advice", "utility.pr_auc_gain"])
+        return frame.set_index("model")
+
+    none_helped = table([("smote", "none", NO_ADVICE, -0.01), ("vae", "per_class", "none", -0.03),
+                         ("cvae", "conditional", "none", -0.05)])
+    assert summary(none_helped) == (
+        "No model's rows raised the test PR AUC (every utility.pr_auc_gain <= 0). Each run's "
+        "advice, chosen on its validation rows: do not augment (none), for every model.")
+    one_helped = table([("smote", "none", NO_ADVICE, -0.01), ("cvae", "conditional",
+                                                              "synthetic", 0.02),
+                        ("vae", "per_class", "none", 0.001)])
+    assert summary(one_helped) == (
+        "Highest test PR AUC gain: cvae (conditional), +0.0200. Each run's advice, chosen on "
+        "its validation rows: cvae: synthetic; none (do not augment) for the others.")
+    assert summary(table([("smote", "none", NO_ADVICE, 0.01)])).startswith(
+        "Highest test PR AUC gain: smote")
+
+
 def test_the_table_holds_only_the_runs_since_the_comparison_began(tmp_path):
     """An experiment reused by several comparisons: earlier runs are not this one's."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -142,6 +172,14 @@ def test_the_table_holds_only_the_runs_since_the_comparison_began(tmp_path):
     table = experiment_table("reused", uri, since=since)
     assert sorted(table.index) == ["smote", "vae"]
     assert table["advice"].to_dict() == {"smote": NO_ADVICE, "vae": "smote"}
+    # the notebook reads the newest comparison: from its grid's parent run on
+    assert latest_comparison_start("reused", uri) is None  # no grid yet: every run
+    time.sleep(0.01)
+    parent = client.create_run(experiment, tags={"model": "grid", "synthbalance.grid": "parent"})
+    run("cvae", "none")
+    assert latest_comparison_start("reused", uri) == parent.info.start_time
+    newest = comparison_runs("reused", uri, since=latest_comparison_start("reused", uri))
+    assert list(newest["tags.model"]) == ["cvae"]
 
 
 def test_the_table_keeps_every_seed_and_strategy_of_a_model(tmp_path):

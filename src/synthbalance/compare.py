@@ -180,6 +180,22 @@ def comparison_runs(experiment: str, tracking_uri: str | None = None,
     return runs
 
 
+def latest_comparison_start(experiment: str, tracking_uri: str | None = None) -> int | None:
+    """When the newest comparison of ``experiment`` began: the start time (milliseconds
+    since the epoch) of its newest grid parent run, ``None`` if it has none. With
+    :func:`comparison_runs`' ``since``, that comparison's cells and the SMOTE reference
+    run after them, without earlier comparisons' runs."""
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    found = mlflow.get_experiment_by_name(experiment)
+    parents = pd.DataFrame() if found is None else mlflow.search_runs(
+        [found.experiment_id], filter_string="tags.`synthbalance.grid` = 'parent'",
+        order_by=["start_time DESC"], max_results=1)
+    return None if parents.empty else int(parents["start_time"].iloc[0].timestamp() * 1000)
+
+
 def no_runs_message(experiment: str, tracking_uri: str) -> str:
     """One line: the experiment holds no comparison yet, and the command that makes one."""
     return (f"No comparison runs in MLflow experiment {experiment!r} at {tracking_uri}: run "
@@ -227,20 +243,57 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(error.exit_code) from None
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(ranked(table).round(4).reset_index().to_string(index=False))
-    print(closing_line(args.experiment, table.attrs.get("store", mlflow_tracking_uri())))
+    print("\n" + summary(table))
+    print(closing_line(args.experiment, table.attrs.get("store", mlflow_tracking_uri()),
+                       parse_params(args.params)))
 
 
-def closing_line(experiment: str, store: str) -> str:
-    """How the table is ordered, where every arm is drawn side by side, and where the
-    comparison's runs are: the ``mlflow ui`` command that serves ``store`` (a local store,
-    as an absolute URI), or the server that holds them."""
+def summary(table: pd.DataFrame) -> str:
+    """The comparison in words: the best test gain (or that none was above 0), and what the
+    runs advised on their validation rows."""
+    if table.empty or RANKED_BY not in table:
+        return "No run of this comparison logged a test PR AUC gain."
+    best = ranked(table).iloc[0]
+    gain = (f"Highest test PR AUC gain: {best.name} ({best.get('strategy', '')}), "
+            f"{best[RANKED_BY]:+.4f}." if best[RANKED_BY] > 0 else
+            f"No model's rows raised the test PR AUC (every {RANKED_BY} <= 0).")
+    advised = table.get("advice", pd.Series(dtype=str))
+    advised = advised[advised != NO_ADVICE]
+    if advised.empty:
+        return gain
+    augment = sorted({f"{model}: {arm}" for model, arm in advised.items() if arm != "none"})
+    return gain + (" Each run's advice, chosen on its validation rows: "
+                   + ("do not augment (none), for every model." if not augment else
+                      "; ".join(augment) + "; none (do not augment) for the others."))
+
+
+def closing_line(experiment: str, store: str, params: Mapping[str, Any] | None = None) -> str:
+    """How the table is ordered, where every arm is drawn side by side, how to get one
+    model's advised training set with the comparison's ``params`` (``grid.*`` aside), and
+    where the comparison's runs are: the ``mlflow ui`` command that serves ``store`` (a
+    local store, as an absolute URI), or the server that holds them."""
     command = ui_command(store)
+    same = "".join(f",{key}={value}" for key, value in _flat(params or {})
+                   if not key.startswith("grid."))
     return (f"\nRanked by {RANKED_BY}, the test PR AUC gain of adding each model's rows "
-            "(docs/metrics.md); `advice` is each run's advised arm. Every arm side by side: "
-            "notebooks/compare_models.ipynb. One model's advised training set: kedro run "
-            "--params training.model=<model>,training.strategy=<strategy> (written to "
-            "data/05_model_input/augmented_train.parquet)."
+            "(docs/metrics.md); `advice` is each run's advised arm on its validation rows "
+            f"(none: do not augment; {NO_ADVICE}: SMOTE advises nothing). Every arm side by "
+            "side, for the newest comparison: notebooks/compare_models.ipynb. One model's "
+            "advised training set (data/05_model_input/augmented_train.parquet): kedro run "
+            f'--params "training.model=<model>,training.strategy=<strategy>{same}"'
             f"\nMLflow experiment '{experiment}': {command or f'on {store}'}")
+
+
+def _flat(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """``(dotted key, value)`` of nested ``params``, as ``--params`` writes them."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            out += _flat(value, f"{prefix}{key}.")
+        else:
+            shown = f"[{','.join(map(str, value))}]" if isinstance(value, list) else value
+            out.append((f"{prefix}{key}", str(shown)))
+    return out
 
 
 if __name__ == "__main__":

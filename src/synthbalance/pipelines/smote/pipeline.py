@@ -16,8 +16,8 @@ def reference_note() -> str:
     rows, tables = REFERENCE_FOLDERS
     return (f"SMOTE reference: its rows are in {rows}/, its metrics, arms and plots in "
             f"{tables}/; a generator run's files are left as they were. It advises nothing: "
-            "compare its figures with a generator run's in MLflow, or run "
-            "python -m synthbalance.compare for both side by side.")
+            "its figures are a yardstick for a generator run's (python -m "
+            "synthbalance.compare puts both in one table).")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
