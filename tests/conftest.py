@@ -18,6 +18,7 @@ from synthbalance import configure_openmp
 # busy CI cores stay responsive.
 configure_openmp()
 
+from synthbalance.cli import params_items  # noqa: E402
 from synthbalance.core.demo import make_demo_table  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -88,7 +89,7 @@ def run_kedro_cli(project: Path, params: dict[str, Any] | None = None,
     ``--params``); returns what it printed (stdout and stderr), and fails the test with
     that output if the run failed."""
     runtime = _merge(SMALL_RUN if small else {}, params or {})
-    flat = ",".join(f"{key}={_cli_value(value)}" for key, value in _flatten(runtime))
+    flat = ",".join(f"{key}={value}" for key, value in params_items(runtime))
     code = os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])
     done = subprocess.run(["kedro", "run", *([f"--params={flat}"] if flat else [])],
                           cwd=project, capture_output=True, text=True, timeout=600,
@@ -98,20 +99,6 @@ def run_kedro_cli(project: Path, params: dict[str, Any] | None = None,
     if done.returncode != 0:
         pytest.fail(f"kedro run failed ({done.returncode}):\n{output[-3000:]}")
     return output
-
-
-def _flatten(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out += _flatten(value, f"{prefix}{key}.")
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
-
-
-def _cli_value(value: Any) -> str:
-    return f"[{','.join(map(str, value))}]" if isinstance(value, list) else str(value)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ built-in one for both ``kedro run`` and ``python -m synthbalance``
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -109,6 +109,19 @@ def params_dict(value: str | None) -> dict[str, Any]:
             raise ConfigError(f"--params item {item!r} must be key=value.")
         OmegaConf.update(conf, key.strip(), parse_value(text.strip()), merge=True)
     return OmegaConf.to_container(conf)  # type: ignore[return-value]
+
+
+def params_items(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested ``params`` back to ``--params`` items: ``(dotted key, value as typed)``, lists
+    as ``[a,b]`` (the inverse of :func:`params_dict`)."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            out += params_items(value, f"{prefix}{key}.")
+        else:
+            shown = f"[{','.join(map(str, value))}]" if isinstance(value, list) else value
+            out.append((f"{prefix}{key}", str(shown)))
+    return out
 
 
 def split_params(ctx: click.Context, param: Any, value: Any) -> dict[str, Any]:

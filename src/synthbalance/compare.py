@@ -273,7 +273,9 @@ def closing_line(experiment: str, store: str, params: Mapping[str, Any] | None =
     where the comparison's runs are: the ``mlflow ui`` command that serves ``store`` (a
     local store, as an absolute URI), or the server that holds them."""
     command = ui_command(store)
-    same = "".join(f",{key}={value}" for key, value in _flat(params or {})
+    from synthbalance.cli import params_items
+
+    same = "".join(f",{key}={value}" for key, value in params_items(params or {})
                    if not key.startswith("grid."))
     return (f"\nRanked by {RANKED_BY}, the test PR AUC gain of adding each model's rows "
             "(docs/metrics.md); `advice` is each run's advised arm on its validation rows "
@@ -282,18 +284,6 @@ def closing_line(experiment: str, store: str, params: Mapping[str, Any] | None =
             "advised training set (data/05_model_input/augmented_train.parquet): kedro run "
             f'--params "training.model=<model>,training.strategy=<strategy>{same}"'
             f"\nMLflow experiment '{experiment}': {command or f'on {store}'}")
-
-
-def _flat(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """``(dotted key, value)`` of nested ``params``, as ``--params`` writes them."""
-    out: list[tuple[str, str]] = []
-    for key, value in params.items():
-        if isinstance(value, Mapping):
-            out += _flat(value, f"{prefix}{key}.")
-        else:
-            shown = f"[{','.join(map(str, value))}]" if isinstance(value, list) else value
-            out.append((f"{prefix}{key}", str(shown)))
-    return out
 
 
 if __name__ == "__main__":
