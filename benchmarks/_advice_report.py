@@ -154,6 +154,7 @@ def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
         ["setting", "candidate"], sort=False)])
     return [
         "## How large a gain can validation rows confirm?", "",
+        *([_in_short(table)] if len(table) else []),
         "A candidate is advised only when its validation interval lies above 0, so only a "
         "validation gain larger than the interval's half-width can be advised. For the fixed "
         "candidate of each setting (above): its mean test gain over the cells; the median "
@@ -171,6 +172,19 @@ def _power(cells: Sequence[dict[str, Any]]) -> list[str]:
            "generator whose rows were as good as real ones would give.", "",
            *_markdown(ceiling), "", _cleared(ceiling, folds), ""] if len(ceiling) else []),
     ]
+
+
+def _in_short(table: pd.DataFrame) -> str:
+    """The section's point in one paragraph, from its table (:func:`_bars` rows)."""
+    bars = table.set_index("setting")["one split, simultaneous"]
+    low, high = bars.idxmin(), bars.idxmax()
+    return (f"**In short:** as the advice works now (one validation split, an interval that "
+            f"holds for every candidate), a candidate is advised only when its validation gain "
+            f"exceeds about {bars[low]:.3f} ({low}) to {bars[high]:.3f} ({high}). The best "
+            f"candidates' mean test gains here are at most "
+            f"{table['mean test gain'].max():.3f}, so at these sizes expect \"do not augment\": "
+            "a gain that small cannot be told from the noise of the validation rows. The "
+            "details follow.\n")
 
 
 def _floor(gains: pd.DataFrame, table: pd.DataFrame, folds: int) -> str:

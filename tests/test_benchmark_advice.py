@@ -91,6 +91,9 @@ def test_power_says_which_settings_no_validation_can_confirm_and_what_that_costs
     # z of two simultaneous intervals: 2.2414
     assert "| a | synthetic 2x | 0.0150 | 0.0100 | 0.0196 | 0.0224 | 0.0088 | 0.0100 |" in text
     assert "| b | synthetic 2x | 0.0100 | 0.0200 | 0.0392 |" in text
+    # one split, simultaneous (z 2.2414): a 0.0224, b 0.0448; the best mean test gain 0.015
+    assert ("exceeds about 0.022 (a) to 0.045 (b). The best candidates' mean test gains "
+            "here are at most 0.015") in text
     assert "per-candidate bar (b), no use" in text
     assert "in hindsight by 0.0050 on average" in text  # (0 for a + 0.01 for b) / 2
     assert "instead of each cell's, by 0.0050." in text  # b's fixed candidate gains 0.01
