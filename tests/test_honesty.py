@@ -88,6 +88,20 @@ def test_everything_fitted_is_made_from_the_training_rows_alone(params):
     assert checked >= 14  # preprocessing, __default__, smote_reference and grid, all outputs
 
 
+def test_smote_reference_rows_are_made_without_the_validation_rows():
+    """As a generator: SMOTE rows between validation rows would flatter every figure read
+    on them (thresholds, the validation PR AUC gain)."""
+    from synthbalance.pipelines.smote.nodes import smote_synthetic
+
+    table = make_demo_table(2000, seed=1)
+    validated, schema = validate_table(table, "outcome")
+    train, _ = split_table(validated, schema, 0.3, SEED)
+    validation = train[train["outcome"] == 1].sample(frac=0.3, random_state=0)
+    train.loc[validation.index, "glucose"] = CANARY_GLUCOSE  # only validation rows have it
+    rows = smote_synthetic(train, validation, schema, {"n_rows": 500}, SEED)
+    assert len(rows) == 500 and rows["glucose"].max() < 1e4
+
+
 # ------------------------------------------------------------------ canaries in a real run
 
 CANARY_REGION, CANARY_GLUCOSE, CANARY_INCOME, CANARY_BAND = "canary-region", 1e6, 99.0, 3

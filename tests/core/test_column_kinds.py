@@ -229,7 +229,7 @@ def test_smote_rows_of_several_minority_classes_get_one_numbering_of_fresh_ids()
 
     df = _table().assign(y=np.arange(N) % 3)  # three classes, two of them minority
     schema = infer_schema(df, "y", minority_classes=[1, 2])
-    rows = smote_synthetic(df, schema, {"n_rows": 30}, 0)
+    rows = smote_synthetic(df, df.iloc[:0], schema, {"n_rows": 30}, 0)
     assert sorted(rows["y"].unique()) == [1, 2] and len(rows) == 60
     assert rows["customer"].is_unique and rows["row"].is_unique
     assert not set(rows["customer"]) & set(df["customer"])

@@ -25,7 +25,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=smote_synthetic,
-                inputs=["train_rows", "schema", "params:sampling", "params:seed"],
+                inputs=["train_rows", "validation_rows", "schema", "params:sampling",
+                        "params:seed"],
                 outputs="synthetic_raw",
                 name="smote_synthetic",
             )
