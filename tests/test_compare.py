@@ -140,7 +140,8 @@ def test_the_summary_says_whether_any_rows_helped_and_what_the_runs_advised():
                          ("cvae", "conditional", "none", -0.05)])
     assert summary(none_helped) == (
         "No model's rows raised the test PR AUC (every utility.pr_auc_gain <= 0). Each run's "
-        "advice, chosen on its validation rows: do not augment (none), for every model.")
+        "advice, chosen on its validation rows: do not augment (none), for every model: "
+        "train on the real rows as they are.")
     one_helped = table([("smote", "none", NO_ADVICE, -0.01), ("cvae", "conditional",
                                                               "synthetic", 0.02),
                         ("vae", "per_class", "none", 0.001)])

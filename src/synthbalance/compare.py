@@ -263,7 +263,8 @@ def summary(table: pd.DataFrame) -> str:
         return gain
     augment = sorted({f"{model}: {arm}" for model, arm in advised.items() if arm != "none"})
     return gain + (" Each run's advice, chosen on its validation rows: "
-                   + ("do not augment (none), for every model." if not augment else
+                   + ("do not augment (none), for every model: train on the real rows as "
+                      "they are." if not augment else
                       "; ".join(augment) + "; none (do not augment) for the others."))
 
 
