@@ -159,6 +159,10 @@ def test_synthetic_rows_respect_every_bound_and_level(finished_run):
     data = finished_run / "data"
     schema = json.loads((data / "02_intermediate/schema.json").read_text())
     rows = pd.read_parquet(data / "07_model_output/synthetic_rows.parquet")
+    # the rows once raw (joined over the branches), once cleaned: no per-branch copy that a
+    # later run with other branches would leave behind
+    assert sorted(p.name for p in (data / "07_model_output").iterdir()) == [
+        "synthetic_raw.parquet", "synthetic_rows.parquet"]
     train = pd.read_parquet(data / "05_model_input/train_rows.parquet")
     ratio = 2.0  # sampling.ratio default
     assert len(rows) == round(ratio * (train["outcome"] == 1).sum())
