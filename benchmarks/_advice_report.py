@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from benchmarks._advice_cell import VALIDATION_SIZE
 from benchmarks.advice import SETTINGS, Options
 from synthbalance.core.advice import CANDIDATES
-from synthbalance.core.metrics.bootstrap import LEVEL
+from synthbalance.core.metrics.bootstrap import simultaneous_z
 
 #: The advised set may cost at most this much test PR AUC against the baseline ...
 HARM = 0.002
@@ -258,7 +257,7 @@ def _candidates(cell: dict[str, Any], methods: Sequence[str] = CANDIDATES
     ``methods``, ``none`` included (se and z NaN); the candidate names k as a multiple of
     the headline k, so settings' cells line up. Validation intervals hold simultaneously
     over every arm of the cell."""
-    z = float(norm.ppf(1 - (1 - LEVEL) / (2 * len(cell["arms"]))))
+    z = simultaneous_z(len(cell["arms"]))
     out = [("none", 0.0, 0.0, float("nan"), float("nan"))]
     for arm in cell["arms"]:
         if arm["method"] in methods:

@@ -196,6 +196,12 @@ def point_gains(gains: Gains, n: int) -> dict[Hashable, float]:
             for key, pairs in gains.items()}
 
 
+def simultaneous_z(m: int) -> float:
+    """The normal quantile of intervals that hold for ``m`` gains at once with
+    :data:`LEVEL` confidence (Bonferroni): ``1 - (1 - LEVEL) / (2 m)``."""
+    return float(norm.ppf(1 - (1 - LEVEL) / (2 * max(m, 1))))
+
+
 def simultaneous_intervals(gains: Gains, n: int, n_boot: int, seed: int
                            ) -> dict[Hashable, tuple[float, float]]:
     """Intervals that hold for every gain at once with :data:`LEVEL` confidence.
@@ -207,7 +213,7 @@ def simultaneous_intervals(gains: Gains, n: int, n_boot: int, seed: int
     from a few hundred resamples.
     """
     draws = paired_draws(gains, n, n_boot, seed)
-    z = float(norm.ppf(1 - (1 - LEVEL) / (2 * max(len(gains), 1))))
+    z = simultaneous_z(len(gains))
     out = {}
     for key, point in point_gains(gains, n).items():
         finite = draws[key][np.isfinite(draws[key])]
