@@ -185,7 +185,7 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
     if advice.arm == "none":
         best = f" (best candidate: {advice.best_rejected})" if advice.best_rejected else ""
         unsure = (" Its gain is above 0 but its interval reaches below: the validation rows are "
-                  "too few to confirm a gain this small, not proof that there is none (more "
+                  "too few to confirm this gain, not proof that there is none (more "
                   "labelled minority rows narrow the interval; a larger "
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
                   if advice.rejected_gain > 0 else "")
