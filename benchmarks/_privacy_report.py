@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._table_worker import CellSpec
-from benchmarks._tables_report import _interval, headline_gain
+from benchmarks._tables_report import _interval, budget_words, headline_gain
 from benchmarks.brfss import machine, versions
 
 #: Issue 15, item 4: the attacks on the default family without DP at most these.
@@ -55,11 +55,9 @@ def _header(cells: Cells, meta: dict[str, Any]) -> list[str]:
            if meta.get("ran") else " (all from the records)") + ".", "",
         f"{_family(cells, o)} with `training.privacy: "
         "{epsilon: ε}` (δ and `max_grad_norm` at their defaults, 1 / (10 n) and 1.0; the "
-        "noise calibrated so the budget lasts the planned epochs), the tables benchmark's "
-        f"budget rules with `--epochs {o['epochs']} --min-steps {o['min_steps']}`: "
-        f"{o['epochs']} epoch(s) a fit, raised to {o['min_steps']} batches of 500 on small "
-        f"training sets (at most {o['max_epochs']}) (the tables benchmark's defaults: "
-        f"{DEFAULT.epochs} epochs, {DEFAULT.min_steps} batches); {_seeds(o['seeds'])}; "
+        f"noise calibrated so the budget lasts the planned epochs); budget: {budget_words(o)} "
+        f"(the tables benchmark's defaults: {DEFAULT.epochs} epochs, {DEFAULT.min_steps} "
+        f"batches); {_seeds(o['seeds'])}; "
         f"xgboost {o['trees']} trees; {o['n_boot']} bootstrap resamples; rows: "
         f"{o['rows'] or 'all'}. Gains: PR AUC gain of adding the rows at k, mean over the "
         "seeds with its paired 95 % bootstrap interval over test rows; SMOTE on the same "

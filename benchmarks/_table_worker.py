@@ -15,11 +15,12 @@ held-back real rows, on the same utility seeds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,10 @@ class CellSpec:
     table: str
     method: str
     train_seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 5
+    #: Epochs of every generator, or ``"auto"``: our families get the pipeline's step budget
+    #: (``training.epochs: auto``, :func:`~synthbalance.core.config.step_budget`) and
+    #: ``check_every: auto``; ``min_steps`` and ``max_epochs`` then do not apply.
+    epochs: int | str = 5
     min_steps: int = 600
     max_epochs: int = 300
     trees: int = 100
@@ -60,6 +64,9 @@ class CellSpec:
     peer_speed_rows: int = 20_000
     pool_ratio: float = 2.0
     argn_minutes: float = 1.0  # TabularARGN's max_training_time per training
+    #: Our families stop after this many periodic checks in a row without a better score
+    #: (``training.patience``); ``None``: never early.
+    patience: int | None = None
     #: DP-SGD budget of our families (``training.privacy.epsilon``); ``None``: no DP (ε = ∞).
     epsilon: float | None = None
     #: Score each seed's pool with the membership attacks (:func:`attack_figures`).
@@ -72,9 +79,48 @@ class CellSpec:
 
     def epochs_for(self, n_rows: int) -> int:
         """Epochs of a generator whose epoch covers ``n_rows``: ``epochs``, raised to reach
-        ``min_steps`` batches of 500 on small sets, at most ``max_epochs``."""
+        ``min_steps`` batches of 500 on small sets, at most ``max_epochs``. Raises
+        ``ValueError`` when ``epochs`` is ``"auto"`` (only our families resolve it)."""
+        if self.epochs == "auto":
+            raise ValueError("epochs 'auto' is the pipeline's budget of our families; "
+                             "give the peers a number of epochs")
         per_epoch = max(1, n_rows // BATCH)
         return min(self.max_epochs, max(self.epochs, math.ceil(self.min_steps / per_epoch)))
+
+
+PATIENCE_HELP = ("our families stop after this many checks in a row without a better score "
+                 "(training.patience; default: never early)")
+
+
+def epochs_arg(text: str) -> int | str:
+    """``--epochs`` of the benchmarks: a positive number, or ``auto``."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a positive number nor 'auto'")
+    return int(text)
+
+
+def check_budget(records: Iterable[dict[str, Any]], epochs: int | str, patience: int | None,
+                 path: Path) -> None:
+    """Stop before one markdown mixes budgets: a recorded cell of our families trained
+    with the other kind of budget (``auto`` or a number of epochs) or another ``patience``
+    than this run asks for raises ``SystemExit`` naming the fix. Cells that train none of
+    ours (the reference arms, the peers) are not checked, nor two numbers of epochs (a
+    record holds the epochs after ``min_steps`` raised them)."""
+    ours = (epochs == "auto", patience)
+    for record in records:
+        if record["method"] == "reference" or record["method"] in _peer_names():
+            continue
+        # records older than the budget options hold no config: a number of epochs, no stop
+        config = next(iter(record["seeds"]), {}).get("config", {})
+        if (config.get("epochs") == "auto", config.get("patience")) != ours:
+            raise SystemExit(
+                f"{path} holds {record['table']} {record['method']} trained with epochs="
+                f"{config.get('epochs', 'a number')}, patience={config.get('patience')}; "
+                "this run asks for "
+                f"epochs={epochs}, patience={patience}. Give it --records and --out files of "
+                "its own (or delete that cell's line to train it again).")
 
 
 def k_grid(name: str, data: Prepared, extra: bool = True) -> list[int]:
@@ -159,9 +205,19 @@ def train(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, dict[str
     return _train_ours(spec, data, seed)
 
 
+def _budget(spec: CellSpec, n_rows: int) -> dict[str, Any]:
+    """``epochs`` and ``check_every`` of our families: the pipeline's ``auto`` pair, or
+    :meth:`CellSpec.epochs_for` checked every fifth of the epochs."""
+    if spec.epochs == "auto":
+        return {"epochs": "auto", "check_every": "auto"}
+    epochs = spec.epochs_for(n_rows)
+    return {"epochs": epochs, "check_every": max(1, epochs // 5)}
+
+
 def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, dict[str, Any]]:
     """One of our families, as the training pipeline trains it (the table's ``max_modes``,
-    validation rows checked every fifth of the epochs, the best check kept)."""
+    validation rows checked every fifth of the epochs, or ten times with ``epochs: auto``,
+    the best check kept)."""
     import statistics
 
     from benchmarks.advice import SETTINGS
@@ -172,12 +228,11 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
 
     conditional = STRATEGIES_BY_MODEL[spec.method][0] == "conditional"
     n = len(data.fit) if conditional else len(data.minority_rows(data.fit))
-    epochs = spec.epochs_for(n)
     transformer = TabularTransformer(max_modes=SETTINGS[spec.table].max_modes, seed=SEED)
     transformer.fit(data.train, data.schema)
     privacy = None if spec.epsilon is None else {"epsilon": spec.epsilon}
     config = GeneratorConfig.from_dict({
-        **spec.generator, "epochs": epochs, "check_every": max(1, epochs // 5), "device": "cpu",
+        **spec.generator, **_budget(spec, n), "patience": spec.patience, "device": "cpu",
         "num_threads": spec.threads, "batch_size": BATCH, "privacy": privacy})
     plan = TrainingPlan(model=spec.method, config=config, seed=seed,
                         class_value=None if conditional else data.minority)
@@ -189,7 +244,9 @@ def _train_ours(spec: CellSpec, data: Prepared, seed: int) -> tuple[Callable, di
     def sample(rows: int, draw_seed: int) -> pd.DataFrame:
         return synth.sample(rows, label=data.minority, seed=draw_seed)
 
-    return sample, {"config": config.to_dict(), "epochs": epochs, "epoch_rows": timer.n_rows,
+    return sample, {"config": config.to_dict(), "epochs": synth.generator.epochs,
+                    "epochs_run": len(timer.seconds), "check_every": synth.generator.check_every,
+                    "epoch_rows": timer.n_rows,
                     "fit_s": fit_s,
                     "s_per_epoch": statistics.median(timer.seconds),
                     "best_epoch": synth.generator.best_epoch,

@@ -54,13 +54,25 @@ def _header(cells: Cells, meta: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {x}" for k, x in v.items()) + ".", "",
         f"Cells: {len(cells)}, {minutes:.1f} min of cell time (this session: "
         f"{meta['session_s'] / 60:.1f} min): {'within' if minutes <= BUDGET_MIN else 'over'} "
-        f"the {BUDGET_MIN}-minute budget. Budget: every generator "
-        f"{o['epochs']} epochs, raised to {o['min_steps']} batches of 500 on small training "
-        f"sets (at most {o['max_epochs']} epochs); training seeds 0-{o['train_seeds'] - 1}, "
+        f"the {BUDGET_MIN}-minute budget. Budget: {budget_words(o)}; training seeds "
+        f"0-{o['train_seeds'] - 1}, "
         f"each the utility seed of its rows; xgboost {o['trees']} trees; {o['n_boot']} "
         f"bootstrap resamples; {o['threads']} threads; rows: "
         f"{o['rows'] or 'all'}.", "", *skipped, *([""] if skipped else []),
     ]
+
+
+def budget_words(o: dict[str, Any]) -> str:
+    """The generators' training budget of a benchmark's options ``o``, in words."""
+    if o["epochs"] == "auto":
+        budget = ("the pipeline's `epochs: auto` (5 · √(rows · width) batches of 500, within "
+                  "[1,000, 20,000]) with `check_every: auto` (10 checks)")
+    else:
+        budget = (f"every generator {o['epochs']} epochs, raised to {o['min_steps']} batches "
+                  f"of 500 on small training sets (at most {o['max_epochs']} epochs)")
+    patience = o.get("patience")
+    return budget + (f", stopped after {patience} checks in a row without a better score"
+                     if patience else "")
 
 
 def headline_gain(cell: dict[str, Any], k: int | None = None) -> dict[str, Any]:
@@ -197,12 +209,20 @@ def _method_row(cell: dict[str, Any], ks: list[int]) -> str:
     det = [x["detection_accuracy"] for x in s]
     gains = [next((_interval(a) for a in cell["arms"] if a["k"] == k), "") for k in ks]
     per_epoch = [x["s_per_epoch"] for x in s if x["s_per_epoch"] is not None]
-    return (f"| {cell['method']} | {s[0]['epochs']} | "
+    return (f"| {cell['method']} | {_epochs(s)} | "
             f"{f'{statistics.median(per_epoch):.2f}' if per_epoch else '-'} | "
             f"{statistics.mean(x['fit_s'] for x in s):.1f} | "
             f"{cell['speed'].get('rows_per_s', float('nan')):,.0f} | {cell['peak_mb']:.0f} | "
             f"{statistics.mean(det):.3f} ± {statistics.pstdev(det):.3f} | "
             f"{_seeds(cell, 'wasserstein_mean'):.4f} | " + " | ".join(gains) + " |")
+
+
+def _epochs(seeds: list[dict[str, Any]]) -> str:
+    """Planned epochs, or the epochs run of each seed when an early stop cut them."""
+    planned = seeds[0]["epochs"]
+    run = [x.get("epochs_run", x["epochs"]) for x in seeds]
+    return str(planned) if all(r == x["epochs"] for r, x in zip(run, seeds, strict=True)) \
+        else f"{'/'.join(map(str, run))} of {planned}"
 
 
 def _reference_rows(ref: dict[str, Any], ks: list[int]) -> list[str]:

@@ -49,7 +49,7 @@ FAMILY = "cvae"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line (``--help`` lists every option with its default)."""
-    from benchmarks._table_worker import CellSpec
+    from benchmarks._table_worker import PATIENCE_HELP, CellSpec, epochs_arg
 
     d = CellSpec("", "")
     p = argparse.ArgumentParser(prog="python -m benchmarks.privacy", description=__doc__,
@@ -64,7 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seeds", type=int, default=1,
                    help="training seeds, each the utility seed of its rows (default 1: one "
                         "DP-SGD fit of cvae on a large table takes minutes on 2 cores)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=epochs_arg, default=d.epochs,
+                   help="epochs of a fit, or auto: the pipeline's step budget")
+    p.add_argument("--patience", type=int, default=d.patience, help=PATIENCE_HELP)
     p.add_argument("--min-steps", type=int, default=d.min_steps)
     p.add_argument("--max-epochs", type=int, default=d.max_epochs)
     p.add_argument("--trees", type=int, default=d.trees, help="utility xgboost trees")
@@ -117,11 +119,14 @@ def main(argv: Sequence[str] | None = None) -> Path:
     configure_openmp(spin_count=300_000)  # as benchmarks.tables; before torch is imported
     from benchmarks._privacy_report import render
     from benchmarks._sections import write_section
+    from benchmarks._table_worker import check_budget
     from benchmarks.tables import _run
 
     args = parse_args(argv)
     records_path, start = ROOT / args.records, time.perf_counter()
     done = read_records(records_path)
+    check_budget((done[k] for k in cells(args) if k in done), args.epochs, args.patience,
+                 records_path)
     ran = 0
     with tempfile.TemporaryDirectory(prefix="synthbalance-privacy-") as tmp:
         for key in (k for k in cells(args) if k not in done):
@@ -145,7 +150,8 @@ def _spec(args: argparse.Namespace, table: str, method: str, epsilon: float) -> 
     return CellSpec(table, method, tuple(range(args.seeds)), args.epochs, args.min_steps,
                     args.max_epochs, args.trees, args.n_boot, args.threads, args.rows,
                     speed_rows=0, epsilon=None if math.isinf(epsilon) else epsilon,
-                    attacks=True, extra_ks=args.extra_ks, generator=args.generator)
+                    attacks=True, extra_ks=args.extra_ks, generator=args.generator,
+                    patience=args.patience)
 
 
 def read_records(path: Path) -> dict[tuple[str, str, float], dict[str, Any]]:

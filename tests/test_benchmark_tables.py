@@ -101,3 +101,38 @@ def test_a_peer_that_cannot_be_imported_is_named_with_its_fix():
         pytest.skip("mostlyai-engine is installed in this environment")
     assert "mostlyai.engine is not importable" in peer_importable("argn")
     assert "pip install mostlyai-engine" in peer_importable("argn")
+
+
+def test_epochs_auto_trains_our_family_on_the_pipelines_step_budget():
+    """``--epochs auto``: the step budget of ``training.epochs: auto`` (at least BUDGET_MIN
+    gradient steps, 10 checks), with ``--patience`` passed on; not for the peers."""
+    from benchmarks._table_worker import CellSpec, run_cell
+    from benchmarks.tables import parse_args
+    from synthbalance.core.config import AUTO_CHECKS, BUDGET_MIN
+
+    spec = CellSpec("demo", "cvae", train_seeds=(0,), epochs="auto", patience=2, rows=3000,
+                    trees=20, n_boot=50, threads=1, speed_rows=500, extra_ks=False)
+    seed = run_cell(spec)["seeds"][0]
+    steps_per_epoch = max(1, seed["epoch_rows"] // 500)
+    assert seed["epochs"] * steps_per_epoch >= BUDGET_MIN  # not CellSpec's 5 epochs
+    assert seed["check_every"] == max(1, round(seed["epochs"] / AUTO_CHECKS))
+    assert seed["config"]["patience"] == 2 and seed["epochs_run"] <= seed["epochs"]
+    with pytest.raises(SystemExit):
+        parse_args(["--epochs", "auto", "--methods", "cvae", "ctgan"])
+    with pytest.raises(SystemExit):
+        parse_args(["--epochs", "0"])
+    assert parse_args(["--epochs", "auto", "--methods", "cvae"]).epochs == "auto"
+
+
+def test_a_records_file_of_another_budget_is_refused(run, tmp_path):
+    """Cells on record trained with another budget would share the markdown with this
+    run's: the run stops before training, naming the cell and the fix."""
+    from benchmarks.tables import main
+
+    argv, _, _ = run
+    records = argv[argv.index("--records") + 1]
+    with pytest.raises(SystemExit, match=r"holds demo cvae trained with epochs=1, "
+                                         r"patience=None; this run asks for epochs=auto, "
+                                         r"patience=3\. Give it --records and --out"):
+        main(["--tables", "demo", "--methods", "reference", "cvae", "--epochs", "auto",
+              "--patience", "3", "--records", records, "--out", str(tmp_path / "x.md")])

@@ -73,3 +73,26 @@ def test_ddpm_takes_either_strategy():
     for strategy in ("conditional", "per_class"):
         params = parse_params({"training": {"model": "ddpm", "strategy": strategy}})
         assert params.training.strategy == strategy
+
+
+def test_the_shipped_budget_follows_the_data_and_stops_early():
+    """conf/base trains a step budget (issue 13, item 3): more rows get more steps, within
+    [BUDGET_MIN, BUDGET_MAX], ten checks over them, and the periodic check ends a run that
+    stopped improving."""
+    from pathlib import Path
+
+    import yaml
+
+    from synthbalance.core.config import AUTO_CHECKS, BUDGET_MAX, BUDGET_MIN, planned_epochs
+
+    conf = Path(__file__).resolve().parents[1] / "conf/base/parameters_training.yml"
+    config = parse_params({"seed": 0, **yaml.safe_load(conf.read_text())}).training
+    config = config.generator_config
+    assert config.patience is not None
+    steps = {}
+    for rows in (1_000, 20_000, 300_000):
+        per_epoch = rows // config.batch_size
+        epochs, every = planned_epochs(config, rows, 100, per_epoch)
+        steps[rows] = epochs * per_epoch
+        assert every == max(1, round(epochs / AUTO_CHECKS))
+    assert BUDGET_MIN <= steps[1_000] < steps[20_000] < steps[300_000] <= BUDGET_MAX + 600

@@ -258,7 +258,8 @@ def _unwrap(annotation: Any) -> Any:
 
 #: The step budget of ``epochs: auto``: ``BUDGET_SCALE * sqrt(rows * width)`` gradient steps,
 #: kept within [BUDGET_MIN, BUDGET_MAX]. 1,000 rows of width 30 get 1,000 steps; the demo
-#: table (14,000 rows, width 70) about 5,000; BRFSS (140,000 rows, width 140) 20,000.
+#: table's 11,200 fitting rows about 5,850; BRFSS and the credit card 20,000. The default
+#: (``conf/base/parameters_training.yml``), chosen by ``python -m benchmarks.tables``.
 BUDGET_SCALE, BUDGET_MIN, BUDGET_MAX = 5.0, 1_000, 20_000
 #: Periodic checks over a run planned with ``check_every: auto``.
 AUTO_CHECKS = 10
