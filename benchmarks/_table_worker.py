@@ -116,11 +116,17 @@ def check_budget(records: Iterable[dict[str, Any]], epochs: int | str, patience:
         config = next(iter(record["seeds"]), {}).get("config", {})
         if (config.get("epochs") == "auto", config.get("patience")) != ours:
             raise SystemExit(
-                f"{path} holds {record['table']} {record['method']} trained with epochs="
-                f"{config.get('epochs', 'a number')}, patience={config.get('patience')}; "
-                "this run asks for "
-                f"epochs={epochs}, patience={patience}. Give it --records and --out files of "
-                "its own (or delete that cell's line to train it again).")
+                f"{path} holds {record['table']} {record['method']} trained with "
+                f"{_budget_words(config.get('epochs', 'fixed'), config.get('patience'))}; "
+                f"this run asks for {_budget_words(epochs, patience)}. Give this budget "
+                "--records and --out files of its own (benchmarks/tables_budget_records.jsonl "
+                "holds the pipeline's default, --epochs auto --patience 3).")
+
+
+def _budget_words(epochs: int | str, patience: int | None) -> str:
+    kind = "--epochs auto" if epochs == "auto" else (
+        "a fixed number of epochs" if epochs == "fixed" else f"--epochs {epochs}")
+    return f"{kind} and " + (f"--patience {patience}" if patience else "no --patience")
 
 
 def k_grid(name: str, data: Prepared, extra: bool = True) -> list[int]:

@@ -77,7 +77,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.epochs == "auto" and (peers := [m for m in args.methods if m in PEERS]):
         p.error(f"--epochs auto is the step budget of our families; the peers {peers} need "
-                "a number of epochs: leave them out of --methods, or run them on their own")
+                "a number of epochs: leave them out of --methods, or run them with --epochs 5")
     return args
 
 

@@ -131,8 +131,9 @@ def test_a_records_file_of_another_budget_is_refused(run, tmp_path):
 
     argv, _, _ = run
     records = argv[argv.index("--records") + 1]
-    with pytest.raises(SystemExit, match=r"holds demo cvae trained with epochs=1, "
-                                         r"patience=None; this run asks for epochs=auto, "
-                                         r"patience=3\. Give it --records and --out"):
+    with pytest.raises(SystemExit, match=r"holds demo cvae trained with --epochs 1 and no "
+                                         r"--patience; this run asks for --epochs auto and "
+                                         r"--patience 3\. Give this budget --records and "
+                                         r"--out files of its own"):
         main(["--tables", "demo", "--methods", "reference", "cvae", "--epochs", "auto",
               "--patience", "3", "--records", records, "--out", str(tmp_path / "x.md")])

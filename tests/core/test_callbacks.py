@@ -131,3 +131,35 @@ def test_train_synthesizer_stops_early_with_patience_from_a_plain_config(demo):
     history = synth.generator.history
     assert len(history["loss"]) < 40  # a check that did not improve ended the run
     assert history["check.score"][-1] >= min(history["check.score"][:-1])
+
+
+def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
+    """The user learns why a run ended before its planned epochs, and that a class with too
+    few validation rows gets no checks (so no early stop and no choice of checkpoint)."""
+    import logging
+
+    from synthbalance.core.models.callbacks import EarlyStopping
+
+    scores = iter([3.0, 2.0, 2.5, 2.1, 9.0])
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        _vae(epochs=7, check_every=1).fit(
+            _rows(64), callbacks=[PeriodicCheck(lambda e, g: {"score": next(scores)}),
+                                  EarlyStopping(patience=3)], progress=False)
+    assert "stopped after epoch 5 of 7, 3 checks in a row without a better check.score" \
+        in caplog.text
+
+    from synthbalance.core.schema import infer_schema
+    from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+    from synthbalance.core.transformer import TabularTransformer
+
+    schema = infer_schema(demo, "outcome")
+    minority = demo["outcome"] == schema.minority_classes[0]
+    small = demo.drop(demo.index[minority][60:])  # 60 minority rows: 12 validate
+    transformer = TabularTransformer(seed=0).fit(small, schema)
+    plan = TrainingPlan("cvae", {"epochs": 2, "hidden_dims": [8], "device": "cpu"})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        synth = train_synthesizer(small, transformer.transform(small), transformer, schema,
+                                  plan, progress=False)
+    assert "validation rows, fewer than the 50 a check needs" in caplog.text
+    assert "check.score" not in synth.generator.history

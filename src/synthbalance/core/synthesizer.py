@@ -10,6 +10,7 @@ original schema and is saved as plain data plus tensors (``torch.load(weights_on
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import find_label, label_mask, rows_of
 from synthbalance.core.transformer import TabularTransformer
 from synthbalance.core.unlearned import fill_unlearned
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "synthbalance.synthesizer"
 FORMAT_VERSION = 1
@@ -365,6 +368,11 @@ def _check_rows(
     (too few to judge anything: the last epoch is kept)."""
     rows = rows_of(validation, schema.target, cls)
     if len(rows) < CHECK_MIN_ROWS // 4:
+        logger.info("Class %r has %d validation rows, fewer than the %d a check needs: no "
+                    "periodic checks, so no early stop (training.patience) and no choice of "
+                    "checkpoint; the last epoch is kept. A larger "
+                    "preprocessing.validation_size gives the checks more rows.",
+                    cls, len(rows), CHECK_MIN_ROWS // 4)
         return rows.iloc[:0]
     if len(rows) > plan.check_max_rows:
         pick = np.random.default_rng(plan.seed).choice(len(rows), plan.check_max_rows,

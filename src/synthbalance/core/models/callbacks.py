@@ -21,6 +21,7 @@ set ``stop_training`` when the budget is spent.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +34,8 @@ from synthbalance.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from synthbalance.core.models.base import BaseGenerator
+
+logger = logging.getLogger(__name__)
 
 #: ``check(epoch, generator) -> {"score": lower is better, ...} | None``
 CheckFn = Callable[[int, "BaseGenerator"], "Mapping[str, float] | None"]
@@ -164,6 +167,9 @@ class EarlyStopping(Callback):
         self._waited += 1
         if self._waited >= self.patience:
             generator.stop_training = True
+            logger.info("%s: stopped after epoch %d of %d, %d checks in a row without a "
+                        "better %s (training.patience); the best-checked weights are kept.",
+                        generator.name, epoch, generator.epochs, self.patience, self.monitor)
 
 
 class BestCheckpoint(Callback):
