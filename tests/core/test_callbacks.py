@@ -117,6 +117,21 @@ def test_auto_epochs_spend_a_step_budget_that_grows_with_rows_and_width():
     assert len(gen.history["loss"]) == epochs
 
 
+def test_auto_epochs_without_checks_train_the_minimum_budget():
+    """No periodic check (too few validation rows) means no early stop and no choice of
+    checkpoint, so ``auto`` trains BUDGET_MIN steps, not the budget of the rows."""
+    from synthbalance.core.config import BUDGET_MIN, step_budget
+
+    rows, per_epoch = _rows(16_384), 16_384 // 64
+    assert step_budget(16_384, LAYOUT.width) > BUDGET_MIN + per_epoch
+    config = {"epochs": "auto", "check_every": "auto"}
+    unchecked = _vae(**config).fit(rows, progress=False)
+    checked = _vae(**config).fit(rows, callbacks=[PeriodicCheck(lambda e, g: None)],
+                                 progress=False)
+    assert unchecked.epochs == -(-BUDGET_MIN // per_epoch)
+    assert checked.epochs == -(-step_budget(16_384, LAYOUT.width) // per_epoch)
+
+
 def test_train_synthesizer_stops_early_with_patience_from_a_plain_config(demo):
     from synthbalance.core.schema import infer_schema
     from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
@@ -162,4 +177,5 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
         synth = train_synthesizer(small, transformer.transform(small), transformer, schema,
                                   plan, progress=False)
     assert "validation rows, fewer than the 50 a check needs" in caplog.text
+    assert "epochs: auto trains its minimum budget" in caplog.text
     assert "check.score" not in synth.generator.history

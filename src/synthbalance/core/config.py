@@ -258,7 +258,8 @@ def _unwrap(annotation: Any) -> Any:
 
 #: The step budget of ``epochs: auto``: ``BUDGET_SCALE * sqrt(rows * width)`` gradient steps,
 #: kept within [BUDGET_MIN, BUDGET_MAX]. 1,000 rows of width 30 get 1,000 steps; the demo
-#: table's 11,200 fitting rows about 5,850; BRFSS and the credit card 20,000. The default
+#: table's 11,200 fitting rows about 5,850; BRFSS and the credit card 20,000; a run
+#: without periodic checks BUDGET_MIN (:func:`planned_epochs`). The default
 #: (``conf/base/parameters_training.yml``), chosen by ``python -m benchmarks.tables``.
 BUDGET_SCALE, BUDGET_MIN, BUDGET_MAX = 5.0, 1_000, 20_000
 #: Periodic checks over a run planned with ``check_every: auto``.
@@ -270,11 +271,15 @@ def step_budget(rows: int, width: int) -> int:
     return int(min(max(BUDGET_SCALE * math.sqrt(rows * width), BUDGET_MIN), BUDGET_MAX))
 
 
-def planned_epochs(config: GeneratorConfig, rows: int, width: int, steps_per_epoch: int
-                   ) -> tuple[int, int]:
-    """``(epochs, check_every)`` of a run: the config's, or resolved from ``auto``."""
+def planned_epochs(config: GeneratorConfig, rows: int, width: int, steps_per_epoch: int,
+                   checked: bool = True) -> tuple[int, int]:
+    """``(epochs, check_every)`` of a run: the config's, or resolved from ``auto``. A run
+    without periodic checks (``checked`` False: too few validation rows) cannot stop early
+    or choose its checkpoint, so ``auto`` gives it the minimum budget, ``BUDGET_MIN``
+    steps: a long run on a handful of minority rows memorises them."""
+    budget = step_budget(rows, width) if checked else BUDGET_MIN
     epochs = config.epochs if config.epochs != "auto" else max(
-        1, math.ceil(step_budget(rows, width) / max(steps_per_epoch, 1)))
+        1, math.ceil(budget / max(steps_per_epoch, 1)))
     every = config.check_every if config.check_every != "auto" else max(
         1, round(epochs / AUTO_CHECKS))
     return epochs, every
@@ -308,7 +313,7 @@ class GeneratorConfig(Settings):
             batches; for WGAN families those are critic batches, see ``n_critic``), or
             ``"auto"``: as many as the step budget of :func:`step_budget` takes, which
             grows with the square root of rows times width, so one default fits 1,000 rows
-            and 300,000 alike.
+            and 300,000 alike; a fit without periodic checks trains ``BUDGET_MIN`` steps.
         batch_size: rows per batch; rounded down to a multiple of ``pac`` and capped at n.
         weight_decay: Adam L2 penalty of every network.
         hidden_dims: widths of the hidden layers of every network (the VAE decoder mirrors

@@ -370,8 +370,9 @@ def _check_rows(
     if len(rows) < CHECK_MIN_ROWS // 4:
         logger.info("Class %r has %d validation rows, fewer than the %d a check needs: no "
                     "periodic checks, so no early stop (training.patience) and no choice of "
-                    "checkpoint; the last epoch is kept. A larger "
-                    "preprocessing.validation_size gives the checks more rows.",
+                    "checkpoint; the last epoch is kept, and epochs: auto trains its minimum "
+                    "budget. A larger preprocessing.validation_size gives the checks more "
+                    "rows.",
                     cls, len(rows), CHECK_MIN_ROWS // 4)
         return rows.iloc[:0]
     if len(rows) > plan.check_max_rows:

@@ -32,7 +32,7 @@ from synthbalance.core.errors import (
     NotFittedError,
 )
 from synthbalance.core.layout import CodedRows, SpanLayout
-from synthbalance.core.models.callbacks import Callback, ProgressBar, cpu_copy
+from synthbalance.core.models.callbacks import Callback, PeriodicCheck, ProgressBar, cpu_copy
 from synthbalance.core.models.nn import FusedMLP, SpanPlan, one_hot
 from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
 
@@ -521,10 +521,12 @@ class BaseGenerator:
         return Batches(x, cond, batch_size, rng, balance)
 
     def _plan(self, batches: Batches, callbacks: Sequence[Callback]) -> list[Callback]:
-        """Resolve the epochs; with ``config.privacy``, put the private networks under
-        DP-SGD and a :class:`~.dpsgd.PrivacyBudget` first among the callbacks."""
+        """Resolve the epochs (``auto`` without a :class:`~.callbacks.PeriodicCheck`: the
+        minimum budget); with ``config.privacy``, put the private networks under DP-SGD
+        and a :class:`~.dpsgd.PrivacyBudget` first among the callbacks."""
+        checked = any(isinstance(c, PeriodicCheck) for c in callbacks)
         self.epochs, self.check_every = planned_epochs(
-            self.config, batches.n, self.layout.width, batches.steps_per_epoch)
+            self.config, batches.n, self.layout.width, batches.steps_per_epoch, checked)
         self._dp = None
         if self.config.privacy is None:
             return list(callbacks)
