@@ -177,5 +177,5 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
         synth = train_synthesizer(small, transformer.transform(small), transformer, schema,
                                   plan, progress=False)
     assert "validation rows, fewer than the 50 a check needs" in caplog.text
-    assert "epochs: auto trains its minimum budget" in caplog.text
+    assert "epochs: auto trains its minimum budget (1000 steps)" in caplog.text
     assert "check.score" not in synth.generator.history

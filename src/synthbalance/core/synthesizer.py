@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from synthbalance.core.config import STRATEGIES_BY_MODEL
+from synthbalance.core.config import BUDGET_MIN, STRATEGIES_BY_MODEL
 from synthbalance.core.errors import ConfigError, DataValidationError, ModelFileError
 from synthbalance.core.metrics import detection, fidelity
 from synthbalance.core.models import (
@@ -371,9 +371,9 @@ def _check_rows(
         logger.info("Class %r has %d validation rows, fewer than the %d a check needs: no "
                     "periodic checks, so no early stop (training.patience) and no choice of "
                     "checkpoint; the last epoch is kept, and epochs: auto trains its minimum "
-                    "budget. A larger preprocessing.validation_size gives the checks more "
-                    "rows.",
-                    cls, len(rows), CHECK_MIN_ROWS // 4)
+                    "budget (%d steps). A larger preprocessing.validation_size gives the "
+                    "checks more rows.",
+                    cls, len(rows), CHECK_MIN_ROWS // 4, BUDGET_MIN)
         return rows.iloc[:0]
     if len(rows) > plan.check_max_rows:
         pick = np.random.default_rng(plan.seed).choice(len(rows), plan.check_max_rows,
