@@ -117,15 +117,15 @@ def check_budget(records: Iterable[dict[str, Any]], epochs: int | str, patience:
         if (config.get("epochs") == "auto", config.get("patience")) != ours:
             raise SystemExit(
                 f"{path} holds {record['table']} {record['method']} trained with "
-                f"{_budget_words(config.get('epochs', 'fixed'), config.get('patience'))}; "
-                f"this run asks for {_budget_words(epochs, patience)}. Give this budget "
-                "--records and --out files of its own (benchmarks/tables_budget_records.jsonl "
-                "holds the pipeline's default, --epochs auto --patience 3).")
+                f"{_budget_words(config.get('epochs'), config.get('patience'))}; this run "
+                f"asks for {_budget_words(epochs, patience)}. Give this budget --records and "
+                "--out files of its own (the tables benchmark at the pipeline's default, "
+                "--epochs auto --patience 3, is in benchmarks/tables_budget_records.jsonl).")
 
 
-def _budget_words(epochs: int | str, patience: int | None) -> str:
-    kind = "--epochs auto" if epochs == "auto" else (
-        "a fixed number of epochs" if epochs == "fixed" else f"--epochs {epochs}")
+def _budget_words(epochs: int | str | None, patience: int | None) -> str:
+    """A budget as the command line gives it; ``epochs`` None: a record without config."""
+    kind = "a fixed number of epochs" if epochs is None else f"--epochs {epochs}"
     return f"{kind} and " + (f"--patience {patience}" if patience else "no --patience")
 
 
