@@ -180,6 +180,9 @@ class SamplingParams(Section):
     ``batch_size`` rows are generated per forward pass, each batch from its own random
     stream seeded from the seed and the batch's index: one seed gives the same rows for
     the same ``batch_size``, and other rows (from the same distribution) for another.
+    ``oversample`` draws are made per kept row and the kept rows are chosen by importance
+    resampling against the real rows of the class (:mod:`synthbalance.core.reweight`);
+    ``"auto"``: 5 draws, 1 (none) for a generator trained with DP.
     """
 
     where: ClassVar[str] = "sampling"
@@ -188,6 +191,9 @@ class SamplingParams(Section):
     ratio: Positive = 2.0
     batch_size: PositiveInt = SAMPLE_BATCH
     precision: Literal[PRECISIONS] = "auto"  # type: ignore[valid-type]
+    oversample: PositiveInt | Literal["auto"] = Field(
+        "auto", description="a whole number of draws per kept row (1: no reweighting) or "
+        "'auto'")
 
 
 class PostprocessingParams(Section):

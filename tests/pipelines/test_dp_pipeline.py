@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from synthbalance.core.dp_scope import NOT_COVERED
+from synthbalance.core.errors import ConfigError
 
 from ..conftest import mlflow_runs
 
@@ -28,6 +32,13 @@ def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_proj
     history = client.get_metric_history(run["run_id"], "privacy.epsilon")
     values = [m.value for m in sorted(history, key=lambda m: m.step)]
     assert len(values) == 2 and values[0] < values[1]  # one per epoch (SMALL_RUN: 2)
+
+    # the importance resampling reads real rows without DP: off for this generator
+    with pytest.raises(ConfigError, match="sampling.oversample=3 reweights the rows of a "
+                                          "generator trained with training.privacy"):
+        run_project(["sampling"], params={"sampling": {"oversample": 3}})
+    run_project(["sampling"])  # auto: the plain draws
+    assert len(pd.read_parquet(project / "data/07_model_output/synthetic_raw.parquet")) > 0
 
 
 

@@ -118,3 +118,25 @@ def test_per_class_with_several_minority_classes_has_a_branch_per_class():
     generators = [n for n in pipeline.nodes if n.name.endswith("train_generator")]
     assert {n.namespace for n in generators} == {"class_b", "class_c"}
     assert {n.name for n in pipeline.nodes} - {n.name for n in generators} == {"privacy_scope"}
+
+
+def test_sampling_keeps_a_reweighted_choice_of_oversample_times_the_draws(prepared):
+    from synthbalance.pipelines.sampling.nodes import sample_rows
+    from synthbalance.pipelines.training.nodes import train_generator
+
+    synthesizer, _, _ = train_generator(
+        prepared["train_rows"], prepared["train_encoded"], prepared["transformer"],
+        prepared["schema"], prepared["validation_rows"],
+        {"model": "cvae", "strategy": "conditional", **TINY}, 0)
+    args = (synthesizer, prepared["train_rows"], prepared["validation_rows"],
+            prepared["schema"])
+    n = int((prepared["train_rows"]["outcome"] == 1).sum())
+    plain = sample_rows(*args, {"ratio": 1.0, "oversample": 1}, 0)
+    kept = sample_rows(*args, {"ratio": 1.0}, 0)  # auto: 5 draws per kept row
+    draws = synthesizer.sample(5 * n, label=1, seed=0)
+    pd.testing.assert_frame_equal(plain, synthesizer.sample(n, label=1, seed=0))
+    assert len(kept) == n
+    # every kept row is one of the draws, and not simply the first n of them
+    found = kept.merge(draws.drop_duplicates(), how="left", indicator=True)["_merge"]
+    assert (found == "both").all()
+    assert not kept.equals(draws.iloc[:n].reset_index(drop=True))

@@ -98,8 +98,8 @@ def _branch(branch: Branch) -> Pipeline:
               "training", "seed"]
     template = Pipeline([
         Node(train, inputs, ["generator", "history"], name="train_generator"),
-        Node(sample_rows, ["generator", "train_rows", "schema", "params:sampling", "seed"],
-             "rows", name="sample_rows"),
+        Node(sample_rows, ["generator", "train_rows", "validation_rows", "schema",
+                           "params:sampling", "seed"], "rows", name="sample_rows"),
     ])
     return Pipeline(template, namespace=branch.namespace,
                     inputs={*SHARED[:5], "training", "seed"}, parameters={"params:sampling"})

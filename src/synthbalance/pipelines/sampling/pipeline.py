@@ -16,7 +16,8 @@ def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
         [
             Node(
                 func=sample_rows,
-                inputs=["generator", "train_rows", "schema", "params:sampling", "params:seed"],
+                inputs=["generator", "train_rows", "validation_rows", "schema", "params:sampling",
+                        "params:seed"],
                 outputs="synthetic_branch",
                 name="sample_rows",
             )
@@ -24,7 +25,8 @@ def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
     )
     sampled = sum(
         (
-            Pipeline(template, namespace=b.namespace, inputs={"train_rows", "schema"},
+            Pipeline(template, namespace=b.namespace,
+                     inputs={"train_rows", "validation_rows", "schema"},
                      parameters={"params:sampling", "params:seed"})
             for b in branches
         ),

@@ -1,0 +1,85 @@
+"""Importance resampling (core.reweight): the kept rows move towards the real ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.errors import ConfigError
+from synthbalance.core.reweight import (
+    AUTO_OVERSAMPLE,
+    MIN_REAL_ROWS,
+    importance_resample,
+    importance_weights,
+    resolve_oversample,
+)
+from synthbalance.core.schema import ColumnSpec, Schema
+
+SCHEMA = Schema(
+    columns=(ColumnSpec("amount", "continuous"), ColumnSpec("channel", "categorical",
+                                                            levels=("web", "shop", "phone"))),
+    target="label", classes=(0, 1), minority_classes=(1,))
+
+
+def _rows(n: int, high_share: float, phone_share: float, seed: int) -> pd.DataFrame:
+    """Two modes of ``amount`` (around 0 and 10), ``high_share`` in the upper one."""
+    rng = np.random.default_rng(seed)
+    high = rng.random(n) < high_share
+    channel = np.where(rng.random(n) < phone_share, "phone",
+                       rng.choice(["web", "shop"], n))
+    return pd.DataFrame({"amount": np.where(high, 10.0, 0.0) + rng.normal(0, 1, n),
+                         "channel": channel, "label": 1})
+
+
+def test_the_kept_rows_move_to_the_real_mode_shares_and_levels(caplog):
+    real = _rows(400, high_share=0.5, phone_share=0.3, seed=0)
+    # a generator that over-fills the lower mode and under-fills a level
+    draws = _rows(5 * 400, high_share=0.1, phone_share=0.05, seed=1)
+    with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
+        kept = importance_resample(real, draws, SCHEMA, 400, seed=0)
+    assert "kept 400 of 2000 generated rows" in caplog.text
+    assert len(kept) == 400
+    high = (kept["amount"] > 5).mean()
+    phone = (kept["channel"] == "phone").mean()
+    # unweighted draws keep 0.10 and 0.05; the real shares are 0.50 and 0.30
+    assert 0.3 < high < 0.6 and 0.15 < phone < 0.4
+
+
+def test_draws_like_the_real_rows_get_even_weights():
+    real = _rows(400, high_share=0.5, phone_share=0.3, seed=0)
+    draws = _rows(2000, high_share=0.5, phone_share=0.3, seed=1)
+    weights = importance_weights(real, draws, SCHEMA, seed=0)
+    assert weights.shape == (2000,)
+    assert np.median(weights) == pytest.approx(1.0, abs=0.35)
+    # no draw dominates: the top 5 % of the weights hold well under half of their sum
+    top = np.sort(weights)[-100:].sum() / weights.sum()
+    assert top < 0.3
+
+
+def test_one_seed_gives_the_same_rows():
+    real = _rows(200, 0.5, 0.3, seed=0)
+    draws = _rows(1000, 0.2, 0.1, seed=1)
+    first = importance_resample(real, draws, SCHEMA, 200, seed=7)
+    pd.testing.assert_frame_equal(first, importance_resample(real, draws, SCHEMA, 200, seed=7))
+    assert not first.equals(importance_resample(real, draws, SCHEMA, 200, seed=8))
+
+
+def test_too_few_real_rows_keep_the_first_draws_unweighted(caplog):
+    real = _rows(MIN_REAL_ROWS - 1, 0.5, 0.3, seed=0)
+    draws = _rows(100, 0.1, 0.1, seed=1)
+    with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
+        kept = importance_resample(real, draws, SCHEMA, 20, seed=0)
+    pd.testing.assert_frame_equal(kept, draws.iloc[:20].reset_index(drop=True))
+    assert "fewer than the 20 a classifier needs" in caplog.text
+    with pytest.raises(ValueError, match="cannot keep 101 of 100"):
+        importance_resample(real, draws, SCHEMA, 101, seed=0)
+
+
+def test_oversample_is_off_for_a_private_generator():
+    assert resolve_oversample("auto", private=False) == AUTO_OVERSAMPLE > 1
+    assert resolve_oversample("auto", private=True) == 1
+    assert resolve_oversample(3, private=False) == 3
+    assert resolve_oversample(1, private=True) == 1
+    with pytest.raises(ConfigError, match="sampling.oversample=3 .* without DP"):
+        resolve_oversample(3, private=True)
