@@ -76,6 +76,9 @@ class CellSpec:
     #: Further generator settings of our families (``GeneratorConfig`` keys), e.g.
     #: ``{"vae_lr": 0.01}``; the budget keys above win over the same keys here.
     generator: dict[str, Any] = field(default_factory=dict)
+    #: Draws per pool row of our families, kept by importance resampling as the pipeline's
+    #: ``sampling.oversample`` does (``"auto"``: its default); 1: the plain draws.
+    oversample: int | str = 1
 
     def epochs_for(self, n_rows: int) -> int:
         """Epochs of a generator whose epoch covers ``n_rows``: ``epochs``, raised to reach
@@ -93,7 +96,7 @@ PATIENCE_HELP = ("our families stop after this many checks in a row without a be
 
 
 def epochs_arg(text: str) -> int | str:
-    """``--epochs`` of the benchmarks: a positive number, or ``auto``."""
+    """``--epochs`` and ``--oversample`` of the benchmarks: a positive number, or ``auto``."""
     if text == "auto":
         return text
     if not text.isdigit() or int(text) < 1:
@@ -101,32 +104,42 @@ def epochs_arg(text: str) -> int | str:
     return int(text)
 
 
+OVERSAMPLE_HELP = ("draws per pool row of our families, kept by importance resampling "
+                   "(sampling.oversample; auto: the pipeline's default; default 1: none)")
+
+
 def check_budget(records: Iterable[dict[str, Any]], epochs: int | str, patience: int | None,
-                 path: Path) -> None:
+                 path: Path, oversample: int | str = 1) -> None:
     """Stop before one markdown mixes budgets: a recorded cell of our families trained
-    with the other kind of budget (``auto`` or a number of epochs) or another ``patience``
-    than this run asks for raises ``SystemExit`` naming the fix. Cells that train none of
-    ours (the reference arms, the peers) are not checked, nor two numbers of epochs (a
-    record holds the epochs after ``min_steps`` raised them)."""
-    ours = (epochs == "auto", patience)
+    with the other kind of budget (``auto`` or a number of epochs), another ``patience``
+    or sampled with another ``oversample`` than this run asks for raises ``SystemExit``
+    naming the fix. Cells that train none of ours (the reference arms, the peers) are not
+    checked, nor two numbers of epochs (a record holds the epochs after ``min_steps``
+    raised them)."""
+    ours = (epochs == "auto", patience, oversample)
     for record in records:
         if record["method"] == "reference" or record["method"] in _peer_names():
             continue
         # records older than the budget options hold no config: a number of epochs, no stop
         config = next(iter(record["seeds"]), {}).get("config", {})
-        if (config.get("epochs") == "auto", config.get("patience")) != ours:
+        # and records older than --oversample drew their pools plainly
+        theirs = (config.get("epochs"), config.get("patience"), record.get("oversample", 1))
+        if (theirs[0] == "auto", *theirs[1:]) != ours:
             raise SystemExit(
                 f"{path} holds {record['table']} {record['method']} trained with "
-                f"{_budget_words(config.get('epochs'), config.get('patience'))}; this run "
-                f"asks for {_budget_words(epochs, patience)}. Give this budget --records and "
-                "--out files of its own (the tables benchmark at the pipeline's default, "
-                "--epochs auto --patience 3, is in benchmarks/tables_budget_records.jsonl).")
+                f"{_budget_words(*theirs)}; this run asks for "
+                f"{_budget_words(epochs, patience, oversample)}. Give this budget --records "
+                "and --out files of its own (the tables benchmark at the pipeline's default, "
+                "--epochs auto --patience 3 --oversample auto, is in "
+                "benchmarks/tables_budget_records.jsonl).")
 
 
-def _budget_words(epochs: int | str | None, patience: int | None) -> str:
+def _budget_words(epochs: int | str | None, patience: int | None,
+                  oversample: int | str) -> str:
     """A budget as the command line gives it; ``epochs`` None: a record without config."""
     kind = "a fixed number of epochs" if epochs is None else f"--epochs {epochs}"
-    return f"{kind} and " + (f"--patience {patience}" if patience else "no --patience")
+    return (f"{kind}, " + (f"--patience {patience}" if patience else "no --patience")
+            + f" and --oversample {oversample}")
 
 
 def k_grid(name: str, data: Prepared, extra: bool = True) -> list[int]:
@@ -146,7 +159,7 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
     else:
         record = _generator(data, spec, ks, stats)
     return {**record, "table": spec.table, "method": spec.method, "epsilon": spec.epsilon,
-            "ks": ks, "generator": spec.generator,
+            "ks": ks, "generator": spec.generator, "oversample": spec.oversample,
             "minority_train_rows": data.n_minority_train, "train_rows": len(data.train),
             "fit_rows": len(data.fit), "peak_mb": peak_rss_mb(),
             "worker_s": time.perf_counter() - start}
@@ -158,7 +171,7 @@ def _generator(data: Prepared, spec: CellSpec, ks: list[int],
     pools, seeds, speed = {}, [], {}
     for seed in spec.train_seeds:
         sample, measured = train(spec, data, seed)
-        pool, fixes = clean_rows(sample(n_pool, 1), stats, data)
+        pool, fixes = clean_rows(draw_pool(spec, data, sample, n_pool, seed), stats, data)
         pools[seed] = pool
         seeds.append({"train_seed": seed, **measured, **fixes,
                       **quality(pool.iloc[: max(ks)], data, spec),
@@ -169,6 +182,21 @@ def _generator(data: Prepared, spec: CellSpec, ks: list[int],
     arms = _utility(data, spec, ks, held_back=None, smote=PoolRows(pools))
     arms = [{**a, "method": "synthetic"} for a in arms if a["method"] == "smote"]
     return {"seeds": seeds, "speed": speed, "arms": arms, "peak_mb_generator": peak_generator}
+
+
+def draw_pool(spec: CellSpec, data: Prepared, sample: Callable, n: int,
+              seed: int) -> pd.DataFrame:
+    """``n`` raw rows of a trained method: the first ``n`` draws (seed 1), or for our
+    families with ``spec.oversample`` above 1 (``auto`` resolved as the pipeline does,
+    1 under DP) that many times as many, importance-resampled against the minority rows the
+    generator learned from (:func:`~synthbalance.core.reweight.importance_resample`)."""
+    from synthbalance.core.reweight import importance_resample, resolve_oversample
+
+    if spec.method in _peer_names():
+        return sample(n, 1)
+    oversample = resolve_oversample(spec.oversample, spec.epsilon is not None)
+    return importance_resample(data.minority_rows(data.fit), sample(oversample * n, 1),
+                               data.schema, n, seed, n_jobs=spec.threads)
 
 
 def _speed(spec: CellSpec, sample: Callable, stats: PostprocessStats,

@@ -8,6 +8,7 @@ from typing import Any
 
 from benchmarks._report import GPU_LINE
 from benchmarks.brfss import machine, versions
+from synthbalance.core.reweight import AUTO_OVERSAMPLE
 
 #: Item 6's thresholds.
 DETECTION_MAX, W_RATIO_MAX, SCARCE_GAIN_MIN, REAL_SHARE_MIN, PEAK_MB_MAX = (
@@ -71,8 +72,18 @@ def budget_words(o: dict[str, Any]) -> str:
         budget = (f"every generator {o['epochs']} epochs, raised to {o['min_steps']} batches "
                   f"of 500 on small training sets (at most {o['max_epochs']} epochs)")
     patience = o.get("patience")
-    return budget + (f", stopped after {patience} checks in a row without a better score"
-                     if patience else "")
+    oversample = o.get("oversample", 1)  # options recorded before --oversample: none
+    return (budget + (f", stopped after {patience} checks in a row without a better score"
+                      if patience else "") + _resampling_words(oversample))
+
+
+def _resampling_words(oversample: int | str) -> str:
+    """How the pools of our families were drawn (``--oversample``), in words."""
+    if oversample == 1:
+        return ""
+    draws = (f"{AUTO_OVERSAMPLE} draws per kept row, none under DP (`sampling.oversample: "
+             "auto`)" if oversample == "auto" else f"{oversample} draws per kept row")
+    return f"; our families' pools importance-resampled from {draws}"
 
 
 def headline_gain(cell: dict[str, Any], k: int | None = None) -> dict[str, Any]:

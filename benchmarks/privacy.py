@@ -49,7 +49,7 @@ FAMILY = "cvae"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line (``--help`` lists every option with its default)."""
-    from benchmarks._table_worker import PATIENCE_HELP, CellSpec, epochs_arg
+    from benchmarks._table_worker import OVERSAMPLE_HELP, PATIENCE_HELP, CellSpec, epochs_arg
 
     d = CellSpec("", "")
     p = argparse.ArgumentParser(prog="python -m benchmarks.privacy", description=__doc__,
@@ -67,6 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=epochs_arg, default=d.epochs,
                    help="epochs of a fit, or auto: the pipeline's step budget")
     p.add_argument("--patience", type=int, default=d.patience, help=PATIENCE_HELP)
+    p.add_argument("--oversample", type=epochs_arg, default=d.oversample, help=OVERSAMPLE_HELP)
     p.add_argument("--min-steps", type=int, default=d.min_steps)
     p.add_argument("--max-epochs", type=int, default=d.max_epochs)
     p.add_argument("--trees", type=int, default=d.trees, help="utility xgboost trees")
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     records_path, start = ROOT / args.records, time.perf_counter()
     done = read_records(records_path)
     check_budget((done[k] for k in cells(args) if k in done), args.epochs, args.patience,
-                 records_path)
+                 records_path, args.oversample)
     ran = 0
     with tempfile.TemporaryDirectory(prefix="synthbalance-privacy-") as tmp:
         for key in (k for k in cells(args) if k not in done):
@@ -151,7 +152,7 @@ def _spec(args: argparse.Namespace, table: str, method: str, epsilon: float) -> 
                     args.max_epochs, args.trees, args.n_boot, args.threads, args.rows,
                     speed_rows=0, epsilon=None if math.isinf(epsilon) else epsilon,
                     attacks=True, extra_ks=args.extra_ks, generator=args.generator,
-                    patience=args.patience)
+                    patience=args.patience, oversample=args.oversample)
 
 
 def read_records(path: Path) -> dict[tuple[str, str, float], dict[str, Any]]:

@@ -40,7 +40,7 @@ ARGN_PYTHONS = (ROOT / ".venv-argn" / "bin" / "python", Path("/tmp/argn-venv/bin
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line (``--help`` lists every option with its default)."""
-    from benchmarks._table_worker import PATIENCE_HELP, CellSpec, epochs_arg
+    from benchmarks._table_worker import OVERSAMPLE_HELP, PATIENCE_HELP, CellSpec, epochs_arg
     from synthbalance.core.config import MODEL_NAMES
 
     d = CellSpec("", "")
@@ -57,6 +57,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="epochs of every generator, or auto: the pipeline's step budget of "
                         "our families (training.epochs: auto; not for the peers)")
     p.add_argument("--patience", type=int, default=d.patience, help=PATIENCE_HELP)
+    p.add_argument("--oversample", type=epochs_arg, default=d.oversample, help=OVERSAMPLE_HELP)
     p.add_argument("--min-steps", type=int, default=d.min_steps,
                    help="raise the epochs of a small training set to this many batches")
     p.add_argument("--max-epochs", type=int, default=d.max_epochs)
@@ -74,7 +75,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "else .venv-argn/bin/python or /tmp/argn-venv/bin/python)")
     p.add_argument("--records", default="benchmarks/tables_records.jsonl")
     p.add_argument("--out", default="docs/benchmarks.md")
-    args = p.parse_args(argv)
+    return _peers_need_epochs(p, p.parse_args(argv))
+
+
+def _peers_need_epochs(p: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """``args``, or the parser's error when ``--epochs auto`` would reach a peer."""
     if args.epochs == "auto" and (peers := [m for m in args.methods if m in PEERS]):
         p.error(f"--epochs auto is the step budget of our families; the peers {peers} need "
                 "a number of epochs: leave them out of --methods, or run them with --epochs 5")
@@ -90,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
     records_path, start = ROOT / args.records, time.perf_counter()
     done = _read_records(records_path)
     check_budget((r for (t, m), r in done.items() if t in args.tables and m in args.methods),
-                 args.epochs, args.patience, records_path)
+                 args.epochs, args.patience, records_path,
+                 args.oversample)
     skipped = {m: why for m in args.methods if (why := _why_not(m, args)) is not None}
     with tempfile.TemporaryDirectory(prefix="synthbalance-tables-") as tmp:
         for table in args.tables:
@@ -124,7 +130,7 @@ def _spec(args: argparse.Namespace, table: str, method: str) -> Any:
     return CellSpec(table, method, seeds, args.epochs, args.min_steps,
                     args.max_epochs, args.trees, args.n_boot, args.threads, args.rows,
                     args.speed_rows, args.peer_speed_rows, argn_minutes=args.argn_minutes,
-                    patience=args.patience)
+                    patience=args.patience, oversample=args.oversample)
 
 
 def _why_not(method: str, args: argparse.Namespace) -> str | None:

@@ -131,9 +131,36 @@ def test_a_records_file_of_another_budget_is_refused(run, tmp_path):
 
     argv, _, _ = run
     records = argv[argv.index("--records") + 1]
-    with pytest.raises(SystemExit, match=r"holds demo cvae trained with --epochs 1 and no "
-                                         r"--patience; this run asks for --epochs auto and "
-                                         r"--patience 3\. Give this budget --records and "
-                                         r"--out files of its own"):
+    with pytest.raises(SystemExit, match=r"holds demo cvae trained with --epochs 1, no "
+                                         r"--patience and --oversample 1; this run asks for "
+                                         r"--epochs auto, --patience 3 and --oversample 1\. "
+                                         r"Give this budget --records and --out files of its"):
         main(["--tables", "demo", "--methods", "reference", "cvae", "--epochs", "auto",
               "--patience", "3", "--records", records, "--out", str(tmp_path / "x.md")])
+    with pytest.raises(SystemExit, match=r"this run asks for --epochs 1, no --patience and "
+                                         r"--oversample auto"):
+        main(["--tables", "demo", "--methods", "reference", "cvae", "--epochs", "1",
+              "--oversample", "auto", "--records", records, "--out", str(tmp_path / "x.md")])
+
+
+def test_oversample_importance_resamples_our_pools_as_the_pipeline_does():
+    """``--oversample``: our families' pools are chosen among that many draws per row by
+    importance resampling (auto: 5, none under DP); a peer's pool is its plain draws."""
+    from benchmarks._data import prepare_setting
+    from benchmarks._table_worker import CellSpec, draw_pool
+
+    data = prepare_setting("demo", 3000)
+    real = data.minority_rows(data.fit)
+    calls = []
+
+    def sample(n, seed):  # a stand-in generator: real rows drawn with replacement
+        calls.append(n)
+        return real.sample(n=n, replace=True, random_state=seed).reset_index(drop=True)
+
+    plain = draw_pool(CellSpec("demo", "cvae"), data, sample, 50, 0)
+    kept = draw_pool(CellSpec("demo", "cvae", oversample="auto"), data, sample, 50, 0)
+    pd.testing.assert_frame_equal(plain, sample(50, 1))
+    assert len(kept) == 50 and not kept.equals(plain)
+    draw_pool(CellSpec("demo", "cvae", oversample="auto", epsilon=4.0), data, sample, 50, 0)
+    draw_pool(CellSpec("demo", "tvae", oversample=3), data, sample, 50, 0)
+    assert calls == [50, 250, 50, 50, 50]  # plain, auto, (the check), under DP, a peer
