@@ -120,14 +120,22 @@ def test_per_class_with_several_minority_classes_has_a_branch_per_class():
     assert {n.name for n in pipeline.nodes} - {n.name for n in generators} == {"privacy_scope"}
 
 
-def test_sampling_keeps_a_reweighted_choice_of_oversample_times_the_draws(prepared):
-    from synthbalance.pipelines.sampling.nodes import sample_rows
+@pytest.fixture(scope="module")
+def tiny_cvae(prepared):
     from synthbalance.pipelines.training.nodes import train_generator
 
     synthesizer, _, _ = train_generator(
         prepared["train_rows"], prepared["train_encoded"], prepared["transformer"],
         prepared["schema"], prepared["validation_rows"],
         {"model": "cvae", "strategy": "conditional", **TINY}, 0)
+    return synthesizer
+
+
+def test_sampling_keeps_a_reweighted_choice_of_oversample_times_the_draws(prepared,
+                                                                          tiny_cvae):
+    from synthbalance.pipelines.sampling.nodes import sample_rows
+
+    synthesizer = tiny_cvae
     args = (synthesizer, prepared["train_rows"], prepared["validation_rows"],
             prepared["schema"])
     n = int((prepared["train_rows"]["outcome"] == 1).sum())
@@ -140,3 +148,18 @@ def test_sampling_keeps_a_reweighted_choice_of_oversample_times_the_draws(prepar
     found = kept.merge(draws.drop_duplicates(), how="left", indicator=True)["_merge"]
     assert (found == "both").all()
     assert not kept.equals(draws.iloc[:n].reset_index(drop=True))
+
+
+def test_the_resampling_classifier_never_reads_a_validation_row(prepared, tiny_cvae, caplog):
+    """Validation rows judge the rows and the advice later: with every minority row but 10
+    among them, the class has too few real rows left to reweigh against."""
+    from synthbalance.pipelines.sampling.nodes import sample_rows
+
+    train = prepared["train_rows"]
+    minority = train[train["outcome"] == 1]
+    validation = pd.concat([minority.iloc[10:], train[train["outcome"] == 0].iloc[:50]])
+    with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
+        rows = sample_rows(tiny_cvae, train, validation, prepared["schema"],
+                           {"n_rows": 100}, 0)
+    assert len(rows) == 100
+    assert "Importance resampling skipped: 10 real rows of the class" in caplog.text
