@@ -109,6 +109,8 @@ def test_the_training_histories_are_keyed_by_epoch_for_mlflow(prepared):
     assert list(history["loss.loss"]) == [1, 2, 3]
     assert list(history["check.score"]) == [2, 3]  # every 2nd epoch and the last
     assert "check.epoch" not in history  # it is the step
+    assert history["training.epochs_planned"] == history["training.epochs_run"] == 3
+    assert history["training.best_epoch"] in (2, 3)  # a checked epoch's weights are kept
 
 
 def test_per_class_with_several_minority_classes_has_a_branch_per_class():

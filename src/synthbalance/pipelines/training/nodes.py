@@ -26,7 +26,8 @@ def train_generator(
     """Train ``training.model`` and return it (twice: the model file and the MLflow model)
     with its per-epoch histories as ``loss.*``, per-check histories as ``check.*`` and,
     with ``training.privacy``, the accountant's ``privacy.epsilon`` per epoch; each value
-    keyed by its epoch (1-based), the step MLflow plots it at.
+    keyed by its epoch (1-based), the step MLflow plots it at. Beside them, single values:
+    ``training.epochs_planned``, ``training.epochs_run`` and ``training.best_epoch``.
 
     A per-class branch learns ``class_value`` (default: the least frequent class) from that
     class's rows only; the conditional branch learns every class at once. Neither trains
@@ -45,7 +46,8 @@ def train_generator(
     )
     synthesizer = train_synthesizer(train_rows, train_encoded.to_numpy(), transformer, schema,
                                     plan, validation=validation_rows)
-    return synthesizer, synthesizer, _history_metrics(synthesizer.generator.history)
+    histories = _history_metrics(synthesizer.generator.history)
+    return synthesizer, synthesizer, {**histories, **_budget_metrics(synthesizer, histories)}
 
 
 def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
@@ -53,6 +55,19 @@ def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
     did, what its ε does not cover (statistics the preprocessing took from real rows)."""
     params = TrainingParams.from_dict(training)
     return privacy_tags(schema, params.privacy is not None)
+
+
+def _budget_metrics(synthesizer: Synthesizer,
+                    histories: dict[str, dict[int, float]]) -> dict[str, float]:
+    """``training.epochs_planned`` (``training.epochs``, or what ``auto`` resolved to),
+    ``training.epochs_run`` (fewer after an early stop) and ``training.best_epoch`` (the
+    epoch whose weights were kept; NaN, so not logged, for a generator never fitted)."""
+    run = max((max(h) for k, h in histories.items() if k.startswith("loss.") and h),
+              default=0)
+    best = synthesizer.generator.best_epoch
+    return {"training.epochs_planned": float(synthesizer.generator.epochs),
+            "training.epochs_run": float(run),
+            "training.best_epoch": float("nan") if best is None else float(best)}
 
 
 def _history_metrics(history: dict[str, list[float]]) -> dict[str, dict[int, float]]:
