@@ -96,3 +96,16 @@ def test_the_shipped_budget_follows_the_data_and_stops_early():
         steps[rows] = epochs * per_epoch
         assert every == max(1, round(epochs / AUTO_CHECKS))
     assert BUDGET_MIN <= steps[1_000] < steps[20_000] < steps[300_000] <= BUDGET_MAX + 600
+
+
+def test_oversample_is_bounded_and_refused_with_dp_before_anything_trains():
+    assert parse_params({"sampling": {"oversample": 100}}).sampling.oversample == 100
+    for bad in (0, 101, 2.5, "abc"):
+        with pytest.raises(ConfigError, match=r"'sampling.oversample' is .*; it must be a "
+                                              r"whole number of draws per kept row from 1"):
+            parse_params({"sampling": {"oversample": bad}})
+    dp = {"training": {"privacy": {"epsilon": 4.0}}}
+    assert parse_params(dp).sampling.oversample == "auto"
+    with pytest.raises(ConfigError, match=r"sampling.oversample=3 reweights the rows of a "
+                                          r"generator trained with training.privacy"):
+        parse_params({**dp, "sampling": {"oversample": 3}})

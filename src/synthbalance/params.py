@@ -27,7 +27,12 @@ from synthbalance.core.config import (
     Settings,
 )
 from synthbalance.core.errors import ConfigError
-from synthbalance.core.sampling import PRECISIONS, SAMPLE_BATCH
+from synthbalance.core.sampling import (
+    MAX_OVERSAMPLE,
+    PRECISIONS,
+    SAMPLE_BATCH,
+    check_oversample,
+)
 from synthbalance.core.schema import ColumnHint
 from synthbalance.core.split import training_rows_needed
 
@@ -182,7 +187,8 @@ class SamplingParams(Section):
     the same ``batch_size``, and other rows (from the same distribution) for another.
     ``oversample`` draws are made per kept row and the kept rows are chosen by importance
     resampling against the real rows of the class (:mod:`synthbalance.core.reweight`);
-    ``"auto"``: 5 draws, 1 (none) for a generator trained with DP.
+    ``"auto"``: :data:`~synthbalance.core.sampling.AUTO_OVERSAMPLE` draws, 1 (none) for a
+    generator trained with DP.
     """
 
     where: ClassVar[str] = "sampling"
@@ -191,9 +197,9 @@ class SamplingParams(Section):
     ratio: Positive = 2.0
     batch_size: PositiveInt = SAMPLE_BATCH
     precision: Literal[PRECISIONS] = "auto"  # type: ignore[valid-type]
-    oversample: PositiveInt | Literal["auto"] = Field(
-        "auto", description="a whole number of draws per kept row (1: no reweighting) or "
-        "'auto'")
+    oversample: Annotated[int, Field(ge=1, le=MAX_OVERSAMPLE)] | Literal["auto"] = Field(
+        "auto", description=f"a whole number of draws per kept row from 1 (no reweighting) "
+        f"to {MAX_OVERSAMPLE}, or 'auto'")
 
 
 class PostprocessingParams(Section):
@@ -335,6 +341,13 @@ class Params(Section):
     evaluation: EvaluationParams = EvaluationParams()
     grid: GridParams = GridParams()
     dask_client: DaskClientParams = DaskClientParams()
+
+    @model_validator(mode="after")
+    def _no_resampling_under_dp(self) -> Params:
+        """Refuse ``sampling.oversample`` above 1 with ``training.privacy`` before anything
+        trains (the sampling stage would refuse it after training)."""
+        check_oversample(self.sampling.oversample, self.training.privacy is not None)
+        return self
 
     @model_validator(mode="before")
     @classmethod

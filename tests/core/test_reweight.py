@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthbalance.core.errors import ConfigError
+from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.reweight import (
-    AUTO_OVERSAMPLE,
     MIN_REAL_ROWS,
     importance_resample,
     importance_weights,
     resolve_oversample,
 )
+from synthbalance.core.sampling import AUTO_OVERSAMPLE
 from synthbalance.core.schema import ColumnSpec, Schema
 
 SCHEMA = Schema(
@@ -38,7 +38,7 @@ def test_the_kept_rows_move_to_the_real_mode_shares_and_levels(caplog):
     draws = _rows(5 * 400, high_share=0.1, phone_share=0.05, seed=1)
     with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
         kept = importance_resample(real, draws, SCHEMA, 400, seed=0)
-    assert "kept 400 of 2000 generated rows" in caplog.text
+    assert "Importance resampling of class 1 kept 400 of 2000 generated rows" in caplog.text
     assert len(kept) == 400
     high = (kept["amount"] > 5).mean()
     phone = (kept["channel"] == "phone").mean()
@@ -74,6 +74,12 @@ def test_too_few_real_rows_keep_the_first_draws_unweighted(caplog):
     assert "fewer than the 20 a classifier needs" in caplog.text
     with pytest.raises(ValueError, match="cannot keep 101 of 100"):
         importance_resample(real, draws, SCHEMA, 101, seed=0)
+
+
+def test_real_rows_of_another_class_are_refused():
+    real = pd.concat([_rows(100, 0.5, 0.3, seed=0), _rows(100, 0.5, 0.3, seed=2).assign(label=0)])
+    with pytest.raises(DataValidationError, match=r"hold class\(es\) \['0'\] of 'label'"):
+        importance_resample(real, _rows(500, 0.5, 0.3, seed=1), SCHEMA, 100, seed=0)
 
 
 def test_oversample_is_off_for_a_private_generator():

@@ -15,27 +15,31 @@ saw it.
 The real rows read here are read outside any differential-privacy mechanism: a generator
 trained with ``training.privacy`` does not have its rows reweighted by default
 (``sampling.oversample: auto``), and an explicit ``oversample`` above 1 is refused for it
-(:func:`resolve_oversample`).
+(:func:`resolve_oversample`). :func:`reweighted_sample` is what the sampling pipeline
+runs, for use in Python.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from xgboost import XGBClassifier
 
-from synthbalance.core.errors import ConfigError
+from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import joint_levels, numeric_matrix
+from synthbalance.core.sampling import AUTO_OVERSAMPLE, check_oversample
 from synthbalance.core.schema import Schema
-from synthbalance.core.tables import require_columns
+from synthbalance.core.split import validation_mask
+from synthbalance.core.tables import label_mask, require_columns
+
+if TYPE_CHECKING:
+    from synthbalance.core.synthesizer import Synthesizer
 
 log = logging.getLogger(__name__)
 
-#: Draws per kept row of ``sampling.oversample: auto`` without DP. Measured on the four
-#: benchmark tables (docs/models.md, "Importance resampling"); 10 was no better than 5.
-AUTO_OVERSAMPLE = 5
 #: Fewer real rows of a class than this, and its draws are kept unweighted: a classifier
 #: fitted on a handful of rows weighs noise.
 MIN_REAL_ROWS = 20
@@ -56,17 +60,38 @@ def resolve_oversample(oversample: int | str, private: bool) -> int:
     :data:`AUTO_OVERSAMPLE`, or 1 (no reweighting) for a generator trained with DP.
 
     Raises :class:`~synthbalance.core.errors.ConfigError` for a number above 1 with a
-    private generator: the classifier reads the real rows without DP, so its choice of
-    rows would leak what DP-SGD protects.
+    private generator (:func:`~synthbalance.core.sampling.check_oversample`).
     """
+    check_oversample(oversample, private)
     if oversample == "auto":
+        if private:
+            log.info("Importance resampling is off: the generator was trained with "
+                     "training.privacy, and the classifier would read real rows without DP.")
         return 1 if private else AUTO_OVERSAMPLE
-    if private and oversample > 1:
-        raise ConfigError(
-            f"sampling.oversample={oversample} reweights the rows of a generator trained "
-            "with training.privacy by a classifier that reads the real rows without DP, "
-            "which would undo the guarantee. Set sampling.oversample: auto (or 1).")
     return int(oversample)
+
+
+def reweighted_sample(synthesizer: Synthesizer, train_rows: pd.DataFrame,
+                      validation_rows: pd.DataFrame, n: int, label: Any, seed: int,
+                      oversample: int | str = "auto", **sample_kwargs: Any) -> pd.DataFrame:
+    """``n`` decoded rows of class ``label``, as the sampling pipeline makes them:
+    ``oversample`` x ``n`` draws of ``synthesizer.sample`` (seeded by ``seed``;
+    ``sample_kwargs`` such as ``batch_size`` and ``precision`` go to it), importance-resampled
+    against the rows of ``label`` in ``train_rows`` that are not ``validation_rows`` (the
+    rows the generator learned from; pass the pipeline's ``train_rows`` and
+    ``validation_rows``).
+
+    Raises:
+        ConfigError: ``oversample`` above 1 for a generator trained with DP.
+        DataValidationError: validation rows that are not rows of ``train_rows``.
+    """
+    draws_per_row = resolve_oversample(oversample,
+                                       synthesizer.generator.config.privacy is not None)
+    target = synthesizer.schema.target
+    fitted = train_rows[~validation_mask(train_rows, validation_rows)]
+    real = fitted[label_mask(fitted[target], label)]
+    draws = synthesizer.sample(draws_per_row * n, label=label, seed=seed, **sample_kwargs)
+    return importance_resample(real, draws, synthesizer.schema, n, seed)
 
 
 def importance_weights(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, seed: int,
@@ -74,14 +99,16 @@ def importance_weights(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, 
     """Estimated ``p_real(x) / p_generator(x)`` of each of ``draws``, shape ``(len(draws),)``.
 
     ``real`` and ``draws`` are rows of one class with the schema's columns (the target is
-    ignored). An xgboost classifier (100 trees of depth 3, leaves of at least
-    :data:`MIN_LEAF`) separates ``real`` from the draws of the other folds (:data:`FOLDS`),
-    both sides weighted to the same total, and scores the draws it did not see. Seeded by
-    ``seed``: the same inputs give the same weights. Raises ``DataValidationError`` when a
-    frame lacks a schema column.
+    not a feature; :func:`importance_resample` says which real rows). An xgboost
+    classifier (100 trees of depth 3, leaves of at least :data:`MIN_LEAF`) separates
+    ``real`` from the draws of the other folds (:data:`FOLDS`), both sides weighted to the
+    same total, and scores the draws it did not see. Seeded by ``seed``: the same inputs
+    give the same weights. Raises ``DataValidationError`` when a frame lacks a schema
+    column or ``real`` holds a class the draws do not.
     """
     require_columns(real, schema.names, "real rows")
     require_columns(draws, schema.names, "generated rows")
+    _one_class(real, draws, schema.target)
     levels = joint_levels(schema, real, draws)
     x_real = numeric_matrix(real, schema, levels)
     x_draws = numeric_matrix(draws, schema, levels)
@@ -108,10 +135,17 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
     """``n`` of ``draws`` (``n <= len(draws)``), drawn without replacement with chances
     proportional to :func:`importance_weights`, in the order drawn, index reset.
 
+    ``real`` must be rows of the draws' class that the generator learned from: rows of
+    other classes pull the kept rows towards them (refused when ``real`` has the target
+    column), and validation rows would tune the rows to the rows that judge them. This
+    function does not know how the generator was trained: for one trained with DP, use
+    :func:`reweighted_sample`, which refuses.
+
     With fewer than :data:`MIN_REAL_ROWS` real rows, or ``n == len(draws)``, the first
     ``n`` draws unweighted. Weighted sampling without replacement by Efraimidis and
     Spirakis' keys (``log w + Gumbel`` noise, the ``n`` largest), seeded by ``seed``.
-    Raises ``ValueError`` when ``n`` exceeds the draws.
+    Raises ``ValueError`` when ``n`` exceeds the draws, ``DataValidationError`` when
+    ``real`` holds a class the draws do not.
     """
     if n > len(draws):
         raise ValueError(f"cannot keep {n} of {len(draws)} generated rows")
@@ -123,9 +157,30 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
         return draws.iloc[:n].reset_index(drop=True)
     weights = importance_weights(real, draws, schema, seed, n_jobs=n_jobs)
     ess = weights.sum() ** 2 / (weights ** 2).sum()
-    log.info("Importance resampling kept %d of %d generated rows; the weights' effective "
-             "sample size is %d (%.0f %% of the draws: lower means the generator's rows "
-             "are further from the real ones).", n, len(draws), ess, 100 * ess / len(draws))
+    log.info("Importance resampling%s kept %d of %d generated rows; the weights' effective "
+             "sample size is %d (%.0f %% of the draws; the lower, the further the "
+             "generator's rows are from the real ones).", _of_class(draws, schema.target), n,
+             len(draws), ess, 100 * ess / len(draws))
     keys = np.log(weights) + np.random.default_rng(seed).gumbel(size=len(weights))
     kept = np.argsort(-keys, kind="stable")[:n]
     return draws.iloc[kept].reset_index(drop=True)
+
+
+def _one_class(real: pd.DataFrame, draws: pd.DataFrame, target: str) -> None:
+    """Raise ``DataValidationError`` when ``real`` holds a class the draws do not."""
+    if target not in real.columns or target not in draws.columns:
+        return
+    others = set(real[target].dropna().unique()) - set(draws[target].dropna().unique())
+    if others:
+        raise DataValidationError(
+            f"The real rows hold class(es) {sorted(map(str, others))} of {target!r}, which "
+            "the generated rows are not: pass the real rows of the generated class only "
+            "(or use synthbalance.core.reweight.reweighted_sample).")
+
+
+def _of_class(draws: pd.DataFrame, target: str) -> str:
+    """`` of class X`` for the log, when the draws hold one class."""
+    if target in draws.columns and draws[target].nunique() == 1:
+        label = draws[target].iloc[0]
+        return f" of class {getattr(label, 'item', lambda: label)()!r}"  # numpy: plain
+    return ""
