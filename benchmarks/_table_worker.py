@@ -131,7 +131,7 @@ def check_budget(records: Iterable[dict[str, Any]], epochs: int | str, patience:
                 f"{_budget_words(epochs, patience, oversample)}. Give this budget --records "
                 "and --out files of its own (the tables benchmark at the pipeline's default, "
                 "--epochs auto --patience 3 --oversample auto, is in "
-                "benchmarks/tables_budget_records.jsonl).")
+                "benchmarks/tables_default_records.jsonl).")
 
 
 def _budget_words(epochs: int | str | None, patience: int | None,

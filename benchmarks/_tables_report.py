@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks._report import GPU_LINE
 from benchmarks.brfss import machine, versions
-from synthbalance.core.reweight import AUTO_OVERSAMPLE
+from synthbalance.core.sampling import AUTO_OVERSAMPLE
 
 #: Item 6's thresholds.
 DETECTION_MAX, W_RATIO_MAX, SCARCE_GAIN_MIN, REAL_SHARE_MIN, PEAK_MB_MAX = (

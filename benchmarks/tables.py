@@ -95,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     records_path, start = ROOT / args.records, time.perf_counter()
     done = _read_records(records_path)
     check_budget((r for (t, m), r in done.items() if t in args.tables and m in args.methods),
-                 args.epochs, args.patience, records_path,
-                 args.oversample)
+                 args.epochs, args.patience, records_path, args.oversample)
     skipped = {m: why for m in args.methods if (why := _why_not(m, args)) is not None}
     with tempfile.TemporaryDirectory(prefix="synthbalance-tables-") as tmp:
         for table in args.tables:

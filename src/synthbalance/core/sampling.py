@@ -1,6 +1,6 @@
 """Sampling options shared by the generators and the project's parameters.
 
-Plain constants, no torch, so that ``synthbalance.params`` takes its ``sampling.*``
+Plain constants and checks, no torch, so that ``synthbalance.params`` takes its ``sampling.*``
 defaults and checks from here without importing torch when it is imported.
 """
 
