@@ -158,9 +158,9 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
     weights = importance_weights(real, draws, schema, seed, n_jobs=n_jobs)
     ess = weights.sum() ** 2 / (weights ** 2).sum()
     log.info("Importance resampling%s kept %d of %d generated rows; the weights' effective "
-             "sample size is %d (%.0f %% of the draws; the lower, the further the "
+             "sample size over the %d draws is %d (%.0f %%; the lower, the further the "
              "generator's rows are from the real ones).", _of_class(draws, schema.target), n,
-             len(draws), ess, 100 * ess / len(draws))
+             len(draws), len(draws), ess, 100 * ess / len(draws))
     keys = np.log(weights) + np.random.default_rng(seed).gumbel(size=len(weights))
     kept = np.argsort(-keys, kind="stable")[:n]
     return draws.iloc[kept].reset_index(drop=True)
