@@ -80,6 +80,9 @@ def test_real_rows_of_another_class_are_refused():
     real = pd.concat([_rows(100, 0.5, 0.3, seed=0), _rows(100, 0.5, 0.3, seed=2).assign(label=0)])
     with pytest.raises(DataValidationError, match=r"hold class\(es\) \['0'\] of 'label'"):
         importance_resample(real, _rows(500, 0.5, 0.3, seed=1), SCHEMA, 100, seed=0)
+    few = real.iloc[95:105]  # too few to reweigh against, still refused
+    with pytest.raises(DataValidationError, match="pass the real rows of the generated class"):
+        importance_resample(few, _rows(500, 0.5, 0.3, seed=1), SCHEMA, 100, seed=0)
 
 
 def test_oversample_is_off_for_a_private_generator():

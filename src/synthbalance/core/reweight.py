@@ -38,7 +38,7 @@ from synthbalance.core.tables import label_mask, require_columns
 if TYPE_CHECKING:
     from synthbalance.core.synthesizer import Synthesizer
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: Fewer real rows of a class than this, and its draws are kept unweighted: a classifier
 #: fitted on a handful of rows weighs noise.
@@ -65,7 +65,7 @@ def resolve_oversample(oversample: int | str, private: bool) -> int:
     check_oversample(oversample, private)
     if oversample == "auto":
         if private:
-            log.info("Importance resampling is off: the generator was trained with "
+            logger.info("Importance resampling is off: the generator was trained with "
                      "training.privacy, and the classifier would read real rows without DP.")
         return 1 if private else AUTO_OVERSAMPLE
     return int(oversample)
@@ -149,15 +149,16 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
     """
     if n > len(draws):
         raise ValueError(f"cannot keep {n} of {len(draws)} generated rows")
+    _one_class(real, draws, schema.target)
     if len(real) < MIN_REAL_ROWS or n == len(draws):
         if n < len(draws):
-            log.info("Importance resampling skipped: %d real rows of the class, fewer than "
+            logger.info("Importance resampling skipped: %d real rows of the class, fewer than "
                      "the %d a classifier needs; the rows are kept unweighted.",
                      len(real), MIN_REAL_ROWS)
         return draws.iloc[:n].reset_index(drop=True)
     weights = importance_weights(real, draws, schema, seed, n_jobs=n_jobs)
     ess = weights.sum() ** 2 / (weights ** 2).sum()
-    log.info("Importance resampling%s kept %d of %d generated rows; the weights' effective "
+    logger.info("Importance resampling%s kept %d of %d generated rows; the weights' effective "
              "sample size over the %d draws is %d (%.0f %%; the lower, the further the "
              "generator's rows are from the real ones).", _of_class(draws, schema.target), n,
              len(draws), len(draws), ess, 100 * ess / len(draws))
