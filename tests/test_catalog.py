@@ -40,3 +40,15 @@ def test_params_on_the_command_line_override_the_environment(project):
                          "read_options": {"sep": ";"}}}
     table = _raw_table(project, env="brfss", params=params).load()
     assert list(table.columns) == ["a", "label"] and len(table) == 2
+
+
+def test_sampling_metrics_are_prefixed_by_their_branch_unless_it_is_the_usual_one(project):
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project) as session:
+        catalog = session.load_context().catalog
+        prefixes = {name: catalog.get(f"{name}.sampling_metrics")._describe()["prefix"]
+                    for name in ("conditional", "minority", "class_b")}
+    assert prefixes == {"conditional": None, "minority": None, "class_b": "class_b"}

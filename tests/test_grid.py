@@ -58,7 +58,8 @@ def test_grid_cells_are_nested_runs_with_equal_metrics_on_dask(project, capsys):
         assert run["params.training.model"] == run["tags.model"]
         metrics = run.filter(like="metrics.").dropna()
         for key in ("fidelity.wasserstein_mean", "detection.accuracy", "utility.pr_auc_gain",
-                    "utility.recall_gain_at_base_precision", "privacy.mia_auc"):
+                    "utility.recall_gain_at_base_precision", "privacy.mia_auc",
+                    "sampling.ess_share", "training.epochs_run"):
             assert f"metrics.{key}" in metrics
         assert metrics.to_dict() == dask[name].filter(like="metrics.").dropna().to_dict()
     # each run's generators in a version folder of their own: neither run overwrote the other
@@ -189,3 +190,15 @@ def test_dask_runner_joins_the_scheduler_named_in_dask_client():
         with DaskRunner().client(catalog) as client:
             assert client.scheduler.address == cluster.scheduler_address
             assert list(client.run(_worker_threads).values()) == [(1, "1")]
+
+
+def test_a_cell_with_several_branches_names_each_branch_s_history_and_sampling():
+    from synthbalance.pipelines.grid.nodes import cell_record
+
+    per_branch = [{"loss.loss": {1: 0.5}}, {"loss.loss": {1: 0.7}},
+                  {"sampling.ess_share": 0.4}, {"sampling.ess_share": 0.9}]
+    record = cell_record({}, {"model": "vae", "strategy": "per_class"}, 3, {}, {},
+                         {"detection.auc": 0.6}, *per_branch, branches=["class_b", "class_c"])
+    assert record["metrics"] == {
+        "detection.auc": 0.6, "class_b.loss.loss": {1: 0.5}, "class_c.loss.loss": {1: 0.7},
+        "class_b.sampling.ess_share": 0.4, "class_c.sampling.ess_share": 0.9}

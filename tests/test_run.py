@@ -35,6 +35,7 @@ CONTRACT_METRICS = [
     "utility.recall_gain_at_base_precision_test_threshold",
     "advice.k", "advice.validation_pr_auc_gain", "advice.validation_pr_auc_gain_low",
     "advice.validation_pr_auc_gain_high", "advice.test_pr_auc_gain",
+    "sampling.oversample", "sampling.kept_rows", "sampling.ess_share",
 ]
 ARTIFACTS = [
     "data/schema.json", "data/synthetic_rows.parquet", "model/transformer.json",

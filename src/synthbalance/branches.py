@@ -64,7 +64,13 @@ def generator_branches(params: Mapping[str, Any]) -> list[Branch]:
     classes = parsed.ingest.minority_classes
     if not classes or len(classes) == 1:  # one class: the usual name, so metric names match
         return [Branch("minority", classes[0] if classes else None)]
-    return [Branch("class_" + re.sub(r"\W", "_", str(c)), c) for c in classes]
+    return [Branch(class_namespace(c), c) for c in classes]
+
+
+def class_namespace(value: Any) -> str:
+    """The branch name of a per-class generator of class ``value``: ``class_<value>``, with
+    every character that is not a letter, digit or ``_`` replaced by ``_``."""
+    return "class_" + re.sub(r"\W", "_", str(value))
 
 
 def _parameters_in_conf(project: Path) -> dict[str, Any]:

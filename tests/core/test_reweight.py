@@ -57,6 +57,20 @@ def test_draws_like_the_real_rows_get_even_weights():
     assert top < 0.3
 
 
+def test_the_effective_sample_size_falls_as_the_draws_leave_the_real_rows():
+    from synthbalance.core.reweight import Resampling, _resample
+
+    real = _rows(400, high_share=0.5, phone_share=0.3, seed=0)
+    shares = []
+    for high, phone in ((0.5, 0.3), (0.1, 0.05)):
+        kept, ess = _resample(real, _rows(2000, high, phone, seed=1), SCHEMA, 400, seed=0)
+        shares.append(Resampling(len(kept), 5, ess).metrics()["sampling.ess_share"])
+    assert 0.6 < shares[0] <= 1 and shares[1] < 0.6 * shares[0]
+    unweighted = _resample(real.iloc[:10], _rows(2000, 0.1, 0.05, seed=1), SCHEMA, 400, 0)
+    assert unweighted[1] is None
+    assert np.isnan(Resampling(400, 5, None).metrics()["sampling.ess_share"])
+
+
 def test_one_seed_gives_the_same_rows():
     real = _rows(200, 0.5, 0.3, seed=0)
     draws = _rows(1000, 0.2, 0.1, seed=1)

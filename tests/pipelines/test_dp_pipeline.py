@@ -35,6 +35,10 @@ def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_proj
     assert len(values) == 2 and values[0] < values[1]  # one per epoch (SMALL_RUN: 2)
 
     # the importance resampling reads real rows without DP: off for this generator
+    run_project(["sampling"])
+    sampled = mlflow_runs(project).iloc[0]
+    assert sampled["metrics.sampling.oversample"] == 1
+    assert "metrics.sampling.ess_share" not in sampled.dropna()
     with pytest.raises(ConfigError, match="sampling.oversample=3 reweights the rows of a "
                                           "generator trained with training.privacy"):
         run_project(["sampling"], params={"sampling": {"oversample": 3}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
@@ -141,11 +142,16 @@ def test_sampling_keeps_a_reweighted_choice_of_oversample_times_the_draws(prepar
     args = (synthesizer, prepared["train_rows"], prepared["validation_rows"],
             prepared["schema"])
     n = int((prepared["train_rows"]["outcome"] == 1).sum())
-    plain = sample_rows(*args, {"ratio": 1.0, "oversample": 1}, 0)
-    kept = sample_rows(*args, {"ratio": 1.0}, 0)  # auto: 5 draws per kept row
+    plain, plain_metrics = sample_rows(*args, {"ratio": 1.0, "oversample": 1}, 0)
+    kept, metrics = sample_rows(*args, {"ratio": 1.0}, 0)  # auto: 5 draws per kept row
     draws = synthesizer.sample(5 * n, label=1, seed=0)
     pd.testing.assert_frame_equal(plain, synthesizer.sample(n, label=1, seed=0))
     assert len(kept) == n
+    # what MLflow gets: the resolved draws per row, the rows kept, the weights' spread
+    assert metrics["sampling.oversample"] == 5 and metrics["sampling.kept_rows"] == n
+    assert 0 < metrics["sampling.ess_share"] < 1
+    assert plain_metrics["sampling.oversample"] == 1
+    assert np.isnan(plain_metrics["sampling.ess_share"])  # nothing weighted, not logged
     # every kept row is one of the draws, and not simply the first n of them
     found = kept.merge(draws.drop_duplicates(), how="left", indicator=True)["_merge"]
     assert (found == "both").all()
@@ -161,7 +167,7 @@ def test_the_resampling_classifier_never_reads_a_validation_row(prepared, tiny_c
     minority = train[train["outcome"] == 1]
     validation = pd.concat([minority.iloc[10:], train[train["outcome"] == 0].iloc[:50]])
     with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
-        rows = sample_rows(tiny_cvae, train, validation, prepared["schema"],
-                           {"n_rows": 100}, 0)
+        rows, _ = sample_rows(tiny_cvae, train, validation, prepared["schema"],
+                              {"n_rows": 100}, 0)
     assert len(rows) == 100
     assert "Importance resampling skipped: 10 real rows of the class" in caplog.text

@@ -22,6 +22,7 @@ runs, for use in Python.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,6 +56,27 @@ P_BOUNDS = (1e-4, 1 - 1e-4)
 MIN_LEAF = 5.0
 
 
+@dataclass(frozen=True)
+class Resampling:
+    """What the sampling did for one class: ``kept`` rows out of ``oversample`` x ``kept``
+    draws, and the importance weights' effective sample size over the draws (Kish's
+    ``(sum w)^2 / sum w^2``, in rows), ``None`` when the rows were kept unweighted."""
+
+    kept: int
+    oversample: int
+    effective_sample_size: float | None = None
+
+    def metrics(self) -> dict[str, float]:
+        """``sampling.oversample`` (draws per kept row as resolved; 1: no resampling),
+        ``sampling.kept_rows`` and ``sampling.ess_share``, the effective sample size as a
+        share of the draws in [0, 1] (NaN, so not logged, for unweighted rows)."""
+        draws = self.kept * self.oversample
+        ess = self.effective_sample_size
+        return {"sampling.oversample": float(self.oversample),
+                "sampling.kept_rows": float(self.kept),
+                "sampling.ess_share": float("nan") if ess is None else ess / draws}
+
+
 def resolve_oversample(oversample: int | str, private: bool) -> int:
     """Draws per kept row: ``oversample`` as set, ``"auto"`` read as
     :data:`AUTO_OVERSAMPLE`, or 1 (no reweighting) for a generator trained with DP.
@@ -68,6 +90,9 @@ def resolve_oversample(oversample: int | str, private: bool) -> int:
             logger.info("Importance resampling is off: the generator was trained with "
                      "training.privacy, and the classifier would read real rows without DP.")
         return 1 if private else AUTO_OVERSAMPLE
+    if int(oversample) == 1:
+        logger.info("Importance resampling is off (sampling.oversample: 1): the rows are the "
+                    "generator's draws as they came.")
     return int(oversample)
 
 
@@ -79,19 +104,30 @@ def reweighted_sample(synthesizer: Synthesizer, train_rows: pd.DataFrame,
     ``sample_kwargs`` such as ``batch_size`` and ``precision`` go to it), importance-resampled
     against the rows of ``label`` in ``train_rows`` that are not ``validation_rows`` (the
     rows the generator learned from; pass the pipeline's ``train_rows`` and
-    ``validation_rows``).
+    ``validation_rows``). :func:`reweighted_sample_report` also says what the resampling did.
 
     Raises:
         ConfigError: ``oversample`` above 1 for a generator trained with DP.
         DataValidationError: validation rows that are not rows of ``train_rows``.
     """
+    return reweighted_sample_report(synthesizer, train_rows, validation_rows, n, label, seed,
+                                    oversample, **sample_kwargs)[0]
+
+
+def reweighted_sample_report(synthesizer: Synthesizer, train_rows: pd.DataFrame,
+                             validation_rows: pd.DataFrame, n: int, label: Any, seed: int,
+                             oversample: int | str = "auto",
+                             **sample_kwargs: Any) -> tuple[pd.DataFrame, Resampling]:
+    """:func:`reweighted_sample`'s rows and their :class:`Resampling` (what the sampling
+    pipeline logs to MLflow); same arguments, same errors."""
     draws_per_row = resolve_oversample(oversample,
                                        synthesizer.generator.config.privacy is not None)
     target = synthesizer.schema.target
     fitted = train_rows[~validation_mask(train_rows, validation_rows)]
     real = fitted[label_mask(fitted[target], label)]
     draws = synthesizer.sample(draws_per_row * n, label=label, seed=seed, **sample_kwargs)
-    return importance_resample(real, draws, synthesizer.schema, n, seed)
+    rows, ess = _resample(real, draws, synthesizer.schema, n, seed)
+    return rows, Resampling(n, draws_per_row, ess)
 
 
 def importance_weights(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, seed: int,
@@ -147,6 +183,13 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
     Raises ``ValueError`` when ``n`` exceeds the draws, ``DataValidationError`` when
     ``real`` holds a class the draws do not.
     """
+    return _resample(real, draws, schema, n, seed, n_jobs=n_jobs)[0]
+
+
+def _resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, n: int, seed: int, *,
+              n_jobs: int = 2) -> tuple[pd.DataFrame, float | None]:
+    """:func:`importance_resample`'s rows and the weights' effective sample size (``None``:
+    kept unweighted)."""
     if n > len(draws):
         raise ValueError(f"cannot keep {n} of {len(draws)} generated rows")
     _one_class(real, draws, schema.target)
@@ -155,7 +198,7 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
             logger.info("Importance resampling skipped: %d real rows of the class, fewer than "
                      "the %d a classifier needs; the rows are kept unweighted.",
                      len(real), MIN_REAL_ROWS)
-        return draws.iloc[:n].reset_index(drop=True)
+        return draws.iloc[:n].reset_index(drop=True), None
     weights = importance_weights(real, draws, schema, seed, n_jobs=n_jobs)
     ess = weights.sum() ** 2 / (weights ** 2).sum()
     logger.info("Importance resampling%s kept %d of %d generated rows; the weights' effective "
@@ -164,7 +207,7 @@ def importance_resample(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema,
              len(draws), len(draws), ess, 100 * ess / len(draws))
     keys = np.log(weights) + np.random.default_rng(seed).gumbel(size=len(weights))
     kept = np.argsort(-keys, kind="stable")[:n]
-    return draws.iloc[kept].reset_index(drop=True)
+    return draws.iloc[kept].reset_index(drop=True), float(ess)
 
 
 def _one_class(real: pd.DataFrame, draws: pd.DataFrame, target: str) -> None:

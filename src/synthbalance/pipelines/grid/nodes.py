@@ -62,14 +62,17 @@ def cell_record(
     the parent run.
 
     ``metrics_and_histories``: the metric dicts, then one training history per branch of
-    ``branches`` (a single branch logs plain ``loss.*`` names, several prefix their class).
+    ``branches``, then one dict of sampling metrics per branch (a single branch logs plain
+    ``loss.*`` and ``sampling.*`` names, several prefix their class).
     """
     metrics: dict[str, Any] = {}
-    for values in metrics_and_histories[: len(metrics_and_histories) - len(branches)]:
+    per_branch = 2 * len(branches)
+    for values in metrics_and_histories[: len(metrics_and_histories) - per_branch]:
         metrics.update(values)
-    for branch, history in zip(branches, metrics_and_histories[-len(branches):], strict=True):
+    tail = metrics_and_histories[len(metrics_and_histories) - per_branch:]
+    for branch, values in zip(2 * list(branches), tail, strict=True):
         prefix = "" if len(branches) == 1 else f"{branch}."
-        metrics.update({prefix + k: v for k, v in history.items()})
+        metrics.update({prefix + k: v for k, v in values.items()})
     model, strategy = training["model"], training["strategy"]
     dataset = IngestParams.from_dict(ingest).name
     epsilon = (training.get("privacy") or {}).get("epsilon")

@@ -99,7 +99,7 @@ def _branch(branch: Branch) -> Pipeline:
     template = Pipeline([
         Node(train, inputs, ["generator", "history"], name="train_generator"),
         Node(sample_rows, ["generator", "train_rows", "validation_rows", "schema",
-                           "params:sampling", "seed"], "rows", name="sample_rows"),
+                           "params:sampling", "seed"], ["rows", "sampling"], name="sample_rows"),
     ])
     return Pipeline(template, namespace=branch.namespace,
                     inputs={*SHARED[:5], "training", "seed"}, parameters={"params:sampling"})
@@ -126,7 +126,8 @@ def _cell(cell: Cell) -> Pipeline:
         Node(evaluate_privacy, [*_ROWS, *_EVAL], "privacy", name="evaluate_privacy"),
         Node(record, ["params:ingest", "training", "seed", PARENT, "advice_tags",
                       "postprocess", "fidelity", "detection", "utility", "privacy",
-                      "advice_scores", *[f"{n}.history" for n in names]],
+                      "advice_scores", *[f"{n}.history" for n in names],
+                      *[f"{n}.sampling" for n in names]],
              "mlflow_run", name="cell_record"),
     ]
     body = sum((_branch(b) for b in cell.branches), Pipeline(nodes))

@@ -18,7 +18,7 @@ def create_pipeline(branches: Sequence[Branch], **kwargs) -> Pipeline:
                 func=sample_rows,
                 inputs=["generator", "train_rows", "validation_rows", "schema", "params:sampling",
                         "params:seed"],
-                outputs="synthetic_branch",
+                outputs=["synthetic_branch", "sampling_metrics"],
                 name="sample_rows",
             )
         ]
