@@ -262,6 +262,42 @@ def test_switches_turn_rules_off_but_still_count_out_of_bound_values(fitted):
     assert clean["bad_mental_days"].dtype == np.float64
 
 
+def test_continuous_values_come_back_at_their_training_precision_uncounted_as_fixes(fitted):
+    train, schema, stats = fitted
+    assert (stats["glucose"].decimals, stats["annual_cost"].decimals) == (1, 2)
+    present = np.flatnonzero(train["glucose"].notna())[:20]
+    messy = inject(train, "glucose", present, 123.4567)
+    messy = inject(messy, "annual_cost", np.arange(60), np.nan)  # filled from quantiles
+    clean, fixes = postprocess(messy, stats, schema)
+    assert (clean["glucose"].iloc[present] == 123.5).all()
+    counts = counts_of(fixes)
+    assert counts[("glucose", "precision")] == 20
+    assert fix_totals(fixes)["postprocess.values_fixed"] == counts[("annual_cost",
+                                                                    "fill_missing")] > 0
+    for column, places in (("glucose", 1), ("annual_cost", 2)):
+        values = clean[column].dropna()
+        assert (values == values.round(places)).all(), column
+    kept, _ = postprocess(messy, stats, schema, precision=False)
+    assert (kept["glucose"].iloc[present] == 123.4567).all()
+
+
+def test_precision_is_the_fewest_exact_places_and_bounds_move_inside_it():
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"cents": rng.integers(30, 1096, 500) / 100,
+                         "tenths": np.r_[0.3, 10.9, rng.integers(3, 109, 498) / 10],
+                         "noise": rng.normal(size=500), "y": rng.integers(0, 2, 500),
+                         "big": 123456789 + rng.integers(0, 100, 500) / 100})
+    train, schema = validate_table(rows, "y", {"tenths": {"bounds": [0.25, 10.97]}})
+    stats = fit_postprocess(train, schema)
+    assert [stats[c].decimals for c in ("cents", "tenths", "noise", "big")] == [2, 1, None, 2]
+    assert (stats["tenths"].low, stats["tenths"].high) == (0.3, 10.9)
+    synth = train.assign(tenths=np.r_[0.26, 10.96, np.full(498, 5.55)],
+                         noise=train["noise"] * 0.999)  # within the training range
+    clean, _ = postprocess(synth, stats, schema)
+    assert list(clean["tenths"].iloc[:2]) == [0.3, 10.9]  # clipped, then rounded inside
+    pd.testing.assert_series_equal(clean["noise"], synth["noise"])  # too many places
+
+
 def test_wrong_inputs_give_clear_errors(fitted):
     train, schema, stats = fitted
     with pytest.raises(DataValidationError, match=r"synthetic rows lack column\(s\) \['region'\]"):

@@ -18,7 +18,7 @@ NOT_COVERED: tuple[str, ...] = (
     "transformer: mixture modes (means, standard deviations), point masses, log scaling, "
     "one-hot level sets",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
-    "shares, quantiles, missing-value shares",
+    "shares, quantiles, missing-value shares, decimal places of continuous columns",
     "class sizes and which classes are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",
 )

@@ -21,6 +21,13 @@ Rules, in the order they run on each column:
     minimum or maximum. Integer and count bounds are tightened to whole numbers.
 ``round``
     Integer and count columns are rounded to whole numbers (half to even).
+``precision``
+    Continuous columns are rounded to the decimal places of their training values: the
+    fewest places, up to :data:`MAX_DECIMALS`, at which every training value is exact (an
+    amount in cents keeps 2, a glucose reading in tenths 1); a column with more places is
+    left as the generator made it. The clip bounds are moved inside to that precision first,
+    so rounding cannot leave them. Not a fix of an illegal value but of a format, so it is
+    not counted in ``postprocess.values_fixed``.
 ``snap``
     Columns with training levels (binary, categorical, ordinal, count) get every value that
     is not a training level replaced: numeric levels by the nearest level by value (a tie
@@ -72,12 +79,13 @@ RULES: tuple[str, ...] = (
     "non_numeric",
     "clip",
     "round",
+    "precision",
     "snap",
     "restore_missing",
     "fill_missing",
 )
-#: Rules that count values they changed (the others are diagnostics).
-FIX_RULES: tuple[str, ...] = RULES[2:]
+#: Rules that count values they fixed: not the two diagnostics, nor ``precision`` (a format).
+FIX_RULES: tuple[str, ...] = tuple(r for r in RULES[2:] if r != "precision")
 #: Kinds rounded to whole numbers.
 WHOLE_KINDS: frozenset[str] = frozenset({"integer", "count"})
 #: Kinds whose values are snapped to training levels.
@@ -86,6 +94,12 @@ LEVEL_KINDS: frozenset[str] = DISCRETE_KINDS | {"count"}
 N_QUANTILES = 101
 #: A synthetic missing share within this factor of the training share is left as it is.
 MISSING_TOLERANCE = 0.5
+#: Continuous columns whose training values need more decimal places are not rounded.
+MAX_DECIMALS = 6
+#: Tolerance of "exact at d places" when fitting, in units in the last place of the value:
+#: a value read from "0.29" is the float nearest 0.29, and a sum such as 0.1 + 0.2 lies an
+#: ulp from 0.3. In ulps, not relative: 123456789.12 must not pass as whole.
+DECIMALS_TOLERANCE_ULPS = 64
 #: Whole-number levels spanning at most this many units are snapped with a lookup table.
 MAX_TABLE_SPAN = 100_000
 #: Numeric columns are cleaned this many rows at a time. Whole-column temporaries (about
@@ -104,7 +118,8 @@ class ColumnStats:
     ``low``/``high`` are the bounds used (``None``: no bound on that side); ``levels`` the
     sorted training levels of a level column with their ``level_shares``; ``quantiles`` the
     training quantile function of a numeric column without levels; ``dtype`` the training
-    column's dtype, given back after cleaning.
+    column's dtype, given back after cleaning; ``decimals`` the places a continuous column
+    is rounded to (``None``: not rounded).
     """
 
     name: str
@@ -117,6 +132,7 @@ class ColumnStats:
     level_shares: tuple[float, ...] | None = None
     quantiles: tuple[float, ...] | None = None
     format: str | None = None
+    decimals: int | None = None
 
     @property
     def numeric_levels(self) -> bool:
@@ -147,17 +163,19 @@ class PostprocessStats:
         Returns:
             A frame with columns ``column``, ``kind``, ``dtype``, ``low`` and ``high`` (the
             bounds values are clipped to; missing: no bound), ``levels`` (how many values
-            a level column snaps to; missing: not a level column) and ``missing_rate`` (the
-            share of missing values restored).
+            a level column snaps to; missing: not a level column), ``decimals`` (the places
+            a continuous column is rounded to; missing: not rounded) and ``missing_rate``
+            (the share of missing values restored).
         """
-        names = ["column", "kind", "dtype", "low", "high", "levels", "missing_rate"]
+        names = ["column", "kind", "dtype", "low", "high", "levels", "decimals",
+                 "missing_rate"]
         table = pd.DataFrame(
             [(c.name, c.kind, c.dtype, c.low, c.high,
-              len(c.levels) if c.levels is not None else None, c.missing_rate)
+              len(c.levels) if c.levels is not None else None, c.decimals, c.missing_rate)
              for c in self.columns],
             columns=names,
         )
-        return table.astype({"levels": "Int64"})
+        return table.astype({"levels": "Int64", "decimals": "Int64"})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostprocessStats:
@@ -186,6 +204,7 @@ def postprocess(
     *,
     clip: bool = True,
     round: bool = True,  # noqa: A002 - the public switch is named after the rule
+    precision: bool = True,
     snap: bool = True,
     restore_missing: bool = True,
     seed: int = 0,
@@ -202,7 +221,8 @@ def postprocess(
         ConfigError: ``stats`` were fitted on another schema.
     """
     require_columns(synth, schema.names, "synthetic rows")
-    switches = {"clip": clip, "round": round, "snap": snap, "restore_missing": restore_missing}
+    switches = {"clip": clip, "round": round, "precision": precision, "snap": snap,
+                "restore_missing": restore_missing}
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
     jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child))
             for spec, child in zip(schema.columns, seeds, strict=True)]
@@ -257,7 +277,9 @@ def _fit_column(series: pd.Series, spec: ColumnSpec) -> ColumnStats:
     if spec.kind in ORDERED_KINDS:
         numbers = to_seconds(present, spec.format)  # plain numbers unless a datetime
         numbers = numbers[~np.isnan(numbers)]
-        fields["low"], fields["high"] = _bounds(spec, numbers)
+        if spec.kind == "continuous":
+            fields["decimals"] = _decimals(numbers)
+        fields["low"], fields["high"] = _bounds(spec, numbers, fields.get("decimals"))
         if spec.kind not in LEVEL_KINDS and numbers.size:
             grid = np.linspace(0.0, 1.0, N_QUANTILES)
             fields["quantiles"] = tuple(float(q) for q in np.quantile(numbers, grid))
@@ -266,8 +288,20 @@ def _fit_column(series: pd.Series, spec: ColumnSpec) -> ColumnStats:
     return ColumnStats(spec.name, spec.kind, str(series.dtype), missing, **fields)
 
 
-def _bounds(spec: ColumnSpec, numbers: np.ndarray) -> tuple[float | None, float | None]:
-    """Declared bound on each side, else the training extreme; whole for whole kinds."""
+def _decimals(numbers: np.ndarray) -> int | None:
+    """The fewest decimal places (up to :data:`MAX_DECIMALS`) at which every value is exact
+    within :data:`DECIMALS_TOLERANCE_ULPS`; ``None`` when none is, or there are no values."""
+    if numbers.size == 0 or not np.isfinite(numbers).all():
+        return None
+    scale = DECIMALS_TOLERANCE_ULPS * np.spacing(np.abs(numbers))
+    return next((d for d in range(MAX_DECIMALS + 1)
+                 if (np.abs(numbers - np.round(numbers, d)) <= scale).all()), None)
+
+
+def _bounds(spec: ColumnSpec, numbers: np.ndarray,
+            decimals: int | None = None) -> tuple[float | None, float | None]:
+    """Declared bound on each side, else the training extreme; whole for whole kinds, and
+    moved inside to ``decimals`` places for a rounded continuous column."""
     declared_low, declared_high = spec.bounds or (None, None)
     seen = numbers.size > 0
     low = declared_low if declared_low is not None else (numbers.min() if seen else None)
@@ -275,6 +309,10 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray) -> tuple[float | None, float 
     if spec.kind in WHOLE_KINDS:  # so rounding after clipping cannot leave the bounds
         low = None if low is None else math.ceil(low)
         high = None if high is None else math.floor(high)
+    elif decimals is not None:  # the same at ``decimals`` places; 110.00000000000001 cents
+        unit, slack = 10.0 ** decimals, 1e-6  # of 1.1 must not round up to 111
+        low = None if low is None else round(math.ceil(low * unit - slack) / unit, decimals)
+        high = None if high is None else round(math.floor(high * unit + slack) / unit, decimals)
     return (None if low is None else float(low), None if high is None else float(high))
 
 
@@ -315,7 +353,8 @@ def _clean_numeric(
     numeric = col.kind in ORDERED_KINDS
     diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
     rules = [rule for rule, kinds in (("clip", ORDERED_KINDS), ("round", WHOLE_KINDS),
-                                      ("snap", LEVEL_KINDS)) if col.kind in kinds]
+                                      ("precision", {"continuous"}), ("snap", LEVEL_KINDS))
+             if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     legal = _legal_range(col)
     for rows in chunks(len(x), CHUNK_ROWS):
@@ -331,28 +370,31 @@ def _limits(col: ColumnStats) -> tuple[float, float]:
     return (-np.inf if col.low is None else col.low, np.inf if col.high is None else col.high)
 
 
-def _legal_range(col: ColumnStats) -> tuple[float, float, bool] | None:
-    """``(low, high, whole)`` such that values in ``[low, high]``, and whole if ``whole``,
-    are exactly the values no rule changes; ``None`` if no interval says that (levels with
-    gaps, or levels that are not whole numbers)."""
+def _legal_range(col: ColumnStats) -> tuple[float, float, int | None] | None:
+    """``(low, high, places)`` such that values in ``[low, high]``, and exact at ``places``
+    decimals unless it is None (0: whole), are exactly the values no rule changes; ``None``
+    if no interval says that (levels with gaps, or levels that are not whole numbers)."""
     low, high = _limits(col)
-    whole = col.kind in WHOLE_KINDS
+    places = 0 if col.kind in WHOLE_KINDS else col.decimals
     if col.kind in LEVEL_KINDS and col.levels:
         levels = np.asarray(col.levels, dtype=np.float64)
         if not np.array_equal(levels, np.arange(levels[0], levels[0] + levels.size)):
             return None  # not a run of consecutive whole numbers
-        low, high, whole = max(low, levels[0]), min(high, levels[-1]), True
-    return (low, high, whole) if col.kind in ORDERED_KINDS or col.levels else None
+        low, high, places = max(low, levels[0]), min(high, levels[-1]), 0
+    return (low, high, places) if col.kind in ORDERED_KINDS or col.levels else None
 
 
-def _all_legal(x: np.ndarray, low: float, high: float, whole: bool) -> bool:
-    """Every value lies in ``[low, high]`` (so none is NaN) and is whole if ``whole``: a
-    few vectorised reductions, much cheaper than applying the rules to find no change."""
+def _all_legal(x: np.ndarray, low: float, high: float, places: int | None) -> bool:
+    """Every value lies in ``[low, high]`` (so none is NaN) and is exact at ``places``
+    decimals unless it is None: a few vectorised reductions, much cheaper than applying
+    the rules to find no change."""
     if x.size == 0:
         return True
     if not (x.min() >= low and x.max() <= high):  # NaN fails both comparisons
         return False
-    return not whole or is_whole(x)
+    if places is None:
+        return True
+    return is_whole(x) if places == 0 else bool((np.round(x, places) == x).all())
 
 
 def _clean_numbers(
@@ -369,6 +411,10 @@ def _clean_numbers(
                    rule="clip", enabled=switches["clip"])
     if col.kind in WHOLE_KINDS:
         x = _apply(np.rint(x), x, n_missing, counts, rule="round", enabled=switches["round"])
+    if col.kind == "continuous":
+        rounded = x if col.decimals is None else np.round(x, col.decimals)
+        x = _apply(rounded, x, n_missing, counts, rule="precision",
+                   enabled=switches["precision"])
     if col.kind in LEVEL_KINDS:
         snapped = _nearest_level(x, missing, col) if switches["snap"] else x
         x = _apply(snapped, x, n_missing, counts, rule="snap", enabled=switches["snap"])
@@ -495,7 +541,9 @@ def _draw(col: ColumnStats, k: int, rng: np.random.Generator) -> np.ndarray | No
     if col.quantiles:
         grid = np.linspace(0.0, 1.0, len(col.quantiles))
         draws = np.interp(rng.random(k), grid, np.asarray(col.quantiles))
-        return np.rint(draws) if col.kind in WHOLE_KINDS else draws
+        if col.kind in WHOLE_KINDS:
+            return np.rint(draws)
+        return draws if col.decimals is None else np.round(draws, col.decimals)
     return None
 
 
