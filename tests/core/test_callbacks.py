@@ -179,3 +179,11 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
     assert "validation rows, fewer than the 50 a check needs" in caplog.text
     assert "epochs: auto trains its minimum budget (1000 steps)" in caplog.text
     assert "check.score" not in synth.generator.history
+
+
+def test_without_a_terminal_the_progress_bar_gives_way_to_a_few_log_lines(capfd, caplog):
+    with caplog.at_level("INFO", logger="synthbalance.core.models.callbacks"):
+        _vae(epochs=30).fit(_rows(128), progress=True)
+    assert "\r" not in capfd.readouterr().err  # no bar redrawn into a file or a CI log
+    lines = [r.getMessage() for r in caplog.records if ": epoch " in r.getMessage()]
+    assert len(lines) == 10 and lines[-1].startswith("vae: epoch 30 of 30, loss ")

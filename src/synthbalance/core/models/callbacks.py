@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Lines a training logs in place of its progress bar when standard error is no terminal.
+PROGRESS_LINES = 10
+
 #: ``check(epoch, generator) -> {"score": lower is better, ...} | None``
 CheckFn = Callable[[int, "BaseGenerator"], "Mapping[str, float] | None"]
 
@@ -85,19 +88,27 @@ class EpochTimer(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar over the epochs, showing the last epoch's losses."""
+    """A tqdm bar over the epochs, showing the last epoch's losses, where standard error is
+    a terminal. Elsewhere (output sent to a file, a CI log) a bar is a stream of carriage
+    returns, so :data:`PROGRESS_LINES` log lines over the run say the same instead."""
 
     def __init__(self) -> None:
         self._bar: Any = None
 
     def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
-        self._bar = tqdm(total=generator.epochs, desc=generator.name, unit="epoch")
+        self._bar = tqdm(total=generator.epochs, desc=generator.name, unit="epoch",
+                         disable=None)  # None: off where standard error is not a terminal
 
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
     ) -> None:
-        self._bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+        shown = {k: f"{v:.3g}" for k, v in losses.items()}
+        self._bar.set_postfix(shown, refresh=False)
         self._bar.update()
+        every = max(1, generator.epochs // PROGRESS_LINES)
+        if self._bar.disable and (epoch % every == 0 or epoch == generator.epochs):
+            logger.info("%s: epoch %d of %d, %s", generator.name, epoch, generator.epochs,
+                        ", ".join(f"{k} {v}" for k, v in shown.items()))
 
     def on_train_end(self, generator: BaseGenerator) -> None:
         self._bar.close()
