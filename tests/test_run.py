@@ -101,6 +101,10 @@ def test_a_run_prints_no_warning_and_ends_with_a_link_to_its_page(finished_run):
     warnings = [line for line in printed.splitlines()
                 if re.search(r"\bWARNING\b|\w+Warning\b", line)]
     assert not warnings, "\n".join(warnings)
+    # output to a file, not a terminal: no progress bar redrawn with carriage returns (ours,
+    # the utility arms', MLflow's artifact download), but the training's log lines instead
+    assert b"\r" not in (finished_run.parent / "kedro_run.log").read_bytes()
+    assert re.search(r"cvae: epoch 2 of 2, loss ", printed)
     # conf/logging.yml: node progress, not a line per dataset load and save
     assert re.search(r"Completed (\d+) out of \1 tasks", printed)
     assert "Loading data from" not in printed

@@ -209,7 +209,7 @@ class PostprocessingParams(Section):
 
     clip: bool = True
     round: bool = True
-    precision: bool = True
+    decimals: bool = True
     snap: bool = True
     restore_missing: bool = True
 

@@ -1,6 +1,7 @@
 """Project settings: https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
 import os
+import sys
 from pathlib import Path
 
 from synthbalance.runtime import configure_openmp
@@ -10,6 +11,10 @@ from synthbalance.third_party import quiet_third_party_warnings
 # it loads (see synthbalance/runtime.py for why runs wait passively by default).
 configure_openmp()
 quiet_third_party_warnings()
+# Where standard error is no terminal (a file, a CI log), a progress bar is a stream of
+# carriage returns: MLflow's artifact bar off there, as the project's own bars are.
+if not sys.stderr.isatty():
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 from omegaconf import OmegaConf  # noqa: E402
 

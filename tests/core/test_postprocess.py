@@ -262,7 +262,7 @@ def test_switches_turn_rules_off_but_still_count_out_of_bound_values(fitted):
     assert clean["bad_mental_days"].dtype == np.float64
 
 
-def test_continuous_values_come_back_at_their_training_precision_uncounted_as_fixes(fitted):
+def test_continuous_values_come_back_at_their_training_decimals_uncounted_as_fixes(fitted):
     train, schema, stats = fitted
     assert (stats["glucose"].decimals, stats["annual_cost"].decimals) == (1, 2)
     present = np.flatnonzero(train["glucose"].notna())[:20]
@@ -271,13 +271,13 @@ def test_continuous_values_come_back_at_their_training_precision_uncounted_as_fi
     clean, fixes = postprocess(messy, stats, schema)
     assert (clean["glucose"].iloc[present] == 123.5).all()
     counts = counts_of(fixes)
-    assert counts[("glucose", "precision")] == 20
+    assert counts[("glucose", "decimals")] == 20
     assert fix_totals(fixes)["postprocess.values_fixed"] == counts[("annual_cost",
                                                                     "fill_missing")] > 0
     for column, places in (("glucose", 1), ("annual_cost", 2)):
         values = clean[column].dropna()
         assert (values == values.round(places)).all(), column
-    kept, _ = postprocess(messy, stats, schema, precision=False)
+    kept, _ = postprocess(messy, stats, schema, decimals=False)
     assert (kept["glucose"].iloc[present] == 123.4567).all()
 
 

@@ -21,7 +21,7 @@ Rules, in the order they run on each column:
     minimum or maximum. Integer and count bounds are tightened to whole numbers.
 ``round``
     Integer and count columns are rounded to whole numbers (half to even).
-``precision``
+``decimals``
     Continuous columns are rounded to the decimal places of their training values: the
     fewest places, up to :data:`MAX_DECIMALS`, at which every training value is exact (an
     amount in cents keeps 2, a glucose reading in tenths 1); a column with more places is
@@ -79,13 +79,13 @@ RULES: tuple[str, ...] = (
     "non_numeric",
     "clip",
     "round",
-    "precision",
+    "decimals",
     "snap",
     "restore_missing",
     "fill_missing",
 )
-#: Rules that count values they fixed: not the two diagnostics, nor ``precision`` (a format).
-FIX_RULES: tuple[str, ...] = tuple(r for r in RULES[2:] if r != "precision")
+#: Rules that count values they fixed: not the two diagnostics, nor ``decimals`` (a format).
+FIX_RULES: tuple[str, ...] = tuple(r for r in RULES[2:] if r != "decimals")
 #: Kinds rounded to whole numbers.
 WHOLE_KINDS: frozenset[str] = frozenset({"integer", "count"})
 #: Kinds whose values are snapped to training levels.
@@ -204,7 +204,7 @@ def postprocess(
     *,
     clip: bool = True,
     round: bool = True,  # noqa: A002 - the public switch is named after the rule
-    precision: bool = True,
+    decimals: bool = True,
     snap: bool = True,
     restore_missing: bool = True,
     seed: int = 0,
@@ -221,7 +221,7 @@ def postprocess(
         ConfigError: ``stats`` were fitted on another schema.
     """
     require_columns(synth, schema.names, "synthetic rows")
-    switches = {"clip": clip, "round": round, "precision": precision, "snap": snap,
+    switches = {"clip": clip, "round": round, "decimals": decimals, "snap": snap,
                 "restore_missing": restore_missing}
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
     jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child))
@@ -353,7 +353,7 @@ def _clean_numeric(
     numeric = col.kind in ORDERED_KINDS
     diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
     rules = [rule for rule, kinds in (("clip", ORDERED_KINDS), ("round", WHOLE_KINDS),
-                                      ("precision", {"continuous"}), ("snap", LEVEL_KINDS))
+                                      ("decimals", {"continuous"}), ("snap", LEVEL_KINDS))
              if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     legal = _legal_range(col)
@@ -413,8 +413,8 @@ def _clean_numbers(
         x = _apply(np.rint(x), x, n_missing, counts, rule="round", enabled=switches["round"])
     if col.kind == "continuous":
         rounded = x if col.decimals is None else np.round(x, col.decimals)
-        x = _apply(rounded, x, n_missing, counts, rule="precision",
-                   enabled=switches["precision"])
+        x = _apply(rounded, x, n_missing, counts, rule="decimals",
+                   enabled=switches["decimals"])
     if col.kind in LEVEL_KINDS:
         snapped = _nearest_level(x, missing, col) if switches["snap"] else x
         x = _apply(snapped, x, n_missing, counts, rule="snap", enabled=switches["snap"])

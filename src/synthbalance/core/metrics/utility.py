@@ -245,7 +245,8 @@ def recall_gain_experiment(  # noqa: PLR0917
     adding = 1 + (make_smote is not None) + len(next(iter(data.pools.values())))
     n_fits = len(seeds) * len(data.y) * (2 + len(ks) * adding)
     runs: list[_Run] = []
-    with tqdm(total=n_fits, disable=not progress, desc="utility arms") as bar:
+    # progress: a bar where standard error is a terminal (None), never in a file or CI log
+    with tqdm(total=n_fits, disable=None if progress else True, desc="utility arms") as bar:
         for seed in seeds:
             for stream, cls in enumerate(data.y):
                 runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
