@@ -161,10 +161,10 @@ class EarlyStopping(Callback):
 
     def __init__(self, patience: int, monitor: str = "check.score"):
         self.patience, self.monitor = patience, monitor
-        self._best, self._waited = math.inf, 0
+        self._best, self._waited, self._best_epoch = math.inf, 0, 0
 
     def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
-        self._best, self._waited = math.inf, 0
+        self._best, self._waited, self._best_epoch = math.inf, 0, 0
 
     def on_epoch_end(
         self, generator: BaseGenerator, epoch: int, losses: Mapping[str, float]
@@ -173,14 +173,15 @@ class EarlyStopping(Callback):
         if score is None:
             return
         if score < self._best:
-            self._best, self._waited = score, 0
+            self._best, self._waited, self._best_epoch = score, 0, epoch
             return
         self._waited += 1
         if self._waited >= self.patience:
             generator.stop_training = True
             logger.info("%s: stopped after epoch %d of %d, %d checks in a row without a "
-                        "better %s (training.patience); the best-checked weights are kept.",
-                        generator.name, epoch, generator.epochs, self.patience, self.monitor)
+                        "better %s (training.patience); the best check was at epoch %d, "
+                        "whose weights are kept.", generator.name, epoch, generator.epochs,
+                        self.patience, self.monitor, self._best_epoch)
 
 
 class BestCheckpoint(Callback):
