@@ -35,6 +35,7 @@ from synthbalance.core.sampling import AUTO_OVERSAMPLE, check_oversample
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import validation_mask
 from synthbalance.core.tables import label_mask, require_columns
+from synthbalance.core.values import to_python
 
 if TYPE_CHECKING:
     from synthbalance.core.synthesizer import Synthesizer
@@ -226,5 +227,5 @@ def _of_class(draws: pd.DataFrame, target: str) -> str:
     """`` of class X`` for the log, when the draws hold one class."""
     if target in draws.columns and draws[target].nunique() == 1:
         label = draws[target].iloc[0]
-        return f" of class {getattr(label, 'item', lambda: label)()!r}"  # numpy: plain
+        return f" of class {to_python(label)!r}"
     return ""
