@@ -213,12 +213,13 @@ def test_same_seed_gives_byte_identical_synthetic_rows(project):
 def test_the_verdict_names_the_path_the_catalog_writes():
     import yaml
 
-    from synthbalance.pipelines.advice.nodes import AUGMENTED_PATH
+    from synthbalance.pipelines.advice.nodes import AUGMENTED_PATH, SYNTHETIC_PATH
 
     from .conftest import PROJECT
 
     catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
     assert catalog["augmented_train"]["filepath"] == AUGMENTED_PATH
+    assert catalog["synthetic_rows"]["dataset"]["filepath"] == SYNTHETIC_PATH
 
 
 def test_the_smote_reference_names_the_folders_the_catalog_writes():

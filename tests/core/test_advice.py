@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthbalance.core.advice import ADDED_COLUMN, Advice, advise, augmented_rows, verdict
+from synthbalance.core.advice import (
+    ADDED_COLUMN,
+    Advice,
+    advise,
+    augmented_rows,
+    privacy_warning,
+    verdict,
+)
 from synthbalance.core.metrics import recall_gain_experiment
 from synthbalance.core.schema import infer_schema
 
@@ -132,3 +139,16 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
                        source="declared")
     assert "5.0 %, the deployment prevalence, as evaluation.deployment_prevalence declares" \
            in declared
+
+
+def test_the_privacy_warning_names_each_leak_and_is_silent_without_one():
+    path = "data/07_model_output/synthetic_rows.parquet"
+    clean = {"privacy.unique_row_copies": 0.0, "privacy.mia_auc": 0.59}
+    assert privacy_warning(clean, path) == ""
+    assert privacy_warning({"privacy.mia_auc": float("nan")}, path) == ""  # no attack ran
+    one = privacy_warning({**clean, "privacy.unique_row_copies": 1.0}, path)
+    assert one.startswith("Privacy: 1 synthetic row equals a training row") and path in one
+    attack = privacy_warning({**clean, "privacy.mia_auc": 0.6}, path)
+    assert "with AUC 0.600 (privacy.mia_auc" in attack and "unique_row_copies" not in attack
+    both = privacy_warning({"privacy.unique_row_copies": 4.0, "privacy.mia_auc": 0.91}, path)
+    assert "4 synthetic rows equal" in both and "AUC 0.910" in both

@@ -11,9 +11,11 @@ from kedro_datasets.pandas import ParquetDataset
 
 from synthbalance.core.advice import Advice
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.metrics import copy_mask
 from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
-from synthbalance.pipelines.advice.nodes import write_verdict
+from synthbalance.pipelines.advice.nodes import SYNTHETIC_PATH, write_verdict
+from synthbalance.pipelines.evaluation.nodes import evaluate_privacy
 from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
 from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
 from synthbalance.pipelines.profiling.nodes import profile_table
@@ -62,10 +64,30 @@ def test_the_verdict_says_where_the_deployment_prevalence_comes_from(demo, decla
     _, schema = validate_raw_table(demo, {"source": "demo"})
     train, _, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
     advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4).to_dict()
-    text = write_verdict(advice, train, held, schema, {"deployment_prevalence": declared})
+    text = write_verdict(advice, train, held, schema, {"deployment_prevalence": declared}, {})
     assert said in text
     before_cut = 100 * (train["outcome"].sum() + len(held)) / (len(train) + len(held))
     assert (f"{before_cut:.1f} %" in text) == (declared is None)
+
+
+def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):
+    """The privacy node's own count reaches the printed advice, and clean rows add nothing."""
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
+    unseen = test[test["outcome"] == 1]
+    advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4).to_dict()
+    texts = {}
+    for copies in (0, 3):
+        synthetic = pd.concat([unseen, train[train["outcome"] == 1].head(copies)])
+        metrics = evaluate_privacy(train, train.iloc[:0], test, held, synthetic, schema, {}, 0)
+        assert metrics["privacy.unique_row_copies"] == copies
+        assert copy_mask(train, synthetic, schema).sum() == copies  # what the docs drop
+        texts[copies] = write_verdict(advice, train, held, schema, {}, metrics)
+    assert "Privacy" not in texts[0]
+    assert texts[3].startswith(texts[0].rstrip())
+    assert "Privacy: 3 synthetic rows equal a training row that no other real row equals" \
+        in texts[3]
+    assert SYNTHETIC_PATH in texts[3]
 
 
 def test_transformer_is_fitted_on_training_rows_only(demo):

@@ -176,6 +176,38 @@ def verdict(advice: Advice, path: str, class_weight: float | None = None,
             "the test split counts its rows as they are.")
 
 
+#: ``privacy.mia_auc`` from which the verdict warns (docs/privacy-attacks.md: "a leak").
+LEAK_AUC = 0.6
+
+
+def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
+    """A sentence for the verdict when the synthetic rows give real rows away, else ``""``.
+
+    ``metrics`` are the run's ``privacy.*`` metrics (:func:`synthbalance.core.metrics.privacy`,
+    names with the ``privacy.`` prefix); ``path`` is where the synthetic rows are. It warns
+    of copies of unique training rows (``privacy.unique_row_copies`` above 0: each is a real
+    row no duplicate in the data explains) and of a membership attack at or above
+    :data:`LEAK_AUC` (``privacy.mia_auc``). Training one's own model on them is not the
+    risk; sharing them is.
+    """
+    found = []
+    copies = int(metrics.get("privacy.unique_row_copies", 0) or 0)
+    if copies:
+        rows = "row equals" if copies == 1 else "rows equal"
+        found.append(f"{copies} synthetic {rows} a training row that no other real row "
+                     "equals (privacy.unique_row_copies), a real row given back")
+    attack = float(metrics.get("privacy.mia_auc", float("nan")))
+    if attack >= LEAK_AUC:
+        found.append(f"a membership attack tells training rows from unseen ones with AUC "
+                     f"{attack:.3f} (privacy.mia_auc; {LEAK_AUC} or more reads as a leak)")
+    if not found:
+        return ""
+    return (f"Privacy: {'; '.join(found)}. This does not matter for training your own "
+            f"model; before you share {path}, drop the rows that equal a training row, or "
+            "train fewer epochs or with training.privacy (docs/privacy-attacks.md, "
+            "\"Before you share synthetic rows\").")
+
+
 def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
             f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbalance.core.advice import Advice, advise, augmented_rows, verdict
+from synthbalance.core.advice import Advice, advise, augmented_rows, privacy_warning, verdict
 from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask
@@ -16,6 +16,8 @@ from synthbalance.params import EvaluationParams
 #: Where the catalog writes the advised training set (named in the verdict; a test keeps it
 #: equal to ``augmented_train``'s filepath in conf/base/catalog.yml).
 AUGMENTED_PATH = "data/05_model_input/augmented_train.parquet"
+#: Where the catalog writes the cleaned synthetic rows (named in the privacy warning).
+SYNTHETIC_PATH = "data/07_model_output/synthetic_rows.parquet"
 
 
 def choose_arm(
@@ -46,15 +48,19 @@ def write_verdict(
     held_back_rows: pd.DataFrame,
     schema: Schema,
     evaluation: dict[str, Any],
+    privacy_metrics: dict[str, float],
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
     share validation rows were weighted to, when they were (the utility experiment's rule,
-    ``deployment_shares``: a declared share, or the share before a scarce cut)."""
+    ``deployment_shares``: a declared share, or the share before a scarce cut), and ends
+    with a warning when the synthetic rows give real rows away (``privacy_warning``)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
-    return verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
+    said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
                    float(np.mean(weighted)) if weighted else None,
-                   "declared" if declared is not None else "before_cut") + "\n"
+                   "declared" if declared is not None else "before_cut")
+    warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
+    return f"{said}\n\n{warning}\n" if warning else f"{said}\n"
