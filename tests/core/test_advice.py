@@ -87,6 +87,25 @@ def test_the_best_validated_candidate_wins_and_real_rows_are_never_advised():
     assert advise(_arms(class_weights_at_0=(0.01, 0.001)), 0.3).arm == "class_weights"
 
 
+def test_the_advice_keeps_the_synthetic_rows_best_when_another_arm_leads():
+    smote_leads = advise(_arms(smote_at_100=(0.02, 0.01), synthetic_at_100=(0.012, -0.01),
+                               synthetic_at_500=(0.015, -0.02)), 0.3)
+    assert smote_leads.synthetic_best == "k = 500: +0.0150 [-0.0200, +0.0300]"
+    said = verdict(smote_leads, "p")
+    assert said.endswith("The synthetic rows did best at k = 500: +0.0150 [-0.0200, "
+                         "+0.0300] (validation PR AUC gain).")
+    none = advise(_arms(smote_at_100=(0.02, -0.01), synthetic_at_100=(0.01, -0.02)), 0.3)
+    assert none.arm == "none" and none.synthetic_best.startswith("k = 100: +0.0100")
+    # the synthetic rows lead: already said, not repeated
+    assert advise(_arms(smote_at_100=(0.01, 0.005), synthetic_at_100=(0.02, 0.01)),
+                  0.3).synthetic_best == ""
+    assert advise(_arms(smote_at_100=(0.01, -0.01), synthetic_at_100=(0.02, -0.01)),
+                  0.3).synthetic_best == ""
+    assert "ranking at random" not in verdict(none, "p")
+    assert "(baseline test PR AUC 0.3000, 0.0850 ranking at random)" in verdict(
+        none, "p", chance=0.085)
+
+
 def test_the_advised_training_set_marks_exactly_the_added_rows():
     rng = np.random.default_rng(0)
     train = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300),

@@ -62,12 +62,14 @@ def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
 ])
 def test_the_verdict_says_where_the_deployment_prevalence_comes_from(demo, declared, said):
     _, schema = validate_raw_table(demo, {"source": "demo"})
-    train, _, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
+    train, test, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
     advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4).to_dict()
-    text = write_verdict(advice, train, held, schema, {"deployment_prevalence": declared}, {})
+    text = write_verdict(advice, train, held, test, schema, {"deployment_prevalence": declared},
+                         {})
     assert said in text
     before_cut = 100 * (train["outcome"].sum() + len(held)) / (len(train) + len(held))
     assert (f"{before_cut:.1f} %" in text) == (declared is None)
+    assert f"{test['outcome'].mean():.4f} ranking at random" in text
 
 
 def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):
@@ -82,7 +84,7 @@ def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):
         metrics = evaluate_privacy(train, train.iloc[:0], test, held, synthetic, schema, {}, 0)
         assert metrics["privacy.unique_row_copies"] == copies
         assert copy_mask(train, synthetic, schema).sum() == copies  # what the docs drop
-        texts[copies] = write_verdict(advice, train, held, schema, {}, metrics)
+        texts[copies] = write_verdict(advice, train, held, test, schema, {}, metrics)
     assert "Privacy" not in texts[0]
     assert texts[3].startswith(texts[0].rstrip())
     assert "Privacy: 3 synthetic rows equal a training row that no other real row equals" \

@@ -59,6 +59,7 @@ class Advice:
     pr_auc_baseline: float
     best_rejected: str = ""  # the best candidate left out for its interval, for the verdict
     rejected_gain: float = 0.0  # its validation gain
+    synthetic_best: str = ""  # the synthetic rows' best k and gain, when another arm led
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,21 +85,27 @@ def advise(arms: pd.DataFrame, pr_auc_baseline: float) -> Advice:
     candidates["order"] = candidates["method"].map(CANDIDATES.index)
     candidates = candidates.sort_values([_GAIN, "k", "order"], ascending=[False, True, True])
     eligible = candidates[candidates[f"{_GAIN}_low"] > 0]
+    lead = eligible if len(eligible) else candidates
+    synthetic = candidates[candidates["method"] == "synthetic"]
+    own = (_gain_words(synthetic.iloc[0]) if len(synthetic)
+           and lead.iloc[0]["method"] != "synthetic" else "")
     if eligible.empty:
         best = candidates.iloc[0] if len(candidates) else None
-        rejected = "" if best is None else _describe(best)
+        rejected = "" if best is None else f"{best['method']} with {_gain_words(best)}"
         gain = 0.0 if best is None else float(best[_GAIN])
-        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected, gain)
+        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected, gain,
+                      own)
     row = eligible.iloc[0]
     return Advice(
         str(row["method"]), int(row["k"]), float(row[_GAIN]), float(row[f"{_GAIN}_low"]),
         float(row[f"{_GAIN}_high"]), float(row["pr_auc_gain"]), float(row["pr_auc_gain_low"]),
-        float(row["pr_auc_gain_high"]), pr_auc_baseline,
+        float(row["pr_auc_gain_high"]), pr_auc_baseline, synthetic_best=own,
     )
 
 
-def _describe(row: pd.Series) -> str:
-    return (f"{row['method']} with k = {int(row['k'])}: {row[_GAIN]:+.4f} "
+def _gain_words(row: pd.Series) -> str:
+    """``k = 1434: +0.0144 [-0.0184, +0.0473]``: a candidate's validation gain."""
+    return (f"k = {int(row['k'])}: {row[_GAIN]:+.4f} "
             f"[{row[f'{_GAIN}_low']:+.4f}, {row[f'{_GAIN}_high']:+.4f}]")
 
 
@@ -162,12 +169,18 @@ PREVALENCE_SOURCES = {
 
 
 def verdict(advice: Advice, path: str, class_weight: float | None = None,
-            prevalence: float | None = None, source: str | None = None) -> str:
+            prevalence: float | None = None, source: str | None = None,
+            chance: float | None = None) -> str:
     """The advice in words: what to do, its numbers, and where the training set is;
     ``prevalence``: the minority share validation rows were weighted to (said when given),
-    ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given).
+    ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given),
+    ``chance``: the test split's minority share, the PR AUC of a classifier that ranks at
+    random (said beside the baseline's when given).
     """
-    said = _advice_words(advice, path, class_weight)
+    said = _advice_words(advice, path, class_weight, chance)
+    if advice.synthetic_best:
+        said += (f" The synthetic rows did best at {advice.synthetic_best} (validation PR AUC "
+                 "gain).")
     if prevalence is None:
         return said
     origin = f", {PREVALENCE_SOURCES[source]}" if source else ""
@@ -208,7 +221,8 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
             "\"Before you share synthetic rows\").")
 
 
-def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
+def _advice_words(advice: Advice, path: str, class_weight: float | None,
+                  chance: float | None) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
             f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")
     validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "
@@ -221,10 +235,11 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None) -> str:
                   "labelled minority rows narrow the interval; a larger "
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
                   if advice.rejected_gain > 0 else "")
+        random = f", {chance:.4f} ranking at random" if chance is not None else ""
         return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
                 f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "
-                f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}); they "
-                f"are in {path}{_UNMARKED}.")
+                f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}{random}); "
+                f"they are in {path}{_UNMARKED}.")
     if advice.arm == "class_weights":
         weight = f" = {class_weight:.3g}" if class_weight is not None else ""
         return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"

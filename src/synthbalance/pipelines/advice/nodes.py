@@ -46,21 +46,26 @@ def write_verdict(
     advice: dict[str, Any],
     train_rows: pd.DataFrame,
     held_back_rows: pd.DataFrame,
+    test_rows: pd.DataFrame,
     schema: Schema,
     evaluation: dict[str, Any],
     privacy_metrics: dict[str, float],
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
     share validation rows were weighted to, when they were (the utility experiment's rule,
-    ``deployment_shares``: a declared share, or the share before a scarce cut), and ends
-    with a warning when the synthetic rows give real rows away (``privacy_warning``)."""
+    ``deployment_shares``: a declared share, or the share before a scarce cut), and the
+    test split's minority share, the PR AUC of ranking at random (mean over minority
+    classes); it ends with a warning when the synthetic rows give real rows away
+    (``privacy_warning``)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
+    chance = np.mean([label_mask(test_rows[schema.target], cls).mean()
+                      for cls in schema.minority_classes])
     said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
                    float(np.mean(weighted)) if weighted else None,
-                   "declared" if declared is not None else "before_cut")
+                   "declared" if declared is not None else "before_cut", float(chance))
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
     return f"{said}\n\n{warning}\n" if warning else f"{said}\n"

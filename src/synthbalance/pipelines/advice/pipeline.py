@@ -22,7 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=write_verdict,
-                inputs=["advice", "train_rows", "held_back_rows", "schema",
+                inputs=["advice", "train_rows", "held_back_rows", "test_rows", "schema",
                         "params:evaluation", "privacy_metrics"],
                 outputs="advice_verdict",
                 name="write_verdict",
