@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,8 @@ def run_kedro_cli(project: Path, params: dict[str, Any] | None = None,
     code = os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])
     done = subprocess.run(["kedro", "run", *([f"--params={flat}"] if flat else [])],
                           cwd=project, capture_output=True, timeout=600,
-                          check=False, env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true",
+                          check=False, env={**_without_columns(os.environ),
+                                            "KEDRO_DISABLE_TELEMETRY": "true",
                                             "PYTHONPATH": code})
     # bytes decoded by hand: text mode would turn a progress bar's carriage returns into
     # newlines, and a test reads whether a log sent to a file holds any
@@ -101,6 +102,12 @@ def run_kedro_cli(project: Path, params: dict[str, Any] | None = None,
     if done.returncode != 0:
         pytest.fail(f"kedro run failed ({done.returncode}):\n{output[-3000:]}")
     return output
+
+
+def _without_columns(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment less ``COLUMNS``, which a terminal may export and which would set
+    the width of the run's log (tests read it as a log sent to a file)."""
+    return {key: value for key, value in environ.items() if key != "COLUMNS"}
 
 
 @pytest.fixture(scope="session")

@@ -112,6 +112,8 @@ def test_a_run_prints_no_warning_and_ends_with_a_link_to_its_page(finished_run):
     link = (f"MLflow run cvae-conditional-demo-seed42: http://127.0.0.1:5000/#/experiments/"
             f"{run['experiment_id']}/runs/{run['run_id']}?workflowType=machine_learning")
     assert link in printed.splitlines()
+    # log lines as wide as hooks.FILE_LOG_WIDTH, not rich's 80: the run id is not split
+    assert f"- '{run['run_id']}' has started" in printed
     assert f"mlflow ui --backend-store-uri sqlite:///{finished_run / 'mlflow.db'}" in printed
 
 

@@ -19,6 +19,7 @@ import mlflow
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 from mlflow.tracking import MlflowClient
+from rich.logging import RichHandler
 
 from synthbalance.branches import set_run_parameters
 from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
@@ -31,6 +32,9 @@ from synthbalance.run_names import run_name
 from synthbalance.tracking_server import STORE_ENV
 
 logger = logging.getLogger(__name__)
+#: Columns of a log that goes to a file or a pipe. Rich assumes 80 there, which splits
+#: MLflow run ids, links and node names across lines; a terminal keeps its own width.
+FILE_LOG_WIDTH = 160
 
 
 class SynthBalanceHooks:
@@ -54,6 +58,7 @@ class SynthBalanceHooks:
         marks as a model-training one).
         """
         self._end_interrupted_run()
+        widen_file_logs()
         self._locks = ProjectLocks(Path(context.project_path))
         with self._locks.store():
             raw = dict(context.params)
@@ -194,6 +199,17 @@ class SynthBalanceHooks:
         self._guard.end_interrupted()
         if self._locks is not None:
             self._locks.release_run()
+
+
+def widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
+    """Rich log handlers that write to a file or a pipe (``kedro run > run.log``, a CI log)
+    print lines ``width`` columns wide instead of rich's 80; handlers on a terminal, and
+    every handler when ``COLUMNS`` is set (rich reads it), are left as they are."""
+    if os.environ.get("COLUMNS"):
+        return
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, RichHandler) and not handler.console.is_terminal:
+            handler.console.width = max(handler.console.width, width)
 
 
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:

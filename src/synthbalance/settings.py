@@ -13,7 +13,7 @@ configure_openmp()
 quiet_third_party_warnings()
 # Where standard error is no terminal (a file, a CI log), a progress bar is a stream of
 # carriage returns: MLflow's artifact bar off there, as the project's own bars are.
-if not sys.stderr.isatty():
+if sys.stderr is None or not sys.stderr.isatty():  # None: pythonw, no console at all
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 from omegaconf import OmegaConf  # noqa: E402
