@@ -19,7 +19,8 @@ from .conftest import mlflow_runs, run_kedro
 
 CONTRACT_METRICS = [
     "fidelity.wasserstein_mean", "fidelity.correlation_distance",
-    "detection.accuracy", "detection.auc",
+    "detection.accuracy", "detection.accuracy_low", "detection.accuracy_high",
+    "detection.scored_rows", "detection.auc",
     "utility.pr_auc_baseline", "utility.pr_auc_gain", "utility.recall_gain",
     "utility.recall_gain_at_base_precision",
     "utility.smote_pr_auc_gain", "utility.smote_recall_gain",

@@ -116,6 +116,23 @@ def test_detection_same_distribution_is_chance(schema):
     assert 0.4 <= result["auc"] <= 0.6
 
 
+@pytest.mark.parametrize("n", [100, 1500])
+def test_detection_accuracy_comes_with_its_interval_over_the_scored_rows(schema, n):
+    """Wilson's interval: narrower with more rows, around chance for one distribution,
+    clear of it for two; far from a fixed width."""
+    same = detection(_rows(np.random.default_rng(10), n), _rows(np.random.default_rng(11), n),
+                     schema, seed=0, n_jobs=N_JOBS)
+    assert same["scored_rows"] == n  # half of 2n
+    assert same["accuracy_low"] < same["accuracy"] < same["accuracy_high"]
+    assert same["accuracy_low"] < 0.5 < same["accuracy_high"]
+    half_width = (same["accuracy_high"] - same["accuracy_low"]) / 2
+    assert half_width == pytest.approx(1.96 * np.sqrt(0.25 / n), rel=0.1)
+    apart = detection(_rows(np.random.default_rng(10), n),
+                      _rows(np.random.default_rng(11), n, shift=1.0), schema, seed=0,
+                      n_jobs=N_JOBS)
+    assert apart["accuracy_low"] > 0.5
+
+
 def test_detection_identical_copies_is_chance(rng, schema):
     real = _rows(rng, 1000)
     result = detection(real, real.copy(), schema, seed=1, n_jobs=N_JOBS)

@@ -36,6 +36,8 @@ HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_m
                     "dcr_holdout_median", "holdout_exact_copy_share", "dcr_auc",
                     "dcr_tpr_at_fpr10", "domias_auc", "domias_tpr_at_fpr10")
 PRIVACY_COUNTS = ("exact_copies", "unique_row_copies")
+#: Detection metrics averaged over classes (the interval's ends too); rows scored are summed.
+DETECTION = ("accuracy", "accuracy_low", "accuracy_high", "auc")
 
 
 def evaluate_fidelity(
@@ -68,7 +70,7 @@ def evaluate_detection(
     found = per_class(detect, schema, test_rows, synthetic_rows)
     reference = per_class(detect, schema, test_rows, train_rows)
     return {
-        **class_mean(found, ("accuracy", "auc"), prefix="detection."),
+        **class_mean(found, DETECTION, prefix="detection.", totals=("scored_rows",)),
         **class_mean(reference, ("accuracy", "auc"), prefix="detection.reference_"),
     }
 
