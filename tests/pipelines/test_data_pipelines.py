@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +25,8 @@ from synthbalance.pipelines.profiling.nodes import profile_table
 PREP = {"test_size": 0.3, "scarce_minority_rows": None}
 
 
-def test_validate_raw_table_builds_in_demo_hints_and_leaves_the_input_alone(demo):
+def test_validate_raw_table_builds_in_demo_hints_and_leaves_the_input_alone(demo, caplog):
+    caplog.set_level(logging.INFO, logger="synthbalance")
     before = demo.copy()
     validated, schema = validate_raw_table(demo, {"source": "demo"})
     pd.testing.assert_frame_equal(demo, before)
@@ -31,6 +34,10 @@ def test_validate_raw_table_builds_in_demo_hints_and_leaves_the_input_alone(demo
     assert schema["bad_mental_days"].bounds == (0.0, 30.0)
     kinds = {c.kind for c in schema.columns}
     assert kinds == {"ordinal", "binary", "continuous", "count", "categorical"}
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Column kinds")]
+    assert len(logged) == 1 and "count: bad_mental_days" in logged[0]
+    for spec in schema.columns:  # every learned column, under its own kind
+        assert f"{spec.kind}: " in logged[0] and spec.name in logged[0]
     summary = summarise_table(validated, schema)
     assert summary["data.minority_share"] == pytest.approx(demo["outcome"].mean())
 

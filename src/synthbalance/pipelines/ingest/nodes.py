@@ -38,9 +38,20 @@ def validate_raw_table(
         min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
         split_shares=_split_shares(preprocessing),
     )
+    _report_kinds(schema)
     _report_unlearned(schema)
     _check_deployment_prevalence(evaluation, schema)
     return table, schema
+
+
+def _report_kinds(schema: Schema) -> None:
+    """One log line with the learned columns by kind: what the run will treat as what."""
+    kinds: dict[str, list[str]] = {}
+    for spec in schema.columns:
+        kinds.setdefault(spec.kind, []).append(spec.name)
+    listed = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
+    logger.info("Column kinds (set in ingest.columns, else inferred; each column's bounds "
+                "and levels are in data/02_intermediate/schema.json): %s.", listed)
 
 
 def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Schema) -> None:
