@@ -51,6 +51,11 @@ def test_defaults_parse():
         ({"training": {"device": "tpu"}}, r"'training.device' is 'tpu'.*auto, cpu, cuda"),
         ({"sampling": {"precision": "fp16"}}, r"'sampling.precision' is 'fp16'.*bfloat16"),
         ({"ingest": "x"}, r"'ingest' is 'x'; it must be a mapping"),
+        ({"postprocessing": {"decimals": "maybe"}},
+         r"^Parameter 'postprocessing.decimals' is 'maybe'; it must be true or false\. Fix it "
+         r"in conf/base/parameters_postprocessing.yml"),
+        ({"evaluation": {"compare_profile": 1}},
+         r"'evaluation.compare_profile' is 1; it must be true or false\."),
     ],
 )
 def test_bad_parameters_fail_with_the_key_named(params, message):

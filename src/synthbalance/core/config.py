@@ -200,6 +200,8 @@ def _describe(error: Mapping[str, Any], model: type[Settings], where: str) -> st
         return (f"{noun.capitalize()} '{key}' is {given!r}.{hint} Use one of "
                 f"{', '.join(str(a) for a in expected)}.{fix}")
     message = error["msg"]
+    if error["type"] in ("bool_parsing", "bool_type"):  # strict: YAML's true / false only
+        return f"{noun.capitalize()} '{key}' is {given!r}; it must be true or false.{fix}"
     if error["type"] in ("model_type", "dict_type"):
         message = "Input should be a mapping of keys to values"
     if message.startswith("Input should be "):
