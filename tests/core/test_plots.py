@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle, StepPatch
 
 from synthbalance.core import plots
 from synthbalance.core.metrics import correlation_difference, gain_curve
-from synthbalance.core.schema import Schema
+from synthbalance.core.schema import Schema, infer_schema
 from synthbalance.core.validation import validate_table
 
 WGAN_HISTORY = {
@@ -175,6 +175,16 @@ def test_marginals_one_panel_per_column_with_the_right_kind_of_plot(
     assert len(bars) == 2 * len(ticks)
     assert plots.MISSING in [t.get_text() for t in panels["insurance"].get_xticklabels()]
     assert all(isinstance(p, Rectangle) for p in panels["bad_physical_days"].patches)
+
+
+def test_marginals_tick_labels_carry_no_float_noise() -> None:
+    """Levels 36.0, 36.2, ... as float sums give ticks at 36.800000000000004: labelled 36.8."""
+    levels = np.arange(36.0, 37.4, 0.2)  # 36.00000000000001, 36.400000000000006, ...
+    rows = pd.DataFrame({"temp": np.tile(levels, 20), "y": np.tile([0, 1], 70)})
+    schema = infer_schema(rows, "y")
+    fig = plots.marginals(rows, rows, schema)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "36.8" in ticks and max(len(t) for t in ticks) <= 4, ticks
 
 
 def test_marginals_level_shares_are_shares_of_all_rows(

@@ -499,8 +499,11 @@ def _level_order(shares: pd.DataFrame, numeric: bool) -> list[object]:
 
 
 def _level_label(value: object) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
+    """A level or tick as text: whole numbers without ``.0``, other floats to 12
+    significant digits (a tick at 36.800000000000004 reads 36.8)."""
+    if isinstance(value, float | np.floating):
+        value = float(f"{float(value):.12g}")
+        return str(int(value)) if value.is_integer() else str(value)
     return str(value)
 
 
