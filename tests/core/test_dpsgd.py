@@ -64,7 +64,7 @@ def test_calibrated_noise_spends_the_budget_over_the_planned_epochs_and_no_more(
 def test_the_memoised_accountant_reads_the_same_epsilon_as_opacus_rdp_accountant():
     from opacus.accountants import RDPAccountant
 
-    from synthbalance.core.models.dpsgd import MemoRDPAccountant
+    from synthbalance.core.models.dpsgd import ORDERS, MemoRDPAccountant
 
     gen = _fit("vae", FIXED, epochs=3)
     assert isinstance(gen._dp.engine.accountant, MemoRDPAccountant)
@@ -72,7 +72,7 @@ def test_the_memoised_accountant_reads_the_same_epsilon_as_opacus_rdp_accountant
     for steps in range(1, len(history) + 1):
         ours, theirs = MemoRDPAccountant(), RDPAccountant()
         ours.history = theirs.history = history[:steps]
-        assert ours.get_epsilon(1e-5) == theirs.get_epsilon(1e-5) > 0
+        assert ours.get_epsilon(1e-5) == theirs.get_epsilon(1e-5, alphas=list(ORDERS)) > 0
 
 
 def test_training_stops_before_a_fixed_noise_overspends_the_budget():
@@ -309,3 +309,25 @@ def test_calibrating_the_noise_leaks_no_warning_of_opacus_search():
         gen = _fit("cvae", {"epsilon": 4.0}, n=2000)
     assert 0 < gen.history["privacy.epsilon"][-1] <= 4.0
     assert not [w for w in caught if "largest alpha" in str(w.message)]
+
+
+def test_a_small_budget_is_read_without_running_out_of_rdp_orders():
+    """ε = 1 planned over 82 epochs of 246 steps (BRFSS 1,000's budget): after its first
+    epoch the best order lies past Opacus' 63. Read at Opacus' orders, ε is looser and
+    Opacus warns on every such epoch; ours go on to 1024."""
+    from opacus.accountants import RDPAccountant
+
+    from synthbalance.core.models.dpsgd import MemoRDPAccountant
+
+    history = [(2.754, 500 / 123_067, 246)]
+    ours, theirs = MemoRDPAccountant(), RDPAccountant()
+    ours.history = theirs.history = history
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        eps, order = ours.get_privacy_spent(delta=1e-6)
+    assert not [w for w in caught if "largest alpha" in str(w.message)]
+    assert order > max(RDPAccountant.DEFAULT_ALPHAS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert 0 < eps < theirs.get_epsilon(1e-6)  # tighter, and still Opacus' own bound
+    assert [w for w in caught if "largest alpha" in str(w.message)]
