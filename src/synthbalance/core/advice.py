@@ -216,7 +216,7 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
     if not found:
         return ""
     return (f"Privacy: {'; '.join(found)}. This does not matter for training your own "
-            f"model; before you share {path}, drop the rows that equal a training row, or "
+            f"model; before you share {path}, drop the rows that equal a real row, or "
             "train fewer epochs or with training.privacy (docs/privacy-attacks.md, "
             "\"Before you share synthetic rows\").")
 
