@@ -27,6 +27,7 @@ CONTRACT_METRICS = [
     "utility.smote_recall_gain_at_base_precision",
     "privacy.exact_copies", "privacy.mia_auc", "postprocess.values_fixed",
     "privacy.exact_copy_share", "privacy.holdout_exact_copy_share", "privacy.unique_row_copies",
+    "privacy.unique_row_chance_share", "privacy.unique_row_copies_beyond_chance",
     "privacy.dcr_auc", "privacy.dcr_tpr_at_fpr10", "privacy.domias_auc",
     "privacy.domias_tpr_at_fpr10", "privacy.real_identifier_values",
     *(f"utility.{arm}_{gain}" for arm in ("class_weights", "random_oversampling", "smote")

@@ -92,10 +92,12 @@ def test_the_advice_keeps_the_synthetic_rows_best_when_another_arm_leads():
                                synthetic_at_500=(0.015, -0.02)), 0.3)
     assert smote_leads.synthetic_best == "k = 500: +0.0150 [-0.0200, +0.0300]"
     said = verdict(smote_leads, "p")
-    assert said.endswith("The synthetic rows did best at k = 500: +0.0150 [-0.0200, "
-                         "+0.0300] (validation PR AUC gain).")
+    assert ("validation PR AUC +0.0200 [+0.0100, +0.0400] (synthetic rows at their best, "
+            "k = 500: +0.0150 [-0.0200, +0.0300]), on the test split") in said
     none = advise(_arms(smote_at_100=(0.02, -0.01), synthetic_at_100=(0.01, -0.02)), 0.3)
     assert none.arm == "none" and none.synthetic_best.startswith("k = 100: +0.0100")
+    assert ("(best candidate: smote with k = 100: +0.0200 [-0.0100, +0.0400]; synthetic rows "
+            "at their best, k = 100: +0.0100 [-0.0200, +0.0200])") in verdict(none, "p")
     # the synthetic rows lead: already said, not repeated
     assert advise(_arms(smote_at_100=(0.01, 0.005), synthetic_at_100=(0.02, 0.01)),
                   0.3).synthetic_best == ""
@@ -162,12 +164,21 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
 
 def test_the_privacy_warning_names_each_leak_and_is_silent_without_one():
     path = "data/07_model_output/synthetic_rows.parquet"
-    clean = {"privacy.unique_row_copies": 0.0, "privacy.mia_auc": 0.59}
+    clean = {"privacy.unique_row_copies": 0.0, "privacy.unique_row_copies_beyond_chance": 0.0,
+             "privacy.unique_row_chance_share": 0.0, "privacy.mia_auc": 0.59}
     assert privacy_warning(clean, path) == ""
     assert privacy_warning({"privacy.mia_auc": float("nan")}, path) == ""  # no attack ran
-    one = privacy_warning({**clean, "privacy.unique_row_copies": 1.0}, path)
+    # copies of unique rows that chance explains (a coarse table): no warning
+    assert privacy_warning({**clean, "privacy.unique_row_copies": 23.0,
+                            "privacy.unique_row_chance_share": 0.06}, path) == ""
+    one = privacy_warning({**clean, "privacy.unique_row_copies": 1.0,
+                           "privacy.unique_row_copies_beyond_chance": 1.0}, path)
     assert one.startswith("Privacy: 1 synthetic row equals a training row") and path in one
+    assert "which no real row here does by chance" in one
+    coarse = privacy_warning({**clean, "privacy.unique_row_copies": 40.0,
+                              "privacy.unique_row_copies_beyond_chance": 12.0,
+                              "privacy.unique_row_chance_share": 0.06}, path)
+    assert "40 synthetic rows equal" in coarse and "12 more than chance explains" in coarse
+    assert "6.0 % of the time" in coarse
     attack = privacy_warning({**clean, "privacy.mia_auc": 0.6}, path)
     assert "with AUC 0.600 (privacy.mia_auc" in attack and "unique_row_copies" not in attack
-    both = privacy_warning({"privacy.unique_row_copies": 4.0, "privacy.mia_auc": 0.91}, path)
-    assert "4 synthetic rows equal" in both and "AUC 0.910" in both

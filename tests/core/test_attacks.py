@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from synthbalance.core.demo import make_demo_table
-from synthbalance.core.metrics import privacy, real_identifier_values
+from synthbalance.core.metrics import privacy, real_identifier_values, unique_copy_mask
 from synthbalance.core.metrics.attacks import tpr_at_fpr
 from synthbalance.core.schema import infer_schema
 from synthbalance.core.validation import validate_table
@@ -98,6 +98,50 @@ def test_copies_are_read_against_the_holdout_floor_and_unique_rows():
     assert result["unique_row_copies"] == 2
     with_twin = privacy(train, pd.concat([holdout, unique]), synth, None, schema, seed=0)
     assert with_twin["unique_row_copies"] == 0  # a real twin: the copy explains nothing
+
+
+def test_unique_row_copies_are_read_against_the_chance_of_fresh_rows():
+    """On coarse columns, rows drawn afresh land on unique training rows by chance; only
+    copies beyond that chance count as given back. On a continuous column none does."""
+    rng = np.random.default_rng(0)
+
+    def coarse(n, y=1):
+        return pd.DataFrame({"t": np.round(rng.normal(37, 0.5, n), 1),
+                             "c": rng.integers(0, 4, n), "k": rng.choice(list("abcde"), n),
+                             "yn": rng.integers(0, 2, n), "y": y})
+
+    train, holdout, reference = coarse(400), coarse(150), coarse(100)
+    schema = infer_schema(pd.concat([train, coarse(400, 0)]), "y")
+    fresh = privacy(train, holdout, coarse(600), reference, schema, seed=0)
+    assert fresh["unique_row_copies"] > 30 and fresh["unique_row_chance_share"] > 0.05
+    assert fresh["unique_row_copies_beyond_chance"] == 0
+    copied = privacy(train, holdout, train.sample(600, replace=True, random_state=0),
+                     reference, schema, seed=0)
+    assert copied["unique_row_copies_beyond_chance"] > 50
+    assert copied["unique_row_chance_share"] == fresh["unique_row_chance_share"]
+    # the chance share, by hand: a real row whose key is on exactly one other real row,
+    # a training row
+    real = pd.concat([train, holdout, reference], ignore_index=True)
+    keys = real[["t", "c", "k", "yn"]].astype(str).agg("|".join, axis=1)
+    counts, is_train = keys.map(keys.value_counts()), np.arange(len(real)) < len(train)
+    train_counts = keys.map(keys[is_train].value_counts()).fillna(0)
+    by_hand = ((counts == 2) & (train_counts - is_train == 1)).mean()
+    assert fresh["unique_row_chance_share"] == pytest.approx(by_hand)
+    cont = pd.DataFrame({"x": rng.normal(size=400), "y": 1})
+    schema = infer_schema(pd.concat([cont, cont.assign(y=0, x=rng.normal(size=400))]), "y")
+    one = privacy(cont, cont.assign(x=rng.normal(size=400)), cont.iloc[:1], None, schema, 0)
+    assert one["unique_row_chance_share"] == 0 and one["unique_row_copies_beyond_chance"] == 1
+
+
+def test_the_rows_to_drop_before_sharing_are_copies_of_unique_real_rows():
+    rng = np.random.default_rng(1)
+    real = pd.DataFrame({"a": rng.permutation(1000)[:300], "y": 1})
+    real = pd.concat([real, real.iloc[:5]], ignore_index=True)  # 5 rows with a twin
+    schema = infer_schema(pd.concat([real, real.assign(y=0)]), "y")
+    rows = pd.concat([real.iloc[:5], real.iloc[100:110],
+                      pd.DataFrame({"a": [5000, 6000], "y": 1})], ignore_index=True)
+    marked = unique_copy_mask(real, rows, schema)
+    assert marked.tolist() == [False] * 5 + [True] * 10 + [False] * 2
 
 
 def test_real_identifier_values_are_counted():

@@ -13,7 +13,7 @@ from kedro_datasets.pandas import ParquetDataset
 
 from synthbalance.core.advice import Advice
 from synthbalance.core.errors import ConfigError
-from synthbalance.core.metrics import copy_mask
+from synthbalance.core.metrics import unique_copy_mask
 from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
 from synthbalance.pipelines.advice.nodes import SYNTHETIC_PATH, write_verdict
@@ -90,7 +90,10 @@ def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):
         synthetic = pd.concat([unseen, train[train["outcome"] == 1].head(copies)])
         metrics = evaluate_privacy(train, train.iloc[:0], test, held, synthetic, schema, {}, 0)
         assert metrics["privacy.unique_row_copies"] == copies
-        assert copy_mask(train, synthetic, schema).sum() == copies  # what the docs drop
+        # continuous columns: no real row lands on a unique training row by chance
+        assert metrics["privacy.unique_row_chance_share"] == 0.0
+        assert metrics["privacy.unique_row_copies_beyond_chance"] == copies
+        assert unique_copy_mask(train, synthetic, schema).sum() == copies  # what docs drop
         texts[copies] = write_verdict(advice, train, held, test, schema, {}, metrics)
     assert "Privacy" not in texts[0]
     assert texts[3].startswith(texts[0].rstrip())

@@ -178,9 +178,6 @@ def verdict(advice: Advice, path: str, class_weight: float | None = None,
     random (said beside the baseline's when given).
     """
     said = _advice_words(advice, path, class_weight, chance)
-    if advice.synthetic_best:
-        said += (f" The synthetic rows did best at {advice.synthetic_best} (validation PR AUC "
-                 "gain).")
     if prevalence is None:
         return said
     origin = f", {PREVALENCE_SOURCES[source]}" if source else ""
@@ -198,17 +195,23 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
 
     ``metrics`` are the run's ``privacy.*`` metrics (:func:`synthbalance.core.metrics.privacy`,
     names with the ``privacy.`` prefix); ``path`` is where the synthetic rows are. It warns
-    of copies of unique training rows (``privacy.unique_row_copies`` above 0: each is a real
-    row no duplicate in the data explains) and of a membership attack at or above
-    :data:`LEAK_AUC` (``privacy.mia_auc``). Training one's own model on them is not the
-    risk; sharing them is.
+    of copies of unique training rows beyond what chance explains
+    (``privacy.unique_row_copies_beyond_chance`` above 0: on a table of coarse columns
+    fresh real rows land on such rows too, ``privacy.unique_row_chance_share`` of the time)
+    and of a membership attack at or above :data:`LEAK_AUC` (``privacy.mia_auc``).
+    Training one's own model on them is not the risk; sharing them is.
     """
     found = []
-    copies = int(metrics.get("privacy.unique_row_copies", 0) or 0)
-    if copies:
+    beyond = int(metrics.get("privacy.unique_row_copies_beyond_chance", 0) or 0)
+    if beyond:
+        copies = int(metrics.get("privacy.unique_row_copies", beyond))
+        chance = float(metrics.get("privacy.unique_row_chance_share", 0.0))
         rows = "row equals" if copies == 1 else "rows equal"
+        by_chance = (f"{beyond} more than chance explains (fresh real rows land on such a "
+                     f"row {100 * chance:.1f} % of the time)" if chance > 0
+                     else "which no real row here does by chance")
         found.append(f"{copies} synthetic {rows} a training row that no other real row "
-                     "equals (privacy.unique_row_copies), a real row given back")
+                     f"equals (privacy.unique_row_copies), {by_chance}")
     attack = float(metrics.get("privacy.mia_auc", float("nan")))
     if attack >= LEAK_AUC:
         found.append(f"a membership attack tells training rows from unseen ones with AUC "
@@ -216,8 +219,8 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
     if not found:
         return ""
     return (f"Privacy: {'; '.join(found)}. This does not matter for training your own "
-            f"model; before you share {path}, drop the rows that equal a real row, or "
-            "train fewer epochs or with training.privacy (docs/privacy-attacks.md, "
+            f"model; before you share {path}, drop the rows that copy a unique real row, "
+            "or train fewer epochs or with training.privacy (docs/privacy-attacks.md, "
             "\"Before you share synthetic rows\").")
 
 
@@ -225,11 +228,15 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   chance: float | None) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
             f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")
+    own = (f"synthetic rows at their best, {advice.synthetic_best}"
+           if advice.synthetic_best else "")
     validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
-                  f"{advice.validation_pr_auc_gain_high:+.4f}]")
+                  f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
     if advice.arm == "none":
-        best = f" (best candidate: {advice.best_rejected})" if advice.best_rejected else ""
+        named = "; ".join(part for part in (f"best candidate: {advice.best_rejected}"
+                                            if advice.best_rejected else "", own) if part)
+        best = f" ({named})" if named else ""
         unsure = (" Its gain is above 0 but its interval reaches below: the validation rows are "
                   "too few to confirm this gain, not proof that there is none (more "
                   "labelled minority rows narrow the interval; a larger "

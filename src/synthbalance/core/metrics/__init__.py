@@ -17,6 +17,7 @@ from synthbalance.core.metrics.privacy import (
     copy_mask,
     privacy,
     real_identifier_values,
+    unique_copy_mask,
 )
 from synthbalance.core.metrics.utility import (
     ARMS,
@@ -49,4 +50,5 @@ __all__ = [
     "scaled_wasserstein",
     "summarize",
     "total_variation",
+    "unique_copy_mask",
 ]

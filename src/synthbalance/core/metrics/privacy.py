@@ -6,7 +6,13 @@
   training row (on tables of mostly discrete columns this is far from 0, and it is the
   floor to compare with); ``unique_row_copies``: synthetic rows equal to a training row
   that no other real row passed in (training, hold-out, reference) equals: a copy no
-  duplicate in the data explains;
+  duplicate in the data explains. On a table of coarse columns a row drawn afresh from the
+  population lands on such a row by chance too: ``unique_row_chance_share`` is how often a
+  real row does, left out of the real rows (every real row in turn: is it equal to a
+  training row that no other real row equals?), and ``unique_row_copies_beyond_chance``
+  the copies above what that share explains (above the 99th percentile of the binomial
+  count over the synthetic rows at the share's upper 99 % Wilson bound; all of them when
+  no real row lands on one);
 - distance to the closest record (DCR): for each synthetic row, the Euclidean distance to
   its nearest training row on the scaled features of :mod:`._features` (scale from the
   training rows); the median and 5th percentile, and the same for real hold-out rows.
@@ -32,6 +38,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom, binomtest
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import (
@@ -100,6 +107,20 @@ def copy_mask(train: pd.DataFrame, rows: pd.DataFrame, schema: Schema) -> np.nda
     return np.array([key in seen for key in row_keys_], dtype=bool)
 
 
+def unique_copy_mask(real: pd.DataFrame, rows: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """For each of ``rows``, whether it equals, in every feature column, a row of ``real``
+    that no other row of ``real`` equals: a copy of one real row, which no duplicate in
+    the data explains (the rows to drop before sharing synthetic rows; compare
+    :func:`copy_mask`, which marks copies of any training row).
+
+    Returns:
+        A boolean array of length ``len(rows)``.
+    """
+    real_keys, row_keys_ = _keys(schema, real, rows)
+    unique = {key for key, count in Counter(real_keys).items() if count == 1}
+    return np.array([key in unique for key in row_keys_], dtype=bool)
+
+
 def real_identifier_values(synth: pd.DataFrame, schema: Schema,
                            *real: pd.DataFrame) -> int:
     """How many values of the identifier columns of ``synth`` some ``real`` row holds.
@@ -133,14 +154,33 @@ def _copies(train: pd.DataFrame, holdout: pd.DataFrame, synth: pd.DataFrame,
         schema, train, holdout, synth, reference)
     seen = set(train_keys)
     copies = np.array([key in seen for key in synth_keys], dtype=bool)
-    real_counts = Counter([*train_keys, *holdout_keys, *reference_keys])
+    real_keys = [*train_keys, *holdout_keys, *reference_keys]
+    real_counts, train_counts = Counter(real_keys), Counter(train_keys)
     unique = {key for key in train_keys if real_counts[key] == 1}
+    unique_copies = int(sum(key in unique for key in synth_keys))
+    # a real row, left out, lands on a unique training row: its key is on one other real
+    # row, and that row is a training row (training rows come first in real_keys)
+    hits = int(sum(real_counts[key] == 2 and train_counts[key] - (i < len(train_keys)) == 1
+                   for i, key in enumerate(real_keys)))
     return {
         "exact_copies": int(copies.sum()),
         "exact_copy_share": float(copies.mean()),
         "holdout_exact_copy_share": float(np.mean([key in seen for key in holdout_keys])),
-        "unique_row_copies": int(sum(key in unique for key in synth_keys)),
+        "unique_row_copies": unique_copies,
+        "unique_row_chance_share": hits / len(real_keys),
+        "unique_row_copies_beyond_chance": _beyond_chance(unique_copies, len(synth_keys),
+                                                          hits, len(real_keys)),
     }
+
+
+def _beyond_chance(copies: int, n_synth: int, hits: int, n_real: int) -> int:
+    """Copies above the 99th percentile of a binomial count over ``n_synth`` rows at the
+    chance share's upper 99 % (Wilson) bound, ``hits`` of ``n_real``: the share is itself
+    estimated. No real row landing by chance: every copy is beyond it."""
+    if not hits:
+        return copies
+    high = binomtest(hits, n_real).proportion_ci(0.99, method="wilson").high
+    return int(max(copies - binom.ppf(0.99, n_synth, high), 0))
 
 
 def _distances(train_x: np.ndarray, holdout_x: np.ndarray, synth_x: np.ndarray

@@ -34,8 +34,9 @@ from synthbalance.profiles import no_column_bars, profile_report
 #: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead.
 HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
                     "dcr_holdout_median", "holdout_exact_copy_share", "dcr_auc",
-                    "dcr_tpr_at_fpr10", "domias_auc", "domias_tpr_at_fpr10")
-PRIVACY_COUNTS = ("exact_copies", "unique_row_copies")
+                    "dcr_tpr_at_fpr10", "domias_auc", "domias_tpr_at_fpr10",
+                    "unique_row_chance_share")
+PRIVACY_COUNTS = ("exact_copies", "unique_row_copies", "unique_row_copies_beyond_chance")
 #: Detection metrics averaged over classes (the interval's ends too); rows scored are summed.
 DETECTION = ("accuracy", "accuracy_low", "accuracy_high", "auc")
 
