@@ -110,6 +110,7 @@ def test_a_run_prints_no_warning_and_ends_with_a_link_to_its_page(finished_run):
     # conf/logging.yml: node progress, not a line per dataset load and save
     assert re.search(r"Completed (\d+) out of \1 tasks", printed)
     assert "Loading data from" not in printed
+    assert "No typed parameter requirements" not in printed  # Kedro's, at WARNING here
     run = mlflow_runs(finished_run).iloc[0]
     link = (f"MLflow run cvae-conditional-demo-seed42: http://127.0.0.1:5000/#/experiments/"
             f"{run['experiment_id']}/runs/{run['run_id']}?workflowType=machine_learning")
