@@ -237,7 +237,8 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
         named = "; ".join(part for part in (f"best candidate: {advice.best_rejected}"
                                             if advice.best_rejected else "", own) if part)
         best = f" ({named})" if named else ""
-        unsure = (" Its gain is above 0 but its interval reaches below: the validation rows are "
+        unsure = (" The best candidate's gain is above 0 but its interval reaches below: the "
+                  "validation rows are "
                   "too few to confirm this gain, not proof that there is none (more "
                   "labelled minority rows narrow the interval; a larger "
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
