@@ -58,7 +58,7 @@ class SynthBalanceHooks:
         marks as a model-training one).
         """
         self._end_interrupted_run()
-        widen_file_logs()
+        _widen_file_logs()
         self._locks = ProjectLocks(Path(context.project_path))
         with self._locks.store():
             raw = dict(context.params)
@@ -201,7 +201,7 @@ class SynthBalanceHooks:
             self._locks.release_run()
 
 
-def widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
+def _widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
     """Rich log handlers that write to a file or a pipe (``kedro run > run.log``, a CI log)
     print lines ``width`` columns wide instead of rich's 80; handlers on a terminal, and
     every handler when ``COLUMNS`` is set (rich reads it), are left as they are."""

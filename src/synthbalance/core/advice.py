@@ -234,9 +234,9 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
                   f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
     if advice.arm == "none":
-        named = "; ".join(part for part in (f"best candidate: {advice.best_rejected}"
-                                            if advice.best_rejected else "", own) if part)
-        best = f" ({named})" if named else ""
+        named = [text for text in (advice.best_rejected
+                                   and f"best candidate: {advice.best_rejected}", own) if text]
+        best = f" ({'; '.join(named)})" if named else ""
         unsure = (" The best candidate's gain is above 0 but its interval reaches below: the "
                   "validation rows are "
                   "too few to confirm this gain, not proof that there is none (more "
