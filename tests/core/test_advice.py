@@ -182,3 +182,7 @@ def test_the_privacy_warning_names_each_leak_and_is_silent_without_one():
     assert "6.0 % of the time" in coarse
     attack = privacy_warning({**clean, "privacy.mia_auc": 0.6}, path)
     assert "with AUC 0.600 (privacy.mia_auc" in attack and "unique_row_copies" not in attack
+    # each trigger with its own fix: copies are dropped, an attack needs another training
+    assert "training.patience=null" in attack and "drop the rows" not in attack
+    assert "drop the rows that copy a unique real row" in one
+    assert "training.patience=null" not in one

@@ -201,7 +201,7 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
     and of a membership attack at or above :data:`LEAK_AUC` (``privacy.mia_auc``).
     Training one's own model on them is not the risk; sharing them is.
     """
-    found = []
+    found, fixes = [], []
     beyond = int(metrics.get("privacy.unique_row_copies_beyond_chance", 0) or 0)
     if beyond:
         copies = int(metrics.get("privacy.unique_row_copies", beyond))
@@ -212,16 +212,21 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
                      else "which no real row here does by chance")
         found.append(f"{copies} synthetic {rows} a training row that no other real row "
                      f"equals (privacy.unique_row_copies), {by_chance}")
+        fixes.append("drop the rows that copy a unique real row")
     attack = float(metrics.get("privacy.mia_auc", float("nan")))
     if attack >= LEAK_AUC:
         found.append(f"a membership attack tells training rows from unseen ones with AUC "
-                     f"{attack:.3f} (privacy.mia_auc; {LEAK_AUC} or more reads as a leak)")
+                     f"{attack:.3f} (privacy.mia_auc; {LEAK_AUC} or more reads as a leak, "
+                     "though on a few dozen training rows chance alone moves it by several "
+                     "hundredths)")
+        fixes.append("train again with fewer steps (a fixed budget: training.epochs=<n> with "
+                     "training.patience=null) or with training.privacy, since dropping "
+                     "copies does not change what an attack reads")
     if not found:
         return ""
     return (f"Privacy: {'; '.join(found)}. This does not matter for training your own "
-            f"model; before you share {path}, drop the rows that copy a unique real row, "
-            "or train fewer epochs or with training.privacy (docs/privacy-attacks.md, "
-            "\"Before you share synthetic rows\").")
+            f"model; before you share {path}, {', and '.join(fixes)} "
+            "(docs/privacy-attacks.md, \"Before you share synthetic rows\").")
 
 
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
