@@ -331,3 +331,37 @@ def test_a_small_budget_is_read_without_running_out_of_rdp_orders():
         warnings.simplefilter("always")
         assert 0 < eps < theirs.get_epsilon(1e-6)  # tighter, and still Opacus' own bound
     assert [w for w in caught if "largest alpha" in str(w.message)]
+
+
+def _imbalanced_private_fit(balance: bool):
+    """cvae under DP on 2,000 rows of which 200 are class 1, batches of 100."""
+    labels = np.r_[np.ones(200, dtype=np.int64), np.zeros(1800, dtype=np.int64)]
+    cfg = GeneratorConfig.from_dict({**TINY, "batch_size": 100, "privacy": FIXED,
+                                     "balance_classes": balance})
+    gen = make_generator("cvae", LAYOUT, n_classes=2, config=cfg, seed=0)
+    return gen.fit(_rows(2000), labels, progress=False), labels
+
+
+def test_private_conditional_batches_are_class_balanced_at_per_class_poisson_rates():
+    """Under DP a conditional family still sees a rare class in about half of each batch
+    (as training-by-sampling draws it without DP): each class's rows join a batch at their
+    class's rate, 50 / 200 and 50 / 1,800 here. The accountant is stepped at the largest
+    rate, and Opacus averages over the expected batch of 100."""
+    from synthbalance.core.models.dpsgd import PoissonBatches
+
+    gen, labels = _imbalanced_private_fit(balance=True)
+    noise, rate, steps = gen._dp.engine.accountant.history[0]
+    assert rate == pytest.approx(0.25) and steps == 2 * 20  # 2 epochs of 2,000 // 100
+    assert gen._dp.optimizer.expected_batch_size == 100
+    batches = PoissonBatches(torch.zeros(2000, 1), None, 100, seed=0,
+                             balance_labels=torch.from_numpy(labels))
+    drawn = torch.cat([batches._indices() for _ in range(400)])
+    assert abs(len(drawn) / 400 - 100) < 2
+    assert abs(float((torch.from_numpy(labels)[drawn] == 1).float().mean()) - 0.5) < 0.02
+
+
+def test_without_class_balancing_private_batches_are_opacus_uniform_poisson_ones():
+    gen, _ = _imbalanced_private_fit(balance=False)
+    noise, rate, steps = gen._dp.engine.accountant.history[0]
+    assert rate == pytest.approx(1 / 20) and steps == 2 * 20
+    assert gen._dp.optimizer.expected_batch_size == 100

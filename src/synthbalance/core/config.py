@@ -328,8 +328,9 @@ class GeneratorConfig(Settings):
             better score (``None``: never stop early).
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         balance_classes: conditional families draw class-balanced batches (CTGAN's
-            training-by-sampling), so a 10 % minority class is learned as well as the majority.
-            Ignored by unconditional families.
+            training-by-sampling), so a 10 % minority class is learned as well as the majority;
+            under ``privacy``, by a Poisson rate per class (docs/privacy.md). Ignored by
+            unconditional families.
         num_threads: torch CPU threads during ``fit`` and ``sample``; ``None`` leaves torch's
             setting alone.
 

@@ -19,7 +19,8 @@ NOT_COVERED: tuple[str, ...] = (
     "one-hot level sets",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
     "shares, quantiles, missing-value shares, decimal places of continuous columns",
-    "class sizes and which classes are minority classes",
+    "class sizes (the per-class sampling rates of a conditional model) and which classes "
+    "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",
 )
 #: MLflow's limit on a tag's value is 8,000 characters; lists are cut well below it.

@@ -512,12 +512,13 @@ class BaseGenerator:
         cond = None if labels is None else self._condition(labels)
         pac = self.config.pac
         batch_size = min(self.config.batch_size, x.shape[0]) // pac * pac
+        balance = labels if labels is not None and self.config.balance_classes else None
         if self.config.privacy is not None:
-            # Poisson sampling, as DP-SGD's accounting assumes: class balancing is off
+            # Poisson sampling, as DP-SGD's accounting assumes, balanced by per-class rates
             from synthbalance.core.models.dpsgd import PoissonBatches, stream_seed
 
-            return PoissonBatches(x, cond, batch_size, stream_seed(self.seed, "batches"))
-        balance = labels if labels is not None and self.config.balance_classes else None
+            return PoissonBatches(x, cond, batch_size, stream_seed(self.seed, "batches"),
+                                  balance)
         return Batches(x, cond, batch_size, rng, balance)
 
     def _plan(self, batches: Batches, callbacks: Sequence[Callback]) -> list[Callback]:

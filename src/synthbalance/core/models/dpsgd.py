@@ -12,7 +12,9 @@ Every piece that the guarantee rests on is Opacus':
 
 - batches: Poisson sampling, every row joins every batch with probability
   ``q = 1 / ceil(n / batch_size)`` (``DPDataLoader``'s ``UniformWithReplacementSampler``),
-  drawn from a CPU generator seeded from the fit's seed, so one seed gives the same rows;
+  or, for a class-balanced conditional fit, with its class's rate (:class:`ClassRateSampler`,
+  that sampler with a rate per row; the accountant stepped at the largest), drawn from a CPU
+  generator seeded from the fit's seed, so one seed gives the same rows;
 - clipping each row's gradient to ``max_grad_norm``, adding Gaussian noise of standard
   deviation ``noise_multiplier * max_grad_norm`` (``DPOptimizer``), and the RDP accountant
   (Mironov 2017) that turns the steps into ε, through ``PrivacyEngine.make_private``;
@@ -73,6 +75,7 @@ from opacus.accountants.analysis import rdp as rdp_analysis
 from opacus.accountants.utils import get_noise_multiplier
 from opacus.data_loader import DPDataLoader
 from opacus.grad_sample import register_grad_sampler
+from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from torch import nn
 from torch.func import functional_call, grad, vmap
 from torch.utils.data import DataLoader, TensorDataset
@@ -138,25 +141,70 @@ def _one_step_rdp(sample_rate: float, noise: float, orders: tuple[float, ...]) -
     return rdp
 
 
-class PoissonBatches(Batches):
-    """Poisson-sampled batches: every row joins every batch with probability
-    :attr:`sample_rate`, drawn by Opacus' sampler from a CPU generator seeded ``seed``.
+class ClassRateSampler(UniformWithReplacementSampler):
+    """Opacus' Poisson sampler with a rate per row: row ``i`` joins each batch with
+    probability ``rates[i]``, independently of every other row and batch.
 
-    ``batch_size`` is the expected batch size; a batch may be larger, smaller or empty.
-    ``loader`` is the ``DPDataLoader`` whose sampler draws the rows (Opacus reads the
-    sample rate from it); rows are indexed from the tensors directly, not collated.
+    ``sample_rate`` is the largest rate, the one the accountant is stepped with. Under
+    add/remove adjacency the privacy loss of a subsampled Gaussian step depends on the
+    differing row's own inclusion probability alone (the rest of the batch is drawn the
+    same way with or without it; Mironov, Talwar and Zhang 2019, "Rényi Differential
+    Privacy of the Sampled Gaussian Mechanism"; per-row rates as in Yu et al. 2023,
+    "Individual Privacy Accounting for Differentially Private Stochastic Gradient
+    Descent"), so accounting at the largest rate bounds every row's loss. The rates come
+    from the class sizes, which are not private (:data:`~synthbalance.core.dp_scope.NOT_COVERED`).
+    """
+
+    def __init__(self, *, rates: torch.Tensor, generator: torch.Generator, steps: int):
+        super().__init__(num_samples=len(rates), sample_rate=float(rates.max()),
+                         generator=generator, steps=steps)
+        self.rates = rates
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            mask = torch.rand(self.num_samples, generator=self.generator) < self.rates
+            yield mask.nonzero(as_tuple=False).reshape(-1).tolist()
+
+
+def class_rates(labels: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Each row's Poisson rate (rows,) so that every class expects ``batch_size / K`` rows
+    of a batch (K classes), as training-by-sampling draws them, a class with fewer rows
+    than that joining whole (rate 1)."""
+    _, inverse, counts = torch.unique(labels.cpu(), return_inverse=True, return_counts=True)
+    per_class = (batch_size / len(counts) / counts.double()).clamp(max=1.0)
+    return per_class[inverse]
+
+
+class PoissonBatches(Batches):
+    """Poisson-sampled batches, drawn from a CPU generator seeded ``seed``.
+
+    Without ``balance_labels`` every row joins every batch with probability
+    :attr:`sample_rate` (Opacus' ``DPDataLoader``); with them, each row with its class's
+    rate (:func:`class_rates`, :class:`ClassRateSampler`) and :attr:`sample_rate` is the
+    largest. ``batch_size`` is the expected batch size, which Opacus divides the noisy sum
+    by; a batch may be larger, smaller or empty. ``loader`` holds the sampler; rows are
+    indexed from the tensors directly, not collated.
     """
 
     def __init__(self, x: torch.Tensor, cond: torch.Tensor | None, batch_size: int,
-                 seed: int):
-        tensors = (x,) if cond is None else (x, cond)
+                 seed: int, balance_labels: torch.Tensor | None = None):
+        tensors = TensorDataset(*((x,) if cond is None else (x, cond)))
         generator = torch.Generator().manual_seed(seed)
-        self.loader = DPDataLoader.from_data_loader(
-            DataLoader(TensorDataset(*tensors), batch_size=batch_size), generator=generator)
         self.x, self.cond, self.n = x, cond, x.shape[0]
-        self.sample_rate = self.loader.sample_rate
-        self.batch_size = max(1, int(self.n * self.sample_rate))
-        self.steps_per_epoch = len(self.loader)
+        if balance_labels is None:
+            self.loader = DPDataLoader.from_data_loader(
+                DataLoader(tensors, batch_size=batch_size), generator=generator)
+            self.sample_rate = self.loader.sample_rate
+            self.batch_size = max(1, int(self.n * self.sample_rate))
+            self.steps_per_epoch = len(self.loader)
+        else:
+            rates = class_rates(balance_labels, batch_size)
+            self.steps_per_epoch = max(1, self.n // batch_size)
+            sampler = ClassRateSampler(rates=rates, generator=generator,
+                                       steps=self.steps_per_epoch)
+            self.loader = DataLoader(tensors, batch_sampler=sampler)
+            self.sample_rate = sampler.sample_rate
+            self.batch_size = max(1, round(float(rates.sum())))
         self._order = None
         self._draws = iter(self.loader.batch_sampler)
 
@@ -166,7 +214,6 @@ class PoissonBatches(Batches):
             self._draws = iter(self.loader.batch_sampler)
             drawn = next(self._draws)
         return torch.as_tensor(drawn, dtype=torch.long, device=self.x.device)
-
 
 class _Nets(nn.Module):
     """The private networks as one module: ``forward(loss, *rows)`` runs ``loss`` with
@@ -216,6 +263,12 @@ class DPSGD:
                 grad_sample_mode="no_op" if clipping == "vmap" else "ghost",
                 criterion=_PerRow())
         self.criterion = criterion[0] if criterion else None
+        # Opacus reads the rate as 1 / len(loader): right for its own sampler, not for
+        # per-class rates. Account at the sampler's (largest) rate, average over its
+        # expected batch size; both the same numbers Opacus' would be for its sampler.
+        self.optimizer.expected_batch_size = batches.batch_size
+        self.optimizer.attach_step_hook(
+            self.engine.accountant.get_optimizer_hook_fn(sample_rate=self.sample_rate))
         if clipping == "ghost":  # on only inside a step: a GAN's generator runs D too
             self.wrapped.disable_hooks()
         elif clipping == "norms":  # the family gives the norms; the hooks would break
