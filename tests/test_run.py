@@ -67,6 +67,8 @@ def test_run_logs_every_contract_metric_tag_and_artifact(finished_run):
         assert np.isfinite(run[f"metrics.{name}"]), name
     assert (run["tags.model"], run["tags.strategy"], run["tags.dataset"]) == (
         "cvae", "conditional", "demo")
+    assert run["tags.runner"] == "SequentialRunner"  # not the runner object's repr
+    assert run["metrics.training.seconds"] > 0
     assert run["params.training.model"] == "cvae"
     client = MlflowClient(tracking_uri=f"sqlite:///{finished_run / 'mlflow.db'}")
     assert run["tags.advice.arm"] in ("none", "class_weights", "random_oversampling", "smote",

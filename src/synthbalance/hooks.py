@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,9 @@ class SynthBalanceHooks:
                 "model": "smote" if smote else "grid" if grid else training.model,
                 "strategy": "none" if smote else "grid" if grid else training.strategy,
                 "dataset": self._params.ingest.name,
+                # Kedro gives kedro-mlflow the runner object's repr ("<kedro.runner.
+                # sequential_runner.SequentialRunner object at 0x7f...>"); its class reads
+                "runner": _runner_name(str(run_params.get("runner", ""))),
             }
         )
 
@@ -226,6 +230,13 @@ def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     privacy = params.training.privacy
     return run_name(params.training.model, params.training.strategy, params.ingest.name,
                     params.seed, privacy.epsilon if privacy is not None else None, **rows)
+
+
+def _runner_name(text: str) -> str:
+    """``SequentialRunner`` from an object repr ``<kedro.runner....SequentialRunner object
+    at 0x...>``; any other text as it is."""
+    found = re.fullmatch(r"<(?:[\w.]+\.)?(\w+) object at 0x[0-9a-fA-F]+>", text)
+    return found.group(1) if found else text
 
 
 def _reference_kind(run_params: dict[str, Any]) -> str | None:

@@ -186,3 +186,15 @@ def test_the_privacy_warning_names_each_leak_and_is_silent_without_one():
     assert "training.patience=null" in attack and "drop the rows" not in attack
     assert "drop the rows that copy a unique real row" in one
     assert "training.patience=null" not in one
+
+
+def test_the_attack_warning_is_not_set_off_by_what_chance_reads_on_few_rows():
+    """On 20 attacked members a coin flip's AUC has standard deviation 0.09: 0.7 is
+    chance there, a leak on 800 rows (where 0.6 already warns)."""
+    path = "synthetic_rows.parquet"
+    few = {"privacy.mia_auc": 0.7, "privacy.attack_members": 20.0}
+    assert privacy_warning(few, path) == ""
+    leak = privacy_warning({**few, "privacy.mia_auc": 0.8}, path)
+    assert "AUC 0.800 (privacy.mia_auc over 20 training rows" in leak and "from 0.78" in leak
+    many = privacy_warning({"privacy.mia_auc": 0.6, "privacy.attack_members": 800.0}, path)
+    assert "over 800 training rows" in many and "from 0.60" in many

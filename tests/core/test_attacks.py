@@ -46,6 +46,9 @@ def test_each_attack_catches_a_memorising_generator(demo):
         assert result[f"{attack}_auc"] >= 0.8, attack
         assert result[f"{attack}_tpr_at_fpr10"] >= 0.4, attack
     assert result["mia_auc"] == max(result["dcr_auc"], result["domias_auc"])
+    assert result["attack_members"] == 300
+    fewer = privacy(members, non_members.iloc[:120], members, reference, schema, seed=0)
+    assert fewer["attack_members"] == 120  # as many members as non-members
 
 
 def test_each_attack_reads_chance_on_an_independent_sample(demo):
@@ -172,3 +175,5 @@ def test_the_privacy_node_logs_the_attacks_and_the_identifier_check():
                  "exact_copy_share", "holdout_exact_copy_share", "unique_row_copies"):
         assert np.isfinite(metrics[f"privacy.{name}"]), name
     assert metrics["privacy.dcr_auc"] > 0.8 and metrics["privacy.domias_auc"] > 0.6
+    positives = (test["outcome"] == 1).sum()  # members and as many test positives
+    assert metrics["privacy.attack_members"] == min(len(synthetic), positives)

@@ -20,6 +20,7 @@ def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_proj
     assert 0 < run["metrics.privacy.epsilon"] <= 4.0  # the last epoch's value
     assert 0 < run["metrics.privacy.delta"] < 1e-3
     assert run["metrics.training.epochs_planned"] == run["metrics.training.epochs_run"] == 2
+    assert run["metrics.training.seconds"] > 0
     assert run["tags.privacy.dp"] == "dp-sgd"
     assert run["tags.privacy.not_covered"] == "; ".join(NOT_COVERED)
     assert "bad_mental_days" in run["tags.privacy.bounds_public"].split(", ")

@@ -112,6 +112,7 @@ def test_the_training_histories_are_keyed_by_epoch_for_mlflow(prepared):
     assert "check.epoch" not in history  # it is the step
     assert history["training.epochs_planned"] == history["training.epochs_run"] == 3
     assert history["training.best_epoch"] in (2, 3)  # a checked epoch's weights are kept
+    assert 0 < history["training.seconds"] < 600
 
 
 def test_per_class_with_several_minority_classes_has_a_branch_per_class():

@@ -21,7 +21,8 @@
 - membership-inference attacks (:mod:`.attacks`): training rows (members) and as many
   hold-out rows (non-members) are scored by the DCR attack (``dcr_auc``,
   ``dcr_tpr_at_fpr10``) and the DOMIAS density-ratio attack against the reference rows
-  (``domias_auc``, ``domias_tpr_at_fpr10``); ``mia_auc`` is the higher of the two AUCs.
+  (``domias_auc``, ``domias_tpr_at_fpr10``); ``mia_auc`` is the higher of the two AUCs;
+  ``attack_members`` is how many members (and as many non-members) they scored.
   0.5 (and 0.10 for the true-positive rate): the synthetic rows tell nothing about who
   was in the training set; near 1: they copy it;
 - :func:`real_identifier_values`: values of identifier columns in synthetic rows that a
@@ -207,7 +208,7 @@ def _attacks(members: np.ndarray, non_members: np.ndarray, synth: np.ndarray,
     dcr = dcr_scores(np.vstack([members, non_members]), synth)
     domias = domias_scores(np.vstack([members, non_members]), synth, reference)
     return {**attack_scores(dcr[:n], dcr[n:], "dcr_"),
-            **attack_scores(domias[:n], domias[n:], "domias_")}
+            **attack_scores(domias[:n], domias[n:], "domias_"), "attack_members": n}
 
 
 def _keys(schema: Schema, *frames: pd.DataFrame) -> list[list[bytes]]:

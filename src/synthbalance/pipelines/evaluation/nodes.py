@@ -31,12 +31,15 @@ from synthbalance.core.tables import rows_of
 from synthbalance.params import EvaluationParams
 from synthbalance.profiles import no_column_bars, profile_report
 
-#: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead.
+#: Privacy metrics averaged over classes; :data:`PRIVACY_COUNTS` are summed instead (the
+#: attacked members too: a coin flip's AUC averaged over K classes of m members each
+#: spreads about as one over K m, which is what the verdict's leak bar reads).
 HEADLINE_PRIVACY = ("exact_copy_share", "mia_auc", "dcr_ratio", "dcr_synthetic_median",
                     "dcr_holdout_median", "holdout_exact_copy_share", "dcr_auc",
                     "dcr_tpr_at_fpr10", "domias_auc", "domias_tpr_at_fpr10",
                     "unique_row_chance_share")
-PRIVACY_COUNTS = ("exact_copies", "unique_row_copies", "unique_row_copies_beyond_chance")
+PRIVACY_COUNTS = ("exact_copies", "unique_row_copies", "unique_row_copies_beyond_chance",
+                  "attack_members")
 #: Detection metrics averaged over classes (the interval's ends too); rows scored are summed.
 DETECTION = ("accuracy", "accuracy_low", "accuracy_high", "auc")
 

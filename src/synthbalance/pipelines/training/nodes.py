@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -27,7 +28,8 @@ def train_generator(
     with its per-epoch histories as ``loss.*``, per-check histories as ``check.*`` and,
     with ``training.privacy``, the accountant's ``privacy.epsilon`` per epoch; each value
     keyed by its epoch (1-based), the step MLflow plots it at. Beside them, single values:
-    ``training.epochs_planned``, ``training.epochs_run`` and ``training.best_epoch``.
+    ``training.epochs_planned``, ``training.epochs_run``, ``training.best_epoch`` and
+    ``training.seconds`` (wall seconds of the fit, periodic checks included).
 
     A per-class branch learns ``class_value`` (default: the least frequent class) from that
     class's rows only; the conditional branch learns every class at once. Neither trains
@@ -44,10 +46,13 @@ def train_generator(
         check_max_rows=params.check_max_rows,
         seed=seed,
     )
+    start = time.perf_counter()
     synthesizer = train_synthesizer(train_rows, train_encoded.to_numpy(), transformer, schema,
                                     plan, validation=validation_rows)
+    seconds = time.perf_counter() - start
     histories = _history_metrics(synthesizer.generator.history)
-    return synthesizer, synthesizer, {**histories, **_budget_metrics(synthesizer, histories)}
+    return synthesizer, synthesizer, {**histories, **_budget_metrics(synthesizer, histories),
+                                      "training.seconds": seconds}
 
 
 def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
