@@ -177,8 +177,18 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
         synth = train_synthesizer(small, transformer.transform(small), transformer, schema,
                                   plan, progress=False)
     assert "validation rows, fewer than the 50 a check needs" in caplog.text
-    assert "epochs: auto trains its minimum budget (1000 steps)" in caplog.text
+    assert "so no choice of checkpoint; the last epoch is kept." in caplog.text
+    # what the run did not ask for is not named: a fixed budget, no patience
+    assert "epochs: auto" not in caplog.text and "training.patience" not in caplog.text
     assert "check.score" not in synth.generator.history
+    auto = TrainingPlan("cvae", {"epochs": "auto", "patience": 3, "hidden_dims": [8],
+                                 "batch_size": 500, "device": "cpu"})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        train_synthesizer(small, transformer.transform(small), transformer, schema, auto,
+                          progress=False)
+    assert "so no early stop (training.patience) and no choice of checkpoint" in caplog.text
+    assert "epochs: auto trains its minimum budget (1000 steps)" in caplog.text
 
 
 def test_without_a_terminal_the_progress_bar_gives_way_to_a_few_log_lines(capfd, caplog):

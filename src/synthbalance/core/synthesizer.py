@@ -344,7 +344,7 @@ def train_synthesizer(
         raise DataValidationError(f"No training rows of class {checked_class!r} to learn from.")
     generator = make_generator(plan.model, transformer.layout, len(classes) if conditional
                                else None, plan.config, plan.seed)
-    holdout = _check_rows(validation, schema, checked_class, plan)
+    holdout = _check_rows(validation, schema, checked_class, plan, generator.config)
     x_fit = encoded[fit]
     if len(holdout):
         check = _make_check(holdout, transformer, schema, classes.index(checked_class), plan.seed)
@@ -361,19 +361,23 @@ def _cleaning(state: dict[str, Any] | None) -> PostprocessStats | None:
 
 
 def _check_rows(
-    validation: pd.DataFrame, schema: Schema, cls: Any, plan: TrainingPlan
+    validation: pd.DataFrame, schema: Schema, cls: Any, plan: TrainingPlan,
+    config: GeneratorConfig,
 ) -> pd.DataFrame:
     """The validation rows of ``cls`` the checks compare with: at most
     ``plan.check_max_rows`` (a seeded draw), none when fewer than ``CHECK_MIN_ROWS // 4``
-    (too few to judge anything: the last epoch is kept)."""
+    (too few to judge anything: the last epoch is kept; the log says what that changes
+    for the generator's ``config``)."""
     rows = rows_of(validation, schema.target, cls)
     if len(rows) < CHECK_MIN_ROWS // 4:
+        lost = [*(["no early stop (training.patience)"] if config.patience else []),
+                "no choice of checkpoint"]
+        budget = (f", and epochs: auto trains its minimum budget ({BUDGET_MIN} steps)"
+                  if config.epochs == "auto" else "")
         logger.info("Class %r has %d validation rows, fewer than the %d a check needs: no "
-                    "periodic checks, so no early stop (training.patience) and no choice of "
-                    "checkpoint; the last epoch is kept, and epochs: auto trains its minimum "
-                    "budget (%d steps). A larger preprocessing.validation_size gives the "
-                    "checks more rows.",
-                    cls, len(rows), CHECK_MIN_ROWS // 4, BUDGET_MIN)
+                    "periodic checks, so %s; the last epoch is kept%s. A larger "
+                    "preprocessing.validation_size gives the checks more rows.",
+                    cls, len(rows), CHECK_MIN_ROWS // 4, " and ".join(lost), budget)
         return rows.iloc[:0]
     if len(rows) > plan.check_max_rows:
         pick = np.random.default_rng(plan.seed).choice(len(rows), plan.check_max_rows,
