@@ -215,6 +215,7 @@ class PoissonBatches(Batches):
             drawn = next(self._draws)
         return torch.as_tensor(drawn, dtype=torch.long, device=self.x.device)
 
+
 class _Nets(nn.Module):
     """The private networks as one module: ``forward(loss, *rows)`` runs ``loss`` with
     their parameters as :func:`torch.func.functional_call` substitutes them."""
