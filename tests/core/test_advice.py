@@ -146,6 +146,9 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
     unsure = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "synthetic with k = 600: "
                             "+0.0271 [-0.0620, +0.1161]", 0.0271), path)
     assert "too few to confirm this gain" in unsure  # not "there is no gain"
+    zero = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "random_oversampling with k = "
+                          "169: +0.0000 [-0.0465, +0.0465]", 2.1e-5), path)
+    assert "too few to confirm" not in zero  # a gain that prints as +0.0000 is not one
     assert "deployment prevalence" not in unsure  # validation rows not weighted: not said
     weighted = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path, prevalence=0.1393)
     assert weighted.startswith(verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4), path))

@@ -365,3 +365,11 @@ def test_without_class_balancing_private_batches_are_opacus_uniform_poisson_ones
     noise, rate, steps = gen._dp.engine.accountant.history[0]
     assert rate == pytest.approx(1 / 20) and steps == 2 * 20
     assert gen._dp.optimizer.expected_batch_size == 100
+
+
+def test_the_epsilon_spent_and_what_it_leaves_out_are_logged_when_training_ends(caplog):
+    with caplog.at_level("INFO", logger="synthbalance.core.models.dpsgd"):
+        gen = _fit("vae", FIXED)
+    spent = gen.history["privacy.epsilon"][-1]
+    assert f"DP-SGD spent epsilon = {spent:.3g} of 50" in caplog.text
+    assert "privacy.not_covered" in caplog.text

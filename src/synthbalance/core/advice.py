@@ -264,7 +264,7 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   "too few to confirm this gain, not proof that there is none (more "
                   "labelled minority rows narrow the interval; a larger "
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
-                  if advice.rejected_gain > 0 else "")
+                  if round(advice.rejected_gain, 4) > 0 else "")  # as printed: +0.0000 is none
         random = f", {chance:.4f} ranking at random" if chance is not None else ""
         return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
                 f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "

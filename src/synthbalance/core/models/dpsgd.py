@@ -63,6 +63,7 @@ cryptographically secure one (see docs/privacy.md).
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -89,6 +90,7 @@ from synthbalance.core.models.vae import GaussianScale, scale_grad_sample
 if TYPE_CHECKING:
     from synthbalance.core.models.base import BaseGenerator
 
+logger = logging.getLogger(__name__)
 #: ``loss(*rows) -> (per-row losses (rows,), {name: batch value to log})``.
 RowLoss = Callable[..., tuple[torch.Tensor, Mapping[str, torch.Tensor]]]
 # The VAE decoder's learned scale: its per-row gradients by formula, for the ghost norms
@@ -386,7 +388,8 @@ def _per_row_grads(module: _Nets, loss: RowLoss, rows: tuple[torch.Tensor | None
 
 
 class PrivacyBudget(Callback):
-    """Record ``privacy.epsilon`` after every epoch and stop before the budget is spent.
+    """Record ``privacy.epsilon`` after every epoch and stop before the budget is spent;
+    log the ε spent when training ends.
 
     Put it first among the callbacks, so a stop it decides is seen by the others at the
     same epoch. The history gets ``privacy.epsilon`` per epoch and ``privacy.delta`` and
@@ -409,6 +412,14 @@ class PrivacyBudget(Callback):
         if dp.fixed_noise and epoch < generator.epochs and \
                 dp.epsilon_after(dp.steps_per_epoch) > dp.epsilon_target:
             generator.stop_training = True
+
+    def on_train_end(self, generator: BaseGenerator) -> None:
+        dp = self.dp
+        logger.info("DP-SGD spent epsilon = %.3g of %g (delta = %.2g, noise multiplier %.4g, "
+                    "largest sampling rate %.3g). Statistics the preprocessing took from the "
+                    "real rows are not covered: the run's tag privacy.not_covered lists them "
+                    "(docs/privacy.md).", dp.epsilon(), dp.epsilon_target, dp.delta,
+                    dp.noise_multiplier, dp.sample_rate)
 
 
 def stream_seed(seed: int, stream: str) -> int:
