@@ -49,10 +49,7 @@ def train_generator(
     start = time.perf_counter()
     synthesizer = train_synthesizer(train_rows, train_encoded.to_numpy(), transformer, schema,
                                     plan, validation=validation_rows)
-    seconds = time.perf_counter() - start
-    histories = _history_metrics(synthesizer.generator.history)
-    return synthesizer, synthesizer, {**histories, **_budget_metrics(synthesizer, histories),
-                                      "training.seconds": seconds}
+    return synthesizer, synthesizer, _metrics(synthesizer, time.perf_counter() - start)
 
 
 def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
@@ -60,6 +57,13 @@ def privacy_scope(schema: Schema, training: dict[str, Any]) -> dict[str, str]:
     did, what its ε does not cover (statistics the preprocessing took from real rows)."""
     params = TrainingParams.from_dict(training)
     return privacy_tags(schema, params.privacy is not None)
+
+
+def _metrics(synthesizer: Synthesizer, seconds: float) -> dict[str, Any]:
+    """The histories (:func:`_history_metrics`), the budget's single values and
+    ``training.seconds``."""
+    histories = _history_metrics(synthesizer.generator.history)
+    return {**histories, **_budget_metrics(synthesizer, histories), "training.seconds": seconds}
 
 
 def _budget_metrics(synthesizer: Synthesizer,
