@@ -415,7 +415,7 @@ class PrivacyBudget(Callback):
 
     def on_train_end(self, generator: BaseGenerator) -> None:
         dp = self.dp
-        logger.info("DP-SGD spent epsilon = %.3g of %g (delta = %.2g, noise multiplier %.4g, "
+        logger.info("DP-SGD spent epsilon = %.4g of %g (delta = %.2g, noise multiplier %.4g, "
                     "largest sampling rate %.3g). Statistics the preprocessing took from the "
                     "real rows are not covered: the run's tag privacy.not_covered lists them "
                     "(docs/privacy.md).", dp.epsilon(), dp.epsilon_target, dp.delta,
