@@ -23,12 +23,14 @@ FIXED = {"epsilon": 50.0, "noise_multiplier": 1.0}
 
 
 
-def _fit(name: str, privacy: dict | None, seed: int = 0, n: int = N, **overrides):
+def _fit(name: str, privacy: dict | None, seed: int = 0, n: int = N,
+         labels: np.ndarray | None = None, **overrides):
     cfg = GeneratorConfig.from_dict({**TINY, "batch_size": 50, **overrides,
                                      "privacy": privacy})
     classes = 2 if name in CONDITIONAL_MODELS else None
     gen = make_generator(name, LAYOUT, n_classes=classes, config=cfg, seed=seed)
-    return gen.fit(_rows(n), _labels(n) if classes else None, progress=False)
+    y = (_labels(n) if labels is None else labels) if classes else None
+    return gen.fit(_rows(n), y, progress=False)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -336,10 +338,8 @@ def test_a_small_budget_is_read_without_running_out_of_rdp_orders():
 def _imbalanced_private_fit(balance: bool):
     """cvae under DP on 2,000 rows of which 200 are class 1, batches of 100."""
     labels = np.r_[np.ones(200, dtype=np.int64), np.zeros(1800, dtype=np.int64)]
-    cfg = GeneratorConfig.from_dict({**TINY, "batch_size": 100, "privacy": FIXED,
-                                     "balance_classes": balance})
-    gen = make_generator("cvae", LAYOUT, n_classes=2, config=cfg, seed=0)
-    return gen.fit(_rows(2000), labels, progress=False), labels
+    gen = _fit("cvae", FIXED, n=2000, labels=labels, batch_size=100, balance_classes=balance)
+    return gen, labels
 
 
 def test_private_conditional_batches_are_class_balanced_at_per_class_poisson_rates():

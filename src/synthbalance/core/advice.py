@@ -230,12 +230,13 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
         fixes.append("drop the rows that copy a unique real row")
     attack = float(metrics.get("privacy.mia_auc", float("nan")))
     members = metrics.get("privacy.attack_members")
-    if attack >= leak_auc(members):
+    bar = leak_auc(members)
+    if attack >= bar:
         scored = (f" over {int(members)} training rows and as many unseen ones"
                   if members is not None and members >= 1 else "")
         found.append(f"a membership attack tells training rows from unseen ones with AUC "
-                     f"{attack:.3f} (privacy.mia_auc{scored}; from {leak_auc(members):.2f} "
-                     "it reads as a leak at that count, where a coin flip stays below)")
+                     f"{attack:.3f} (privacy.mia_auc{scored}; from {bar:.2f} it reads as a "
+                     "leak at that count, where a coin flip stays below)")
         fixes.append("train again with fewer steps (a fixed budget: training.epochs=<n> with "
                      "training.patience=null) or with training.privacy, since dropping "
                      "copies does not change what an attack reads")
