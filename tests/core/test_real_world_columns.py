@@ -49,3 +49,14 @@ def test_rare_levels_of_a_wide_categorical_do_not_collapse_into_the_mode(model):
     rare = rows["code"].isin(levels[5:])
     assert rare.mean() == pytest.approx(0.15, abs=0.05)  # real: 25 x 0.6 % = 15 %
     assert rows.loc[rare, "code"].nunique() >= 20  # most rare levels appear at all
+
+
+def test_a_rare_class_out_in_the_tail_is_generated_where_it_lies():
+    """0.4 % of the rows around 12: too few for a mode of the whole column (around 0)."""
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 10_000), rng.normal(12, 2, 40)],
+                          "z": rng.normal(size=10_040),
+                          "y": np.r_[np.zeros(10_000, int), np.ones(40, int)]})
+    rows = _generated(table, "cvae", n=2000)
+    assert rows["x"].median() == pytest.approx(12, abs=1.0)
+    assert rows["x"].quantile(0.9) == pytest.approx(12 + 1.28 * 2, abs=1.5)

@@ -142,3 +142,50 @@ def test_point_masses_and_long_tails_get_their_own_encoding_and_come_back_exactl
         column.pop("point_masses"), column.pop("log")
     old = TabularTransformer.from_state({**state, "version": 1})
     assert old._codecs[0].point_masses == () and not old._codecs[0].log
+
+
+def _tail_class_table(seed: int = 0) -> pd.DataFrame:
+    """20,000 rows around 0; 200 rows of class 1 around 12, a third of them exactly 1.5."""
+    rng = np.random.default_rng(seed)
+    rare = np.where(rng.random(200) < 1 / 3, 1.5, rng.normal(12, 2, 200))
+    return pd.DataFrame({"x": np.r_[rng.normal(0, 1, 20_000), rare],
+                         "y": np.r_[np.zeros(20_000, int), np.ones(200, int)]})
+
+
+def test_a_rare_class_out_in_the_tail_gets_modes_and_point_masses_of_its_own():
+    df = _tail_class_table()
+    schema = infer_schema(df, "y", {"x": {"kind": "continuous"}})
+    rare = df["y"].to_numpy() == 1
+    whole = TabularTransformer(seed=0).fit(df[["x"]], schema)  # no target: no class modes
+    classes = TabularTransformer(seed=0).fit(df, schema)
+    offsets = {name: t.transform(df)[rare & (df["x"] != 1.5).to_numpy(), 0]
+               for name, t in (("whole", whole), ("classes", classes))}
+    assert (np.abs(offsets["whole"]) > 1).mean() > 0.9  # beyond every mode's tanh range
+    # a few outliers stay out of reach: no mode stands for fewer than 10 values
+    assert (np.abs(offsets["classes"]) > 1).mean() < 0.03
+    assert whole._codecs[0].point_masses == () and classes._codecs[0].point_masses == (1.5,)
+    back = classes.inverse_transform(classes.transform(df, dtype=np.float64))
+    np.testing.assert_allclose(back["x"], df["x"], atol=1e-6)
+
+
+def test_a_class_like_the_rest_adds_no_modes():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": (rng.random(5000) < 0.1).astype(int)})
+    schema = infer_schema(df, "y", {"x": {"kind": "continuous"}})
+    with_target = TabularTransformer(seed=0).fit(df, schema)._codecs[0]
+    without = TabularTransformer(seed=0).fit(df[["x"]], schema)._codecs[0]
+    assert (with_target.means, with_target.stds) == (without.means, without.stds)
+
+
+def test_a_handful_of_rows_gets_no_mode_or_point_mass_of_its_own():
+    """40 rows of class 1 far out, 4 of them sharing one value (10 % of the class): neither
+    the shared value nor a small cluster may become a slot that hands a generator them."""
+    rng = np.random.default_rng(0)
+    rare = np.r_[np.full(4, 30.0), rng.normal(12, 2, 30), rng.normal(60, 1, 6)]
+    df = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 5000), rare],
+                       "y": np.r_[np.zeros(5000, int), np.ones(40, int)]})
+    schema = infer_schema(df, "y", {"x": {"kind": "continuous"}})
+    codec = TabularTransformer(seed=0).fit(df, schema)._codecs[0]
+    assert codec.point_masses == ()
+    whole = TabularTransformer(seed=0).fit(df[["x"]], schema)._codecs[0]
+    assert len(codec.means) == len(whole.means) + 1  # one mode for the class's 40 values
