@@ -9,15 +9,14 @@ Per column kind (see :mod:`synthbalance.core.schema`):
   of them when they are non-negative and skewed beyond 2 (a long tail); each value is
   encoded as the one-hot of its most likely mode plus its offset within that mode,
   ``(x - mu_k) / (4 sigma_k)``. Integers are rounded back on decoding.
-  No mode or point mass stands for fewer than 10 fitted values.
   *Class modes*: when the fitted rows carry the target, each minority class's values get
   point masses of their own (5 % of the class), and, where more than 1 % of them lie
   beyond four standard deviations of their most likely mode, a mixture of their own, kept
-  beside the whole column's. The rows we generate are the minority's, and a rare class is a
-  sliver of the whole column: the credit card's 100 frauds are 0.06 % of its rows, a
-  mixture of the whole column gives them no mode (every mode under 0.5 % is dropped), and
-  42 % of their ``V12`` values lay out of every mode's reach, where a generator's tanh
-  offset cannot go.
+  beside the whole column's; none of these stands for fewer than 10 of the class's
+  values. The rows we generate are the minority's, and a rare class is a sliver of the
+  whole column: the credit card's 100 frauds are 0.06 % of its rows, a mixture of the
+  whole column gives them no mode (every mode under 0.5 % is dropped), and 42 % of their
+  ``V12`` values lay out of every mode's reach, where a generator's tanh offset cannot go.
 * ``count``, ``ordinal``, ``binary``, ``categorical``: one-hot over the training levels (counts
   with more than ``max_onehot_levels`` levels fall back to the integer encoding). A one-hot
   block can only decode to a level that exists, so bounded counts never come back negative.
@@ -53,11 +52,11 @@ from synthbalance.core.values import restore_dtype, sorted_levels
 
 #: Mixture components below this weight are dropped after fitting.
 MIN_MODE_WEIGHT = 0.005
-#: No mixture mode or point mass stands for fewer fitted values than this (of the whole
-#: column or of a class): a mode of one or two rows would hand a generator their values.
+#: No class mode or class point mass stands for fewer of the class's values than this: a
+#: mode of one or two rows would hand a generator their values.
 MIN_MODE_ROWS = 10
-#: A mixture gets at most one component per this many fitted values (a class of 100 rows
-#: two), so that components are wide enough to keep after fitting.
+#: A class's mixture gets at most one component per this many of its values (a class of
+#: 100 rows two), so that its components are wide enough to keep after fitting.
 ROWS_PER_MODE = 50
 #: A normalised offset of 1 is four standard deviations of its mode.
 MODE_SCALE = 4.0
@@ -185,7 +184,8 @@ class TabularTransformer:
         column's, then each class's of ``classes`` (row masks) added (module doc)."""
         values = self._sample(series, rng)
         own = [self._sample(series[mask], rng) for mask in classes]
-        masses = tuple(sorted(set(_point_masses(values)).union(*map(_point_masses, own))))
+        class_masses = (_point_masses(part, MIN_MODE_ROWS) for part in own)
+        masses = tuple(sorted(set(_point_masses(values)).union(*class_masses)))
         rest = values[~np.isin(values, masses)]
         log = rest.size > 1 and rest.min() >= 0 and float(skew(rest)) > LOG_SKEW
         scale = (lambda v: np.log1p(np.maximum(v, 0.0))) if log else (lambda v: v)
@@ -193,7 +193,7 @@ class TabularTransformer:
         for class_values in own:
             part = scale(class_values[~np.isin(class_values, masses)])
             if _out_of_reach(part, *modes[0]) > OUT_OF_REACH_SHARE:
-                modes.append(self._mixture(part, rng))
+                modes.append(self._mixture(part, rng, min_rows=MIN_MODE_ROWS))
         means = np.concatenate([m for m, _ in modes])
         stds = np.concatenate([s for _, s in modes])
         order = np.argsort(means, kind="stable")
@@ -208,12 +208,15 @@ class TabularTransformer:
         return values
 
     def _mixture(
-        self, values: np.ndarray, rng: np.random.Generator
+        self, values: np.ndarray, rng: np.random.Generator, min_rows: int = 0
     ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """Means and standard deviations of a 1-D Gaussian mixture of ``values``, in order."""
+        """Means and standard deviations of a 1-D Gaussian mixture of ``values``, in order.
+        With ``min_rows`` (a class's values): at most one component per
+        :data:`ROWS_PER_MODE` values, none kept that stands for fewer than ``min_rows``."""
         if values.size == 0:
             return (0.0,), (1.0,)
-        n_modes = int(min(self.max_modes, np.unique(values).size, values.size // ROWS_PER_MODE))
+        cap = max(values.size // ROWS_PER_MODE, 1) if min_rows else values.size
+        n_modes = int(min(self.max_modes, np.unique(values).size, cap))
         if n_modes <= 1:
             return (float(values.mean()),), (_safe_std(values),)
         gmm = GaussianMixture(
@@ -223,7 +226,7 @@ class TabularTransformer:
             reg_covar=1e-6 * max(values.var(), 1e-12),
             random_state=int(rng.integers(2**31 - 1)),
         ).fit(values[:, None])
-        keep = gmm.weights_ >= max(MIN_MODE_WEIGHT, MIN_MODE_ROWS / values.size)
+        keep = gmm.weights_ >= max(MIN_MODE_WEIGHT, min_rows / values.size)
         order = np.argsort(gmm.means_[keep, 0])
         means = gmm.means_[keep, 0][order]
         stds = np.sqrt(gmm.covariances_[keep, 0])[order]
@@ -445,13 +448,13 @@ def _encode_levels(codec: _ColumnCodec, values: pd.Series) -> np.ndarray:
     return codes
 
 
-def _point_masses(values: np.ndarray) -> tuple[float, ...]:
+def _point_masses(values: np.ndarray, min_rows: int = 1) -> tuple[float, ...]:
     """The values (at most :data:`MAX_POINT_MASSES`, most frequent first, then sorted) that
-    each hold at least :data:`POINT_MASS_SHARE` of ``values`` and :data:`MIN_MODE_ROWS` of them."""
+    each hold at least :data:`POINT_MASS_SHARE` of ``values`` and ``min_rows`` of them."""
     if values.size == 0:
         return ()
     distinct, counts = np.unique(values, return_counts=True)
-    heavy = np.flatnonzero(counts >= max(POINT_MASS_SHARE * values.size, MIN_MODE_ROWS))
+    heavy = np.flatnonzero(counts >= max(POINT_MASS_SHARE * values.size, min_rows))
     top = heavy[np.argsort(-counts[heavy], kind="stable")][:MAX_POINT_MASSES]
     return tuple(float(v) for v in np.sort(distinct[top]))
 
