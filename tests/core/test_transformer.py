@@ -144,16 +144,12 @@ def test_point_masses_and_long_tails_get_their_own_encoding_and_come_back_exactl
     assert old._codecs[0].point_masses == () and not old._codecs[0].log
 
 
-def _tail_class_table(seed: int = 0) -> pd.DataFrame:
-    """20,000 rows around 0; 200 rows of class 1 around 12, a third of them exactly 1.5."""
-    rng = np.random.default_rng(seed)
-    rare = np.where(rng.random(200) < 1 / 3, 1.5, rng.normal(12, 2, 200))
-    return pd.DataFrame({"x": np.r_[rng.normal(0, 1, 20_000), rare],
-                         "y": np.r_[np.zeros(20_000, int), np.ones(200, int)]})
-
-
 def test_a_rare_class_out_in_the_tail_gets_modes_and_point_masses_of_its_own():
-    df = _tail_class_table()
+    """20,000 rows around 0; 200 rows of class 1 around 12, a third of them exactly 1.5."""
+    rng = np.random.default_rng(0)
+    rare = np.where(rng.random(200) < 1 / 3, 1.5, rng.normal(12, 2, 200))
+    df = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 20_000), rare],
+                       "y": np.r_[np.zeros(20_000, int), np.ones(200, int)]})
     schema = infer_schema(df, "y", {"x": {"kind": "continuous"}})
     rare = df["y"].to_numpy() == 1
     whole = TabularTransformer(seed=0).fit(df[["x"]], schema)  # no target: no class modes

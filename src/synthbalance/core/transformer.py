@@ -188,10 +188,9 @@ class TabularTransformer:
         masses = tuple(sorted(set(_point_masses(values)).union(*class_masses)))
         rest = values[~np.isin(values, masses)]
         log = rest.size > 1 and rest.min() >= 0 and float(skew(rest)) > LOG_SKEW
-        scale = (lambda v: np.log1p(np.maximum(v, 0.0))) if log else (lambda v: v)
-        modes = [self._mixture(scale(rest), rng)]
+        modes = [self._mixture(_scaled(rest, log), rng)]
         for class_values in own:
-            part = scale(class_values[~np.isin(class_values, masses)])
+            part = _scaled(class_values[~np.isin(class_values, masses)], log)
             if _out_of_reach(part, *modes[0]) > OUT_OF_REACH_SHARE:
                 modes.append(self._mixture(part, rng, min_rows=MIN_MODE_ROWS))
         means = np.concatenate([m for m, _ in modes])
@@ -404,6 +403,11 @@ def _out_of_reach(values: np.ndarray, means: tuple[float, ...], stds: tuple[floa
     return float((np.abs(values - mu[mode]) > MODE_SCALE * sd[mode]).mean())
 
 
+def _scaled(values: np.ndarray, log: bool) -> np.ndarray:
+    """``values`` on the scale their mixture is fitted on: ``log1p`` for a log-scaled column."""
+    return np.log1p(np.maximum(values, 0.0)) if log else values
+
+
 def _likeliest_mode(values: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
     """Index of each value's most likely mode under equal weights: the weights barely move
     the argmax and leaving them out makes the encoding a function of (means, stds) alone."""
@@ -468,8 +472,7 @@ def _encode_modes(codec: _ColumnCodec, values: pd.Series) -> tuple[np.ndarray, n
     masses = np.asarray(codec.point_masses, dtype=np.float64)
     mass = np.searchsorted(masses, x).clip(max=max(len(masses) - 1, 0))
     is_mass = (masses[mass] == x) if len(masses) else np.zeros(len(x), dtype=bool)
-    scaled = np.log1p(np.maximum(x, 0.0)) if codec.log else x
-    filled = np.where(missing | is_mass, means[0], scaled)
+    filled = np.where(missing | is_mass, means[0], _scaled(x, codec.log))
     mode = _likeliest_mode(filled, means, stds)
     offset = (filled - means[mode]) / (MODE_SCALE * stds[mode])
     offset[missing | is_mass] = 0.0
