@@ -164,6 +164,7 @@ class PreprocessingParams(Section):
     max_modes: PositiveInt = 10
     max_onehot_levels: PositiveInt = 64
     fit_sample: PositiveInt = 20_000
+    class_modes: bool = True
 
     @model_validator(mode="after")
     def _scarce_cut_leaves_enough(self) -> PreprocessingParams:

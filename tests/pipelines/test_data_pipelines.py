@@ -14,6 +14,8 @@ from kedro_datasets.pandas import ParquetDataset
 from synthbalance.core.advice import Advice
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.metrics import unique_copy_mask
+from synthbalance.core.schema import infer_schema
+from synthbalance.core.transformer import TabularTransformer
 from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
 from synthbalance.pipelines.advice.nodes import SYNTHETIC_PATH, write_verdict
@@ -112,6 +114,23 @@ def test_transformer_is_fitted_on_training_rows_only(demo):
     encoded = encode_rows(train, transformer)
     assert encoded.shape == (len(train), transformer.layout.width)
     assert encoded.dtypes.unique().tolist() == [np.dtype("float32")]
+
+
+def test_class_modes_are_logged_and_preprocessing_class_modes_false_turns_them_off(caplog):
+    """100 rows of class 1 (0.5 %) far out in ``x`` and like the rest in ``z``."""
+    caplog.set_level(logging.INFO, logger="synthbalance")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 20_000), rng.normal(12, 2, 100)],
+                       "z": rng.normal(0, 1, 20_100),
+                       "y": np.r_[np.zeros(20_000, int), np.ones(100, int)]})
+    schema = infer_schema(df, "y", {c: {"kind": "continuous"} for c in "xz"})
+    with_modes = fit_transformer(df, schema, {}, 0).to_state()
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Class modes")]
+    assert len(logged) == 1 and "in 1 of 2 columns: x (+2 modes)" in logged[0]
+    caplog.clear()
+    without = fit_transformer(df, schema, {"class_modes": False}, 0).to_state()
+    assert without == TabularTransformer(seed=0).fit(df[["x", "z"]], schema).to_state()
+    assert without != with_modes and "Class modes" not in caplog.text
 
 
 def test_profile_is_a_ydata_profiling_html_report(demo):

@@ -16,7 +16,8 @@ from synthbalance.core.schema import ORDERED_KINDS, Schema
 NOT_COVERED: tuple[str, ...] = (
     "schema: column kinds, category and level sets, constant and identifier columns",
     "transformer: mixture modes (means, standard deviations), point masses, log scaling, "
-    "one-hot level sets, of the whole column and of each minority class's own values",
+    "one-hot level sets, of the whole column and (unless preprocessing.class_modes is "
+    "false) of each minority class's own values",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
     "shares, quantiles, missing-value shares, decimal places of continuous columns",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "

@@ -33,6 +33,7 @@ The fitted state is plain data (``to_state`` / ``from_state``), safe for
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,8 @@ from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import require_columns
 from synthbalance.core.values import restore_dtype, sorted_levels
+
+logger = logging.getLogger(__name__)
 
 #: Mixture components below this weight are dropped after fitting.
 MIN_MODE_WEIGHT = 0.005
@@ -154,7 +157,7 @@ class TabularTransformer:
         require_columns(df, schema.names, "rows to fit the transformer on")
         rng = np.random.default_rng(self.seed)
         classes = _minority_masks(df, schema)
-        codecs = []
+        codecs, added = [], {}
         for spec in schema.columns:
             series = df[spec.name]
             # the training rows' own missing values: the schema's flag describes the whole
@@ -164,12 +167,14 @@ class TabularTransformer:
                       "format": spec.format if spec.kind == "datetime" else None}
             series = _as_numbers(series, spec.kind, spec.format)
             if self._uses_modes(spec.kind, series):
-                codecs.append(_ColumnCodec(**common, nullable=nullable,
-                                           **self._fit_modes(series, rng, classes)))
+                fitted, added[spec.name] = self._fit_modes(series, rng, classes)
+                codecs.append(_ColumnCodec(**common, nullable=nullable, **fitted))
             else:
                 levels = sorted_levels(series)
                 codecs.append(_ColumnCodec(**common, nullable=nullable, levels=levels))
         self._set_codecs(codecs)
+        if classes:
+            _log_class_modes(added, len(codecs))
         return self
 
     def _uses_modes(self, kind: str, series: pd.Series) -> bool:
@@ -179,13 +184,15 @@ class TabularTransformer:
 
     def _fit_modes(
         self, series: pd.Series, rng: np.random.Generator, classes: list[np.ndarray]
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], tuple[int, int]]:
         """Point masses, log scaling and mixture modes of a numeric column: the whole
-        column's, then each class's of ``classes`` (row masks) added (module doc)."""
+        column's, then each class's of ``classes`` (row masks) added (module doc). Also
+        returns how many modes and point masses the classes added."""
         values = self._sample(series, rng)
         own = [self._sample(series[mask], rng) for mask in classes]
         class_masses = (_point_masses(part, MIN_MODE_ROWS) for part in own)
-        masses = tuple(sorted(set(_point_masses(values)).union(*class_masses)))
+        whole = _point_masses(values)
+        masses = tuple(sorted(set(whole).union(*class_masses)))
         rest = values[~np.isin(values, masses)]
         log = rest.size > 1 and rest.min() >= 0 and float(skew(rest)) > LOG_SKEW
         modes = [self._mixture(_scaled(rest, log), rng)]
@@ -196,8 +203,9 @@ class TabularTransformer:
         means = np.concatenate([m for m, _ in modes])
         stds = np.concatenate([s for _, s in modes])
         order = np.argsort(means, kind="stable")
-        return {"means": tuple(means[order].tolist()), "stds": tuple(stds[order].tolist()),
-                "point_masses": masses, "log": bool(log)}
+        fitted = {"means": tuple(means[order].tolist()), "stds": tuple(stds[order].tolist()),
+                  "point_masses": masses, "log": bool(log)}
+        return fitted, (means.size - len(modes[0][0]), len(masses) - len(whole))
 
     def _sample(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         """The non-missing values of ``series``, at most ``fit_sample`` of them (seeded)."""
@@ -422,14 +430,34 @@ def _minority_masks(df: pd.DataFrame, schema: Schema) -> list[np.ndarray]:
     return [(labels == c).to_numpy() for c in schema.minority_classes if (labels == c).any()]
 
 
+def _log_class_modes(added: Mapping[str, tuple[int, int]], n_columns: int) -> None:
+    """Log which columns got class modes or class point masses in a fit: ``added`` maps
+    a column to the (modes, point masses) its minority classes added."""
+    words = []
+    for name, (modes, masses) in added.items():
+        counts = ((modes, "mode"), (masses, "point mass"))
+        parts = [f"+{_counted(n, noun)}" for n, noun in counts if n]
+        if parts:
+            words.append(f"{name} ({' '.join(parts)})")
+    logger.info(
+        "Class modes: the minority classes' own values got modes or point masses in %d of "
+        "%d columns%s (preprocessing.class_modes; docs/column-kinds.md).",
+        len(words), n_columns, ": " + ", ".join(words) if words else "",
+    )
+
+
+def _counted(n: int, noun: str) -> str:
+    """``1 mode``, ``2 point masses``."""
+    return f"{n} {noun}{('es' if noun.endswith('s') else 's') * (n != 1)}"
+
+
 def _encoding_in_words(codec: _ColumnCodec) -> str:
     """``mode-specific normalisation: 3 modes, 1 point mass, log scale`` or ``one-hot: 5
     levels``, with ``+ missing`` where the column has a missing slot."""
     if codec.is_modes:
-        parts = [f"{len(codec.means)} mode{'s' * (len(codec.means) != 1)}"]
+        parts = [_counted(len(codec.means), "mode")]
         if codec.point_masses:
-            n = len(codec.point_masses)
-            parts.append(f"{n} point mass{'es' * (n != 1)}")
+            parts.append(_counted(len(codec.point_masses), "point mass"))
         if codec.log:
             parts.append("log scale")
         words = "mode-specific normalisation: " + ", ".join(parts)

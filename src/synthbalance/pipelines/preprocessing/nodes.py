@@ -39,7 +39,8 @@ def carve_validation(
 def fit_transformer(
     train_rows: pd.DataFrame, schema: Schema, preprocessing: dict[str, Any], seed: int
 ) -> TabularTransformer:
-    """Fit the reversible transformer on the training rows only."""
+    """Fit the reversible transformer on the training rows only; with the target, so that
+    the minority classes get class modes, unless ``preprocessing.class_modes`` is false."""
     params = PreprocessingParams.from_dict(preprocessing)
     transformer = TabularTransformer(
         max_modes=params.max_modes,
@@ -47,6 +48,8 @@ def fit_transformer(
         fit_sample=params.fit_sample,
         seed=seed,
     )
+    if not params.class_modes:
+        train_rows = train_rows.drop(columns=[schema.target])
     return transformer.fit(train_rows, schema)
 
 
