@@ -174,7 +174,7 @@ class TabularTransformer:
                 codecs.append(_ColumnCodec(**common, nullable=nullable, levels=levels))
         self._set_codecs(codecs)
         if classes:
-            _log_class_modes(added, len(codecs))
+            _log_class_modes(added)
         return self
 
     def _uses_modes(self, kind: str, series: pd.Series) -> bool:
@@ -430,9 +430,9 @@ def _minority_masks(df: pd.DataFrame, schema: Schema) -> list[np.ndarray]:
     return [(labels == c).to_numpy() for c in schema.minority_classes if (labels == c).any()]
 
 
-def _log_class_modes(added: Mapping[str, tuple[int, int]], n_columns: int) -> None:
+def _log_class_modes(added: Mapping[str, tuple[int, int]]) -> None:
     """Log which columns got class modes or class point masses in a fit: ``added`` maps
-    a column to the (modes, point masses) its minority classes added."""
+    each column encoded with modes to the (modes, point masses) its minority classes added."""
     words = []
     for name, (modes, masses) in added.items():
         counts = ((modes, "mode"), (masses, "point mass"))
@@ -441,8 +441,9 @@ def _log_class_modes(added: Mapping[str, tuple[int, int]], n_columns: int) -> No
             words.append(f"{name} ({' '.join(parts)})")
     logger.info(
         "Class modes: the minority classes' own values got modes or point masses in %d of "
-        "%d columns%s (preprocessing.class_modes; docs/column-kinds.md).",
-        len(words), n_columns, ": " + ", ".join(words) if words else "",
+        "the %d columns encoded with modes (continuous, integer, datetime)%s "
+        "(preprocessing.class_modes; docs/column-kinds.md).",
+        len(words), len(added), ": " + ", ".join(words) if words else "",
     )
 
 

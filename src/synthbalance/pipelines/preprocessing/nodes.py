@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,8 @@ from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, scarce_cut, split_table
 from synthbalance.core.transformer import TabularTransformer
 from synthbalance.params import PreprocessingParams
+
+logger = logging.getLogger(__name__)
 
 
 def split_rows(
@@ -49,6 +52,8 @@ def fit_transformer(
         seed=seed,
     )
     if not params.class_modes:
+        logger.info("Class modes: off (preprocessing.class_modes=false); the encoding is "
+                    "fitted on the columns alone.")
         train_rows = train_rows.drop(columns=[schema.target])
     return transformer.fit(train_rows, schema)
 
