@@ -164,6 +164,18 @@ def test_a_rare_class_out_in_the_tail_gets_modes_and_point_masses_of_its_own():
     np.testing.assert_allclose(back["x"], df["x"], atol=1e-6)
 
 
+def test_class_modes_find_the_class_when_the_labels_arrive_as_text():
+    """The project's one label rule: ``"1"`` in the rows is the schema's class ``1``."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 20_000), rng.normal(12, 2, 100)],
+                       "y": np.r_[np.zeros(20_000, int), np.ones(100, int)]})
+    schema = infer_schema(df, "y", {"x": {"kind": "continuous"}})
+    as_text = df.assign(y=df["y"].astype(str))
+    numbers = TabularTransformer(seed=0).fit(df, schema).to_state()
+    assert TabularTransformer(seed=0).fit(as_text, schema).to_state() == numbers
+    assert numbers != TabularTransformer(seed=0).fit(df[["x"]], schema).to_state()
+
+
 def test_a_class_like_the_rest_adds_no_modes():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": (rng.random(5000) < 0.1).astype(int)})

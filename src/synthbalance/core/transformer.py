@@ -48,7 +48,7 @@ from synthbalance.core.errors import DataValidationError, ModelFileError, NotFit
 from synthbalance.core.layout import CodedRows, Span, SpanLayout
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import Schema
-from synthbalance.core.tables import require_columns
+from synthbalance.core.tables import label_mask, require_columns
 from synthbalance.core.values import restore_dtype, sorted_levels
 
 logger = logging.getLogger(__name__)
@@ -423,11 +423,12 @@ def _likeliest_mode(values: np.ndarray, means: np.ndarray, stds: np.ndarray) -> 
 
 
 def _minority_masks(df: pd.DataFrame, schema: Schema) -> list[np.ndarray]:
-    """Row masks of ``schema``'s minority classes in ``df``; none without the target."""
+    """Row masks of ``schema``'s minority classes in ``df`` (labels matched by the project's
+    one rule, :func:`~synthbalance.core.tables.label_mask`); none without the target."""
     if schema.target not in df.columns:
         return []
-    labels = df[schema.target]
-    return [(labels == c).to_numpy() for c in schema.minority_classes if (labels == c).any()]
+    masks = [label_mask(df[schema.target], c) for c in schema.minority_classes]
+    return [mask for mask in masks if mask.any()]
 
 
 def _log_class_modes(added: Mapping[str, tuple[int, int]]) -> None:
