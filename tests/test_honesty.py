@@ -179,6 +179,21 @@ def test_after_a_scarce_cut_the_verdict_names_the_share_validation_rows_were_wei
     assert all("-scarce120-" in name for name in names)
 
 
+def test_the_verdict_reads_the_rows_figures_the_run_logged(canary_run):
+    """The paragraph on the synthetic rows in advice.txt quotes the run's own detection,
+    distance and attack figures (metrics.csv), not another run's or none."""
+    project, *_ = canary_run
+    metrics = _read_csv(project, "08_reporting/metrics.csv")["value"]
+    rows = (project / "data/08_reporting/advice.txt").read_text().split("\n\n")[1]
+    assert rows.startswith("The synthetic rows (data/07_model_output/synthetic_rows.parquet)")
+    for name, said in (("detection.accuracy", "accuracy {:.3f}"),
+                       ("detection.reference_accuracy", "real training rows score {:.3f}"),
+                       ("fidelity.wasserstein_mean", "real test rows {:.3f}"),
+                       ("privacy.dcr_auc", "DCR AUC {:.3f}"),
+                       ("privacy.domias_auc", "DOMIAS AUC {:.3f}")):
+        assert said.format(metrics[name]) in rows, name
+
+
 def test_no_fitted_state_holds_a_value_only_test_rows_have(canary_run):
     project, *_ = canary_run
     codecs = {c["name"]: c for c in _read(project, "06_models/transformer.json")["columns"]}

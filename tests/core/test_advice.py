@@ -12,6 +12,7 @@ from synthbalance.core.advice import (
     advise,
     augmented_rows,
     privacy_warning,
+    rows_summary,
     verdict,
 )
 from synthbalance.core.metrics import recall_gain_experiment
@@ -163,6 +164,28 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
                        source="declared")
     assert "5.0 %, the deployment prevalence, as evaluation.deployment_prevalence declares" \
            in declared
+
+
+def test_the_rows_summary_says_each_figure_beside_what_it_reads_without_a_leak():
+    path = "data/07_model_output/synthetic_rows.parquet"
+    metrics = {"detection.accuracy": 0.6123, "detection.accuracy_low": 0.58,
+               "detection.accuracy_high": 0.64, "detection.scored_rows": 1234.0,
+               "detection.reference_accuracy": 0.503, "fidelity.wasserstein_mean": 0.0456,
+               "privacy.attack_members": 800.0, "privacy.dcr_auc": 0.512,
+               "privacy.dcr_tpr_at_fpr10": 0.111, "privacy.domias_auc": 0.534,
+               "privacy.domias_tpr_at_fpr10": 0.142, "privacy.mia_auc": 0.534}
+    said = rows_summary(metrics, path)
+    assert said.startswith(f"The synthetic rows ({path}): an xgboost classifier tells them")
+    assert "accuracy 0.612 [0.580, 0.640] over 1,234 rows (0.5: not at all; real training " \
+           "rows score 0.503 in the same test)" in said
+    assert "distance to the real test rows 0.046" in said
+    assert "over 800 training rows and as many unseen ones: DCR AUC 0.512, TPR at 10 % FPR " \
+           "0.111; DOMIAS AUC 0.534, TPR at 10 % FPR 0.142 (0.5 and 0.10" in said
+    # DOMIAS is not logged with fewer than 20 reference rows: left out, not printed as nan
+    fewer = rows_summary({k: v for k, v in metrics.items() if "domias" not in k}, path)
+    assert "DCR AUC 0.512" in fewer and "DOMIAS" not in fewer
+    assert "nan" not in rows_summary({**metrics, "privacy.domias_auc": float("nan")}, path)
+    assert rows_summary({"privacy.mia_auc": 0.5}, path) == ""
 
 
 def test_the_privacy_warning_names_each_leak_and_is_silent_without_one():

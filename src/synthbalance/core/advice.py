@@ -247,6 +247,54 @@ def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
             "(docs/privacy-attacks.md, \"Before you share synthetic rows\").")
 
 
+def rows_summary(metrics: Mapping[str, float], path: str) -> str:
+    """A paragraph on how the synthetic rows in ``path`` read, for the verdict, else ``""``.
+
+    ``metrics`` are the run's ``detection.*``, ``fidelity.*`` and ``privacy.*`` metrics
+    (docs/metrics.md), with their prefixes. Each figure is said beside what it reads when
+    nothing gives the rows away: the detector's accuracy beside chance (0.5) and beside
+    the same test on real training rows against real test rows
+    (``detection.reference_accuracy``, what a perfect generator would score on this many
+    rows); each membership attack's AUC and true-positive rate at a 10 % false-positive
+    rate beside 0.5 and 0.10. A figure the run did not log (DOMIAS with fewer than 20
+    reference rows) is left out, and so is the paragraph when none is there.
+    """
+    def figure(name: str) -> float | None:
+        value = metrics.get(name)
+        return float(value) if value is not None and math.isfinite(value) else None
+
+    said = []
+    accuracy = figure("detection.accuracy")
+    if accuracy is not None:
+        low, high = figure("detection.accuracy_low"), figure("detection.accuracy_high")
+        interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+        scored = figure("detection.scored_rows")
+        over = f" over {int(scored):,} rows" if scored else ""
+        reference = figure("detection.reference_accuracy")
+        floor = (f"; real training rows score {reference:.3f} in the same test"
+                 if reference is not None else "")
+        said.append(f"an xgboost classifier tells them from real test rows with accuracy "
+                    f"{accuracy:.3f}{interval}{over} (0.5: not at all{floor})")
+    distance = figure("fidelity.wasserstein_mean")
+    if distance is not None:
+        said.append(f"mean per-column distance to the real test rows {distance:.3f} "
+                    "(fidelity.wasserstein_mean; 0: the same)")
+    attacks = [f"{label} AUC {auc:.3f}, TPR at 10 % FPR {tpr:.3f}"
+               for label, key in (("DCR", "dcr"), ("DOMIAS", "domias"))
+               if (auc := figure(f"privacy.{key}_auc")) is not None
+               and (tpr := figure(f"privacy.{key}_tpr_at_fpr10")) is not None]
+    if attacks:
+        members = figure("privacy.attack_members")
+        over = (f" over {int(members):,} training rows and as many unseen ones"
+                if members else "")
+        said.append(f"membership attacks{over}: {'; '.join(attacks)} (0.5 and 0.10: they "
+                    "learn nothing)")
+    if not said:
+        return ""
+    return (f"The synthetic rows ({path}): {'; '.join(said)}. Every figure: "
+            "data/08_reporting/metrics.csv, the MLflow run and docs/metrics.md.")
+
+
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   chance: float | None) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "

@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbalance.core.advice import Advice, advise, augmented_rows, privacy_warning, verdict
+from synthbalance.core.advice import (
+    Advice,
+    advise,
+    augmented_rows,
+    privacy_warning,
+    rows_summary,
+    verdict,
+)
 from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask
@@ -50,12 +57,15 @@ def write_verdict(
     schema: Schema,
     evaluation: dict[str, Any],
     privacy_metrics: dict[str, float],
+    detection_metrics: dict[str, float] | None = None,
+    fidelity_metrics: dict[str, float] | None = None,
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
     share validation rows were weighted to, when they were (the utility experiment's rule,
     ``deployment_shares``: a declared share, or the share before a scarce cut), and the
     test split's minority share, the PR AUC of ranking at random (mean over minority
-    classes); it ends with a warning when the synthetic rows give real rows away
+    classes). A paragraph on how the synthetic rows read follows (``rows_summary``:
+    detection, distance, attacks), and a warning when they give real rows away
     (``privacy_warning``)."""
     positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
     weight = (len(train_rows) - positives) / positives if positives else None
@@ -67,5 +77,7 @@ def write_verdict(
     said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
                    float(np.mean(weighted)) if weighted else None,
                    "declared" if declared is not None else "before_cut", float(chance))
+    rows = rows_summary({**(detection_metrics or {}), **(fidelity_metrics or {}),
+                         **privacy_metrics}, SYNTHETIC_PATH)
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
-    return f"{said}\n\n{warning}\n" if warning else f"{said}\n"
+    return "\n\n".join(text for text in (said, rows, warning) if text) + "\n"

@@ -23,7 +23,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=write_verdict,
                 inputs=["advice", "train_rows", "held_back_rows", "test_rows", "schema",
-                        "params:evaluation", "privacy_metrics"],
+                        "params:evaluation", "privacy_metrics", "detection_metrics",
+                        "fidelity_metrics"],
                 outputs="advice_verdict",
                 name="write_verdict",
             ),
