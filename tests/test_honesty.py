@@ -405,7 +405,27 @@ def test_the_advice_never_reads_the_test_split(demo):
                                              evaluation, 0)
         advice.append(choose_arm(arms, table)[0])
     chosen = ("arm", "k", "validation_pr_auc_gain", "validation_pr_auc_gain_low",
-              "validation_pr_auc_gain_high", "best_rejected")
+              "validation_pr_auc_gain_high", "best_rejected", "validation_pr_auc_baseline")
     assert [{key: a[key] for key in chosen} for a in advice][0] == \
         {key: advice[1][key] for key in chosen}
     assert advice[0]["pr_auc_baseline"] != advice[1]["pr_auc_baseline"]  # the test did change
+
+
+def test_a_label_given_away_by_a_column_is_advised_on_as_such(demo):
+    """A column that is the label in another form: the utility experiment's baseline is
+    perfect on validation rows, and the advice says so instead of naming a zero gain."""
+    from synthbalance.pipelines.advice.nodes import choose_arm, write_verdict
+    from synthbalance.pipelines.evaluation.nodes import evaluate_utility
+
+    leaky = demo.assign(flag=demo["outcome"].map({0: "paid", 1: "charged back"}))
+    validated, schema = validate_raw_table(leaky, {"source": "demo"})
+    train, test, held = split_rows(validated, schema, {"test_size": 0.3}, 0)
+    validation = carve_validation(train, schema, {}, 0)
+    synthetic = train[train["outcome"] == 1].drop(index=validation.index, errors="ignore")
+    evaluation = {"seeds": 1, "k_ratios": [1.0], "n_trees": 30, "n_bootstrap": 100}
+    _, table, arms, _ = evaluate_utility(train, validation, test, held, synthetic, schema,
+                                         evaluation, 0)
+    advice = choose_arm(arms, table)[0]
+    assert advice["validation_pr_auc_baseline"] == 1.0 and advice["arm"] == "none"
+    said = write_verdict(advice, train, held, test, schema, evaluation, {})
+    assert "(validation PR AUC 1.0; test 1.0000), so no arm can raise it" in said

@@ -88,6 +88,27 @@ def test_the_best_validated_candidate_wins_and_real_rows_are_never_advised():
     assert advise(_arms(class_weights_at_0=(0.01, 0.001)), 0.3).arm == "class_weights"
 
 
+def test_a_perfect_validation_baseline_is_said_as_such_not_as_a_zero_gain_candidate():
+    """Validation PR AUC 1.0 leaves no gain to find: every arm reads +0.0000 [+0.0000,
+    +0.0000], and the verdict says why and what it may mean (a column giving the label
+    away) instead of naming one of them the best candidate."""
+    arms = _arms(class_weights_at_0=(0.0, 0.0), synthetic_at_331=(0.0, 0.0))
+    perfect = advise(arms, 1.0, validation_pr_auc_baseline=1.0)
+    assert (perfect.arm, perfect.best_rejected, perfect.synthetic_best) == ("none", "", "")
+    said = verdict(perfect, "p")
+    assert said.startswith("Advice: do not augment. The classifier trained on the real rows "
+                           "alone already ranks every validation minority row above every "
+                           "other row (validation PR AUC 1.0; test 1.0000)")
+    assert "ingest.drop_columns" in said and "best candidate" not in said
+    assert Advice.from_dict(perfect.to_dict()) == perfect
+    # short of perfect, or not given (a benchmark cell): the usual advice
+    for near in (0.999, None):
+        usual = advise(arms, 1.0, validation_pr_auc_baseline=near)
+        assert "best candidate: class_weights with k = 0" in verdict(usual, "p")
+    # a perfect baseline does not hide an arm a caller's table says gained (it cannot)
+    assert advise(_arms(smote_at_100=(0.02, 0.01)), 1.0, 1.0).arm == "none"
+
+
 def test_the_advice_keeps_the_synthetic_rows_best_when_another_arm_leads():
     smote_leads = advise(_arms(smote_at_100=(0.02, 0.01), synthetic_at_100=(0.012, -0.01),
                                synthetic_at_500=(0.015, -0.02)), 0.3)

@@ -20,7 +20,11 @@ from synthbalance.datasets import TransformerDataset
 from synthbalance.pipelines import ingest, preprocessing, profiling
 from synthbalance.pipelines.advice.nodes import SYNTHETIC_PATH, write_verdict
 from synthbalance.pipelines.evaluation.nodes import evaluate_privacy
-from synthbalance.pipelines.ingest.nodes import summarise_table, validate_raw_table
+from synthbalance.pipelines.ingest.nodes import (
+    label_proxies,
+    summarise_table,
+    validate_raw_table,
+)
 from synthbalance.pipelines.preprocessing.nodes import encode_rows, fit_transformer, split_rows
 from synthbalance.pipelines.profiling.nodes import profile_table
 
@@ -52,6 +56,25 @@ def test_a_deployment_prevalence_for_a_class_the_table_lacks_stops_the_run_at_in
     _, schema = validate_raw_table(demo, {"source": "demo"}, None,
                                    {"deployment_prevalence": {1: 0.05}})
     assert schema.minority_classes == (1,)
+
+
+def test_a_column_that_gives_the_label_away_is_named_with_the_fix(demo, caplog):
+    caplog.set_level(logging.INFO, logger="synthbalance")
+    leaky = demo.assign(flag=demo["outcome"].map({0: "paid", 1: "charged back"}))
+    validate_raw_table(leaky, {"source": "demo"})
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(m.startswith("Column(s) ['flag'] give the label away") and
+               "ingest.drop_columns=[flag]" in m for m in warned), warned
+    caplog.clear()
+    validate_raw_table(demo, {"source": "demo"})  # no column of the demo table does
+    assert not [r for r in caplog.records if "label away" in r.getMessage()]
+    # a value only one class has, missing for the other, counts; a mixed one does not
+    reason = np.where(demo["outcome"] == 1, "card stolen", None)
+    assert label_proxies(*validate_raw_table(demo.assign(reason=reason), {"source": "demo"})) \
+        == ["reason"]
+    reason[demo.index[demo["outcome"] == 0][0]] = "card stolen"
+    assert label_proxies(*validate_raw_table(demo.assign(reason=reason), {"source": "demo"})) \
+        == []
 
 
 def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):

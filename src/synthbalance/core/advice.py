@@ -41,6 +41,9 @@ CANDIDATES: tuple[str, ...] = ("class_weights", "random_oversampling", "smote", 
 #: The column of the advised training set that marks the rows added to the real ones.
 ADDED_COLUMN = "synthbalance_added"
 _GAIN = "validation_pr_auc_gain"
+#: A validation PR AUC at least this high is perfect: every minority row ranked first
+#: (average precision is exactly 1.0 then; the margin absorbs a mean's rounding).
+PERFECT_PR_AUC = 1.0 - 1e-9
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Advice:
     best_rejected: str = ""  # the best candidate left out for its interval, for the verdict
     rejected_gain: float = 0.0  # its validation gain
     synthetic_best: str = ""  # the synthetic rows' best k and gain, when another arm led
+    validation_pr_auc_baseline: float | None = None  # the baseline's own, when given
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,11 +81,21 @@ class Advice:
         return {f"advice.{name}": float(getattr(self, name)) for name in names}
 
 
-def advise(arms: pd.DataFrame, pr_auc_baseline: float) -> Advice:
+def advise(arms: pd.DataFrame, pr_auc_baseline: float,
+           validation_pr_auc_baseline: float | None = None) -> Advice:
     """Choose from the utility experiment's ``arms`` table (module docstring).
 
     Ties in validation gain go to the smaller k, then to the simpler arm.
+    ``pr_auc_baseline`` and ``validation_pr_auc_baseline`` are the baseline classifier's
+    test and validation PR AUC (mean over seeds). A perfect validation baseline (1.0) leaves
+    no gain to find: the advice is ``none``, without a best candidate, and the verdict says
+    why (:func:`verdict`).
     """
+    validation = (None if validation_pr_auc_baseline is None
+                  else float(validation_pr_auc_baseline))
+    if _perfect(validation):
+        return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline,
+                      validation_pr_auc_baseline=validation)
     candidates = arms[arms["method"].isin(CANDIDATES)].copy()
     candidates["order"] = candidates["method"].map(CANDIDATES.index)
     candidates = candidates.sort_values([_GAIN, "k", "order"], ascending=[False, True, True])
@@ -95,13 +109,18 @@ def advise(arms: pd.DataFrame, pr_auc_baseline: float) -> Advice:
         rejected = "" if best is None else f"{best['method']} with {_gain_words(best)}"
         gain = 0.0 if best is None else float(best[_GAIN])
         return Advice("none", 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, pr_auc_baseline, rejected, gain,
-                      own)
+                      own, validation)
     row = eligible.iloc[0]
     return Advice(
         str(row["method"]), int(row["k"]), float(row[_GAIN]), float(row[f"{_GAIN}_low"]),
         float(row[f"{_GAIN}_high"]), float(row["pr_auc_gain"]), float(row["pr_auc_gain_low"]),
         float(row["pr_auc_gain_high"]), pr_auc_baseline, synthetic_best=own,
+        validation_pr_auc_baseline=validation,
     )
+
+
+def _perfect(pr_auc: float | None) -> bool:
+    return pr_auc is not None and pr_auc >= PERFECT_PR_AUC
 
 
 def _gain_words(row: pd.Series) -> str:
@@ -304,6 +323,15 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
     validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
                   f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
+    if advice.arm == "none" and _perfect(advice.validation_pr_auc_baseline):
+        return ("Advice: do not augment. The classifier trained on the real rows alone "
+                "already ranks every validation minority row above every other row "
+                f"(validation PR AUC 1.0; test {advice.pr_auc_baseline:.4f}), so no arm can "
+                "raise it. A score this perfect often means a column gives the label away: "
+                "the label in another form, or a value recorded after the outcome. If a "
+                "column will not be known when you predict, drop it (ingest.drop_columns) "
+                f"and run again. Otherwise train on the real rows as they are; they are in "
+                f"{path}{_UNMARKED}.")
     if advice.arm == "none":
         named = [text for text in (advice.best_rejected
                                    and f"best candidate: {advice.best_rejected}", own) if text]

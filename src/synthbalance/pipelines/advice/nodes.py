@@ -32,8 +32,10 @@ def choose_arm(
 ) -> tuple[dict[str, Any], dict[str, float], dict[str, str]]:
     """The advised arm and k, chosen on validation rows only (``core.advice.advise``):
     the advice as plain data, its ``advice.*`` metrics and its ``advice.arm`` tag."""
-    baseline = utility_table.loc[utility_table["method"] == "baseline", "pr_auc"].mean()
-    advice = advise(utility_arms, float(baseline))
+    baseline = utility_table.loc[utility_table["method"] == "baseline",
+                                 ["pr_auc", "validation_pr_auc"]].mean()
+    advice = advise(utility_arms, float(baseline["pr_auc"]),
+                    float(baseline["validation_pr_auc"]))
     return advice.to_dict(), advice.metrics(), {"advice.arm": advice.arm}
 
 
