@@ -98,8 +98,11 @@ def test_a_perfect_validation_baseline_is_said_as_such_not_as_a_zero_gain_candid
     said = verdict(perfect, "p")
     assert said.startswith("Advice: do not augment. The classifier trained on the real rows "
                            "alone already ranks every validation minority row above every "
-                           "other row (validation PR AUC 1.0; test 1.0000)")
+                           "other row (validation PR AUC 1.0000; test 1.0000)")
     assert "ingest.drop_columns" in said and "best candidate" not in said
+    assert "Here each value" not in said  # no column found: none named
+    named = verdict(perfect, "p", proxies=["status", "code"])
+    assert "Here each value of status, code occurs with one class only." in named
     assert Advice.from_dict(perfect.to_dict()) == perfect
     # short of perfect, or not given (a benchmark cell): the usual advice
     for near in (0.999, None):
@@ -197,8 +200,9 @@ def test_the_rows_summary_says_each_figure_beside_what_it_reads_without_a_leak()
                "privacy.domias_tpr_at_fpr10": 0.142, "privacy.mia_auc": 0.534}
     said = rows_summary(metrics, path)
     assert said.startswith(f"The synthetic rows ({path}): an xgboost classifier tells them")
-    assert "accuracy 0.612 [0.580, 0.640] over 1,234 rows (0.5: not at all; real training " \
-           "rows score 0.503 in the same test)" in said
+    assert "accuracy 0.612 [0.580, 0.640] on 1,234 held-out rows, real and synthetic (0.5: " \
+           "not at all; real training rows score 0.503 in the same test, what a perfect " \
+           "generator would)" in said
     assert "distance to the real test rows 0.046" in said
     assert "over 800 training rows and as many unseen ones: DCR AUC 0.512, TPR at 10 % FPR " \
            "0.111; DOMIAS AUC 0.534, TPR at 10 % FPR 0.142 (0.5 and 0.10" in said

@@ -23,7 +23,7 @@ class weights, so "none" and "class weights only" are expected answers, not fail
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -190,14 +190,15 @@ PREVALENCE_SOURCES = {
 
 def verdict(advice: Advice, path: str, class_weight: float | None = None,
             prevalence: float | None = None, source: str | None = None,
-            chance: float | None = None) -> str:
+            chance: float | None = None, proxies: Sequence[str] = ()) -> str:
     """The advice in words: what to do, its numbers, and where the training set is;
     ``prevalence``: the minority share validation rows were weighted to (said when given),
     ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given),
     ``chance``: the test split's minority share, the PR AUC of a classifier that ranks at
-    random (said beside the baseline's when given).
+    random (said beside the baseline's when given), ``proxies``: columns whose every value
+    occurs with one class only, named when the baseline is perfect.
     """
-    said = _advice_words(advice, path, class_weight, chance)
+    said = _advice_words(advice, path, class_weight, chance, tuple(proxies))
     if prevalence is None:
         return said
     origin = f", {PREVALENCE_SOURCES[source]}" if source else ""
@@ -288,16 +289,18 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
         low, high = figure("detection.accuracy_low"), figure("detection.accuracy_high")
         interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
         scored = figure("detection.scored_rows")
-        over = f" over {int(scored):,} rows" if scored else ""
+        over = (f" on {int(scored):,} held-out rows, real and synthetic" if scored
+                else "")
         reference = figure("detection.reference_accuracy")
-        floor = (f"; real training rows score {reference:.3f} in the same test"
-                 if reference is not None else "")
+        floor = (f"; real training rows score {reference:.3f} in the same test, what a "
+                 "perfect generator would" if reference is not None else "")
         said.append(f"an xgboost classifier tells them from real test rows with accuracy "
                     f"{accuracy:.3f}{interval}{over} (0.5: not at all{floor})")
     distance = figure("fidelity.wasserstein_mean")
     if distance is not None:
         said.append(f"mean per-column distance to the real test rows {distance:.3f} "
-                    "(fidelity.wasserstein_mean; 0: the same)")
+                    "(fidelity.wasserstein_mean: in standard deviations for numbers, in "
+                    "share of rows for levels; 0: the same)")
     attacks = [f"{label} AUC {auc:.3f}, TPR at 10 % FPR {tpr:.3f}"
                for label, key in (("DCR", "dcr"), ("DOMIAS", "domias"))
                if (auc := figure(f"privacy.{key}_auc")) is not None
@@ -315,7 +318,7 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
 
 
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
-                  chance: float | None) -> str:
+                  chance: float | None, proxies: tuple[str, ...]) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
             f"[{advice.test_pr_auc_gain_low:+.4f}, {advice.test_pr_auc_gain_high:+.4f}]")
     own = (f"synthetic rows at their best, {advice.synthetic_best}"
@@ -324,13 +327,16 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
                   f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
     if advice.arm == "none" and _perfect(advice.validation_pr_auc_baseline):
+        suspects = (f" Here each value of {', '.join(proxies)} occurs with one class only."
+                    if proxies else "")
         return ("Advice: do not augment. The classifier trained on the real rows alone "
                 "already ranks every validation minority row above every other row "
-                f"(validation PR AUC 1.0; test {advice.pr_auc_baseline:.4f}), so no arm can "
-                "raise it. A score this perfect often means a column gives the label away: "
-                "the label in another form, or a value recorded after the outcome. If a "
-                "column will not be known when you predict, drop it (ingest.drop_columns) "
-                f"and run again. Otherwise train on the real rows as they are; they are in "
+                f"(validation PR AUC {advice.validation_pr_auc_baseline:.4f}; test "
+                f"{advice.pr_auc_baseline:.4f}), so no arm can raise it. A score this "
+                "perfect often means a column gives the label away: the label in another "
+                f"form, or a value recorded after the outcome.{suspects} If a column will "
+                "not be known when you predict, drop it (ingest.drop_columns) and run "
+                "again. Otherwise train on the real rows as they are; they are in "
                 f"{path}{_UNMARKED}.")
     if advice.arm == "none":
         named = [text for text in (advice.best_rejected

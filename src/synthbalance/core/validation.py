@@ -256,3 +256,26 @@ def _check_bounds(df: pd.DataFrame, schema: Schema) -> None:
                 f"{list(spec.bounds)} (e.g. {first}); fix the data or the bounds in "
                 f"ingest.columns.{spec.name}."
             )
+
+
+#: A column with more distinct values than this share of the rows is not checked as a
+#: stand-in for the label: on nearly unique values every value belongs to one class anyway.
+PROXY_MAX_VALUE_SHARE = 0.05
+
+
+def label_proxies(table: pd.DataFrame, schema: Schema) -> list[str]:
+    """The learned columns whose value (missing counts as one) gives each row's class:
+    every value occurs with one class only. Only columns with at most
+    :data:`PROXY_MAX_VALUE_SHARE` as many distinct values as rows, and at least two, are
+    checked."""
+    labels = table[schema.target]
+    found = []
+    for spec in schema.columns:
+        values = table[spec.name]
+        distinct = values.nunique(dropna=False)
+        if not 2 <= distinct <= PROXY_MAX_VALUE_SHARE * len(table):
+            continue
+        classes = labels.groupby(values, sort=False, dropna=False, observed=True)
+        if (classes.nunique() == 1).all():
+            found.append(spec.name)
+    return found

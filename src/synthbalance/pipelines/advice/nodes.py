@@ -18,6 +18,7 @@ from synthbalance.core.advice import (
 from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask
+from synthbalance.core.validation import label_proxies
 from synthbalance.params import EvaluationParams
 
 #: Where the catalog writes the advised training set (named in the verdict; a test keeps it
@@ -78,7 +79,8 @@ def write_verdict(
                       for cls in schema.minority_classes])
     said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
                    float(np.mean(weighted)) if weighted else None,
-                   "declared" if declared is not None else "before_cut", float(chance))
+                   "declared" if declared is not None else "before_cut", float(chance),
+                   label_proxies(train_rows, schema))
     rows = rows_summary({**(detection_metrics or {}), **(fidelity_metrics or {}),
                          **privacy_metrics}, SYNTHETIC_PATH)
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)

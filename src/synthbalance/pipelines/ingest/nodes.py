@@ -10,7 +10,7 @@ import pandas as pd
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.metrics.utility import declared_shares
 from synthbalance.core.schema import Schema
-from synthbalance.core.validation import validate_table
+from synthbalance.core.validation import label_proxies, validate_table
 from synthbalance.params import EvaluationParams, IngestParams, PreprocessingParams
 
 logger = logging.getLogger(__name__)
@@ -55,29 +55,6 @@ def _report_kinds(schema: Schema) -> None:
                 "and levels are in data/02_intermediate/schema.json): %s.", listed)
 
 
-#: A column with more distinct values than this share of the rows is not checked as a
-#: stand-in for the label: on nearly unique values every value belongs to one class anyway.
-PROXY_MAX_VALUE_SHARE = 0.05
-
-
-def label_proxies(table: pd.DataFrame, schema: Schema) -> list[str]:
-    """The learned columns whose value (missing counts as one) gives each row's class:
-    every value occurs with one class only. Only columns with at most
-    :data:`PROXY_MAX_VALUE_SHARE` as many distinct values as rows, and at least two, are
-    checked."""
-    labels = table[schema.target]
-    found = []
-    for spec in schema.columns:
-        values = table[spec.name]
-        distinct = values.nunique(dropna=False)
-        if not 2 <= distinct <= PROXY_MAX_VALUE_SHARE * len(table):
-            continue
-        classes = labels.groupby(values, sort=False, dropna=False, observed=True)
-        if (classes.nunique() == 1).all():
-            found.append(spec.name)
-    return found
-
-
 def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
     """A warning naming the columns that give the label away (:func:`label_proxies`)."""
     proxies = label_proxies(table, schema)
@@ -87,7 +64,8 @@ def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
             "only. The label in another form, or a value recorded after the outcome, makes "
             "the classifier look perfect and leaves nothing for augmentation to add. Unless "
             "it will be known when you predict, drop it: ingest.drop_columns=%s.",
-            proxies, "[" + ", ".join(proxies) + "]")
+            proxies, "[" + ", ".join(proxies) + "]",
+            extra={"markup": False})  # rich would take "[flag]" for a style tag and drop it
 
 
 def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Schema) -> None:
