@@ -317,6 +317,20 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
             "data/08_reporting/metrics.csv, the MLflow run and docs/metrics.md.")
 
 
+def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...]) -> str:
+    """The advice when the baseline's validation PR AUC is perfect, naming ``proxies``."""
+    suspects = (f" Here each value of {', '.join(proxies)} occurs with one class only."
+                if proxies else "")
+    return ("Advice: do not augment. The classifier trained on the real rows alone already "
+            "ranks every validation minority row above every other row (validation PR AUC "
+            f"{advice.validation_pr_auc_baseline:.4f}; test {advice.pr_auc_baseline:.4f}), "
+            "so no arm can raise it. A score this perfect often means a column gives the "
+            "label away: the label in another form, or a value recorded after the outcome."
+            f"{suspects} If a column will not be known when you predict, drop it "
+            "(ingest.drop_columns) and run again. Otherwise train on the real rows as they "
+            f"are; they are in {path}{_UNMARKED}.")
+
+
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   chance: float | None, proxies: tuple[str, ...]) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
@@ -327,17 +341,7 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
                   f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
     if advice.arm == "none" and _perfect(advice.validation_pr_auc_baseline):
-        suspects = (f" Here each value of {', '.join(proxies)} occurs with one class only."
-                    if proxies else "")
-        return ("Advice: do not augment. The classifier trained on the real rows alone "
-                "already ranks every validation minority row above every other row "
-                f"(validation PR AUC {advice.validation_pr_auc_baseline:.4f}; test "
-                f"{advice.pr_auc_baseline:.4f}), so no arm can raise it. A score this "
-                "perfect often means a column gives the label away: the label in another "
-                f"form, or a value recorded after the outcome.{suspects} If a column will "
-                "not be known when you predict, drop it (ingest.drop_columns) and run "
-                "again. Otherwise train on the real rows as they are; they are in "
-                f"{path}{_UNMARKED}.")
+        return _perfect_words(advice, path, proxies)
     if advice.arm == "none":
         named = [text for text in (advice.best_rejected
                                    and f"best candidate: {advice.best_rejected}", own) if text]
