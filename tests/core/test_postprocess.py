@@ -240,6 +240,38 @@ def test_missing_values_are_restored_at_the_training_rate_and_deterministically(
     assert counts_of(near_fixes)[("glucose", "restore_missing")] == 0
 
 
+def test_a_missing_share_that_depends_on_the_class_is_restored_per_class():
+    """A field filled in for one class only (a chargeback reason, a test ordered only for
+    the sick) stays filled in for that class's synthetic rows and missing for the other's,
+    instead of being masked to the share of all rows (91 % here)."""
+    table = make_demo_table(4000, seed=4)
+    ill = table[DEMO_TARGET] == 1
+    table["reason"] = np.where(ill, np.random.default_rng(0).choice(["a", "b"], len(table)),
+                               None)
+    train, schema = validate_table(table, DEMO_TARGET, DAY_HINTS)
+    stats = fit_postprocess(train, schema)
+    reason = stats["reason"]
+    assert reason.missing_rate == pytest.approx(1 - ill.mean())
+    assert dict(zip(stats.classes, reason.class_missing_rates, strict=True)) == {0: 1.0, 1: 0.0}
+    # rows of both classes, every reason made up: each class gets its own share back
+    synthetic = pd.concat([train] * 3, ignore_index=True).assign(reason="a")
+    clean, fixes = postprocess(synthetic, stats, schema, seed=0)
+    sick = clean[DEMO_TARGET] == 1
+    assert clean.loc[sick, "reason"].notna().all()
+    assert clean.loc[~sick, "reason"].isna().all()
+    assert counts_of(fixes)[("reason", "restore_missing")] == (~sick).sum()
+    # the stats survive JSON; stats of an earlier version (no class shares) and rows without
+    # the target fall back to the share of all rows
+    assert PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    earlier = PostprocessStats.from_dict({"columns": [
+        {k: v for k, v in c.items() if k != "class_missing_rates"}
+        for c in stats.to_dict()["columns"]]})
+    for rows, rules in ((synthetic[sick.to_numpy()], earlier),
+                        (synthetic[sick.to_numpy()].drop(columns=DEMO_TARGET), stats)):
+        alone, _ = postprocess(rows, rules, schema, seed=0)
+        assert alone["reason"].isna().mean() == pytest.approx(reason.missing_rate, abs=0.03)
+
+
 def test_a_column_with_far_too_many_missing_values_is_filled_from_training_levels(fitted):
     train, schema, stats = fitted
     messy = train.assign(region=None)

@@ -19,7 +19,8 @@ NOT_COVERED: tuple[str, ...] = (
     "one-hot level sets, of the whole column and (unless preprocessing.class_modes is "
     "false) of each minority class's own values",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
-    "shares, quantiles, missing-value shares, decimal places of continuous columns",
+    "shares, quantiles, missing-value shares (of all rows and of each class), decimal "
+    "places of continuous columns",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "
     "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",

@@ -34,7 +34,10 @@ Rules, in the order they run on each column:
     goes to the lower level), other levels by the level whose text matches, else by the most
     frequent training level.
 ``restore_missing`` / ``fill_missing``
-    The missing share is brought back to the training share ``r``. A synthetic share ``s``
+    The missing share is brought back to the training share ``r``: the share among the
+    training rows of the row's class, when the rows carry the target column and the stats
+    know the class (a field filled in for one class only stays filled in for it), else
+    among all training rows. A synthetic share ``s``
     within 50 % of ``r`` (``0.5 r <= s <= 1.5 r``) is left alone. If ``s`` is lower, each
     present value is masked with probability ``(r - s) / (1 - s)``; if higher, each missing
     value is filled with probability ``(s - r) / s`` (all of them when ``r`` is 0) by a
@@ -56,7 +59,7 @@ stay ``float64``). Columns not in the schema (the target, say) pass through unto
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,9 +71,16 @@ from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import metric_names
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
-from synthbalance.core.tables import require_columns
+from synthbalance.core.tables import label_mask, require_columns
 from synthbalance.core.unlearned import fill_unlearned
-from synthbalance.core.values import CHUNK, chunks, is_whole, restore_dtype, sorted_levels
+from synthbalance.core.values import (
+    CHUNK,
+    chunks,
+    is_whole,
+    restore_dtype,
+    sorted_levels,
+    to_python,
+)
 
 #: Every rule of the fixes table, in the order they run.
 RULES: tuple[str, ...] = (
@@ -119,7 +129,9 @@ class ColumnStats:
     sorted training levels of a level column with their ``level_shares``; ``quantiles`` the
     training quantile function of a numeric column without levels; ``dtype`` the training
     column's dtype, given back after cleaning; ``decimals`` the places a continuous column
-    is rounded to (``None``: not rounded).
+    is rounded to (``None``: not rounded); ``class_missing_rates`` the missing share among
+    each class's training rows, in the order of :attr:`PostprocessStats.classes` (``None``:
+    fitted without the target, or before they were kept).
     """
 
     name: str
@@ -133,6 +145,14 @@ class ColumnStats:
     quantiles: tuple[float, ...] | None = None
     format: str | None = None
     decimals: int | None = None
+    class_missing_rates: tuple[float, ...] | None = None
+
+    def missing_rate_of(self, class_index: int | None) -> float:
+        """The training missing share of the class at ``class_index`` of
+        :attr:`PostprocessStats.classes`, or of all rows (``None``, or no class shares)."""
+        if class_index is None or self.class_missing_rates is None:
+            return self.missing_rate
+        return self.class_missing_rates[class_index]
 
     @property
     def numeric_levels(self) -> bool:
@@ -144,9 +164,15 @@ class ColumnStats:
 
 @dataclass(frozen=True)
 class PostprocessStats:
-    """Per-column legal values fitted on the real training rows; plain, JSON-safe data."""
+    """Per-column legal values fitted on the real training rows; plain, JSON-safe data.
+
+    ``target`` and ``classes`` name the label column and its classes, in the order of each
+    column's ``class_missing_rates`` (``None`` and ``()``: fitted without them).
+    """
 
     columns: tuple[ColumnStats, ...]
+    target: str | None = None
+    classes: tuple[Any, ...] = ()
 
     def __getitem__(self, name: str) -> ColumnStats:
         for col in self.columns:
@@ -155,7 +181,8 @@ class PostprocessStats:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [_stats_to_dict(c) for c in self.columns]}
+        return {"columns": [_stats_to_dict(c) for c in self.columns], "target": self.target,
+                "classes": [to_python(c) for c in self.classes]}
 
     def summary(self) -> pd.DataFrame:
         """One row per column: the rules postprocessing applies to synthetic values.
@@ -181,20 +208,36 @@ class PostprocessStats:
     def from_dict(cls, data: Mapping[str, Any]) -> PostprocessStats:
         columns = []
         for d in data["columns"]:
-            tuples = {k: tuple(d[k]) for k in ("levels", "level_shares", "quantiles")
+            tuples = {k: tuple(d[k]) for k in ("levels", "level_shares", "quantiles",
+                                               "class_missing_rates")
                       if d.get(k) is not None}
             columns.append(ColumnStats(**{**d, **tuples}))
-        return cls(columns=tuple(columns))
+        return cls(columns=tuple(columns), target=data.get("target"),
+                   classes=tuple(data.get("classes") or ()))
 
 
 def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
-    """Learn bounds, levels, missing shares and dtypes of every schema column from real rows.
+    """Learn bounds, levels, missing shares and dtypes of every schema column from real rows;
+    with the target column, each class's own missing share too.
 
     Raises:
         DataValidationError: ``train_rows`` lacks a schema column.
     """
     require_columns(train_rows, schema.names, "training rows")
-    return PostprocessStats(tuple(_fit_column(train_rows[s.name], s) for s in schema.columns))
+    masks = _class_masks(train_rows, schema.target, schema.classes)
+    columns = tuple(_fit_column(train_rows[s.name], s, masks) for s in schema.columns)
+    if masks is None:
+        return PostprocessStats(columns)
+    return PostprocessStats(columns, schema.target, schema.classes)
+
+
+def _class_masks(rows: pd.DataFrame, target: str | None,
+                 classes: Sequence[Any]) -> list[np.ndarray] | None:
+    """One row mask per class of ``classes`` (:func:`label_mask`), or ``None`` when the
+    rows lack the target column or no class is known."""
+    if target is None or target not in rows.columns or not classes:
+        return None
+    return [label_mask(rows[target], cls) for cls in classes]
 
 
 def postprocess(
@@ -223,8 +266,9 @@ def postprocess(
     require_columns(synth, schema.names, "synthetic rows")
     switches = {"clip": clip, "round": round, "decimals": decimals, "snap": snap,
                 "restore_missing": restore_missing}
+    groups = _missing_groups(synth, stats)
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
-    jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child))
+    jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child), groups)
             for spec, child in zip(schema.columns, seeds, strict=True)]
     cleaned = map_columns(lambda job: _clean_column(*job, switches), jobs, len(synth))
     updates: dict[str, pd.Series] = {}
@@ -263,13 +307,35 @@ def fix_totals(fixes: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+#: Rows whose missing share is restored together: (row mask or ``None`` for every row,
+#: index of their class in :attr:`PostprocessStats.classes` or ``None`` for all classes).
+MissingGroups = list[tuple[np.ndarray | None, int | None]]
+
+
+def _missing_groups(synth: pd.DataFrame, stats: PostprocessStats) -> MissingGroups:
+    """The rows of each class the stats know, each restored to its class's missing share;
+    rows of a class they do not know (or all rows, without the target or class shares) to
+    the share among all training rows."""
+    masks = _class_masks(synth, stats.target, stats.classes)
+    if masks is None:
+        return [(None, None)]
+    groups: MissingGroups = [(mask, i) for i, mask in enumerate(masks) if mask.any()]
+    rest = ~np.logical_or.reduce(masks)
+    return [*groups, (rest, None)] if rest.any() else groups
+
+
 # --- fitting -----------------------------------------------------------------------------
 
 
-def _fit_column(series: pd.Series, spec: ColumnSpec) -> ColumnStats:
+def _fit_column(series: pd.Series, spec: ColumnSpec,
+                masks: Sequence[np.ndarray] | None = None) -> ColumnStats:
     present = series.dropna()
     missing = float(series.isna().mean()) if len(series) else 0.0
     fields: dict[str, Any] = {}
+    if masks is not None:  # a class without training rows gets the share of all rows
+        isna = series.isna().to_numpy()
+        fields["class_missing_rates"] = tuple(
+            float(isna[mask].mean()) if mask.any() else missing for mask in masks)
     if spec.kind in LEVEL_KINDS:
         shares = present.value_counts(normalize=True)
         fields["levels"] = sorted_levels(shares.index)
@@ -320,7 +386,8 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray,
 
 
 def _clean_column(
-    series: pd.Series, col: ColumnStats, rng: np.random.Generator, switches: Mapping[str, bool]
+    series: pd.Series, col: ColumnStats, rng: np.random.Generator,
+    groups: MissingGroups, switches: Mapping[str, bool],
 ) -> tuple[pd.Series, dict[str, int]]:
     if col.kind == "datetime":  # cleaned as seconds since the epoch, then written back
         series = pd.Series(to_seconds(series, col.format), index=series.index, name=series.name)
@@ -328,10 +395,11 @@ def _clean_column(
         values, missing, counts = _clean_numeric(series, col, switches)
     else:
         values, missing, counts = _clean_labels(series, col, switches)
+    restored = (0, 0)
     if switches["restore_missing"]:
-        values, restored = _restore_missing(values, missing, col, rng)
-    else:
-        restored = (0, 0)
+        for rows, class_index in groups:
+            values, restored = _restore_group(values, missing, col, rng, rows, class_index,
+                                              restored)
     counts["restore_missing"], counts["fill_missing"] = restored
     out = from_seconds(values, col.format, col.dtype) if col.kind == "datetime" \
         else restore_dtype(values, col.dtype, col.levels)
@@ -508,12 +576,30 @@ def _clean_labels(
     return values, missing, {"snap": n_unknown}
 
 
-def _restore_missing(
-    values: np.ndarray, missing: np.ndarray, col: ColumnStats, rng: np.random.Generator
+def _restore_group(
+    values: np.ndarray, missing: np.ndarray, col: ColumnStats, rng: np.random.Generator,
+    rows: np.ndarray | None, class_index: int | None, counted: tuple[int, int],
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """Bring the missing share to the training one; (new values, (masked, filled))."""
+    """:func:`_restore_missing` on ``rows`` (``None``: all) with their class's training
+    share, added to the ``counted`` (masked, filled) so far."""
+    target = col.missing_rate_of(class_index)
+    if rows is None:
+        values, done = _restore_missing(values, missing, target, col, rng)
+    else:
+        part, done = _restore_missing(values[rows], missing[rows], target, col, rng)
+        if done != (0, 0):
+            values = values.copy()
+            values[rows] = part
+    return values, (counted[0] + done[0], counted[1] + done[1])
+
+
+def _restore_missing(
+    values: np.ndarray, missing: np.ndarray, target: float, col: ColumnStats,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Bring the missing share to ``target``; (new values, (masked, filled))."""
     n = values.size
-    share, target = (float(np.count_nonzero(missing)) / n if n else 0.0), col.missing_rate
+    share = float(np.count_nonzero(missing)) / n if n else 0.0
     lo, hi = (1 - MISSING_TOLERANCE) * target, (1 + MISSING_TOLERANCE) * target
     if n == 0 or share == target or (target > 0 and lo <= share <= hi):
         return values, (0, 0)
@@ -565,7 +651,7 @@ def _stats_for(stats: PostprocessStats, spec: ColumnSpec) -> ColumnStats:
 
 def _stats_to_dict(col: ColumnStats) -> dict[str, Any]:
     out = asdict(col)
-    for key in ("levels", "level_shares", "quantiles"):
+    for key in ("levels", "level_shares", "quantiles", "class_missing_rates"):
         if out[key] is not None:
             out[key] = list(out[key])
     return out
