@@ -103,6 +103,7 @@ def test_a_perfect_validation_baseline_is_said_as_such_not_as_a_zero_gain_candid
     assert "Here each value" not in said  # no column found: none named
     named = verdict(perfect, "p", proxies=["status", "code"])
     assert "Here each value of status, code occurs with one class only." in named
+    assert "drop it (ingest.drop_columns=[status, code]) and run again" in named
     assert Advice.from_dict(perfect.to_dict()) == perfect
     # short of perfect, or not given (a benchmark cell): the usual advice
     for near in (0.999, None):
@@ -205,7 +206,8 @@ def test_the_rows_summary_says_each_figure_beside_what_it_reads_without_a_leak()
            "generator would)" in said
     assert "distance to the real test rows 0.046" in said
     assert "over 800 training rows and as many unseen ones: DCR AUC 0.512, TPR at 10 % FPR " \
-           "0.111; DOMIAS AUC 0.534, TPR at 10 % FPR 0.142 (0.5 and 0.10" in said
+           "0.111; DOMIAS AUC 0.534, TPR at 10 % FPR 0.142 (0.5 and 0.10: they learn " \
+           "nothing; the targets are at most 0.55 and 0.15" in said
     # DOMIAS is not logged with fewer than 20 reference rows: left out, not printed as nan
     fewer = rows_summary({k: v for k, v in metrics.items() if "domias" not in k}, path)
     assert "DCR AUC 0.512" in fewer and "DOMIAS" not in fewer

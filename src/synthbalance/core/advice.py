@@ -310,7 +310,8 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
         over = (f" over {int(members):,} training rows and as many unseen ones"
                 if members else "")
         said.append(f"membership attacks{over}: {'; '.join(attacks)} (0.5 and 0.10: they "
-                    "learn nothing)")
+                    "learn nothing; the targets are at most 0.55 and 0.15, "
+                    "docs/privacy-attacks.md)")
     if not said:
         return ""
     return (f"The synthetic rows ({path}): {'; '.join(said)}. Every figure: "
@@ -321,14 +322,16 @@ def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...]) -> str:
     """The advice when the baseline's validation PR AUC is perfect, naming ``proxies``."""
     suspects = (f" Here each value of {', '.join(proxies)} occurs with one class only."
                 if proxies else "")
+    drop = (f"ingest.drop_columns=[{', '.join(proxies)}]" if proxies
+            else "ingest.drop_columns")
     return ("Advice: do not augment. The classifier trained on the real rows alone already "
             "ranks every validation minority row above every other row (validation PR AUC "
             f"{advice.validation_pr_auc_baseline:.4f}; test {advice.pr_auc_baseline:.4f}), "
             "so no arm can raise it. A score this perfect often means a column gives the "
             "label away: the label in another form, or a value recorded after the outcome."
-            f"{suspects} If a column will not be known when you predict, drop it "
-            "(ingest.drop_columns) and run again. Otherwise train on the real rows as they "
-            f"are; they are in {path}{_UNMARKED}.")
+            f"{suspects} If a column will not be known when you predict, drop it ({drop}) "
+            "and run again. Otherwise train on the real rows as they are; they are in "
+            f"{path}{_UNMARKED}.")
 
 
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
