@@ -184,7 +184,8 @@ def test_the_verdict_reads_the_rows_figures_the_run_logged(canary_run):
     distance and attack figures (metrics.csv), not another run's or none."""
     project, *_ = canary_run
     metrics = _read_csv(project, "08_reporting/metrics.csv")["value"]
-    rows = (project / "data/08_reporting/advice.txt").read_text().split("\n\n")[1]
+    advice, rows = (project / "data/08_reporting/advice.txt").read_text().split("\n\n")[:2]
+    assert f"{metrics['utility.test_prevalence']:.4f} ranking at random" in advice
     assert rows.startswith("The synthetic rows (data/07_model_output/synthetic_rows.parquet)")
     for name, said in (("detection.accuracy", "accuracy {:.3f}"),
                        ("detection.reference_accuracy", "real training rows score {:.3f}"),

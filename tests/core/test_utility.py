@@ -233,6 +233,9 @@ def test_after_a_scarce_cut_validation_reads_pr_auc_at_the_share_before_the_cut(
     # the share it was read at is logged
     assert weighted_run.metrics("utility.")["utility.validation_prevalence"] == pytest.approx(
         440 / 1940)
+    # and the test rows' own share, the PR AUC of ranking at random, never weighted
+    assert weighted_run.metrics("utility.")["utility.test_prevalence"] == pytest.approx(
+        (data["test"]["y"] == 1).mean())
 
 
 def test_deployment_shares_declared_or_from_the_cut(data, schema):

@@ -129,6 +129,8 @@ class UtilityResult:
     (``<gain>_low``, ``<gain>_high``), the mean ``brier`` and ``k_used``.
     ``validation_prevalence``: per minority class, the share of positives the validation
     rows were read at (the deployment prevalence, or their own share without weights).
+    ``test_prevalence``: per minority class, the test rows' share of positives, the PR AUC
+    of a classifier that ranks at random.
     """
 
     table: pd.DataFrame
@@ -136,6 +138,8 @@ class UtilityResult:
     headline_k: int
     #: per minority class, the share of positives validation rows were read at
     validation_prevalence: Mapping[Any, float] = field(default_factory=dict)
+    #: per minority class, the test rows' share of positives (the PR AUC of chance)
+    test_prevalence: Mapping[Any, float] = field(default_factory=dict)
 
     def summary(self, headline_k: int | None = None) -> dict[str, float]:
         """Headline figures at ``headline_k`` (default: the experiment's); see :func:`summarize`."""
@@ -149,13 +153,16 @@ class UtilityResult:
     def metrics(self, prefix: str = "") -> dict[str, Any]:
         """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``,
         ``validation_prevalence`` (the share of positives validation rows were read at,
-        mean over minority classes), and per adding arm the curves ``curve.<arm>.pr_auc_gain`` and
-        ``curve.<arm>.recall_at_base_precision_gain`` as ``{k: mean gain}``."""
+        mean over minority classes), ``test_prevalence`` (the test rows' own, the PR AUC
+        of ranking at random, mean over minority classes), and per adding arm the curves
+        ``curve.<arm>.pr_auc_gain`` and ``curve.<arm>.recall_at_base_precision_gain`` as
+        ``{k: mean gain}``."""
         out: dict[str, Any] = {prefix + k: v for k, v in self.summary().items()}
         out[prefix + "headline_k"] = float(self.headline_k)
-        if self.validation_prevalence:
-            out[prefix + "validation_prevalence"] = float(
-                np.mean(list(self.validation_prevalence.values())))
+        for name, shares in (("validation_prevalence", self.validation_prevalence),
+                             ("test_prevalence", self.test_prevalence)):
+            if shares:
+                out[prefix + name] = float(np.mean(list(shares.values())))
         curve = self.curve()
         for column in ("pr_auc_gain_mean", "recall_at_base_precision_gain_mean"):
             for method, rows in curve[curve["method"].isin(ADDING_ARMS)].groupby("method"):
@@ -251,7 +258,9 @@ def recall_gain_experiment(  # noqa: PLR0917
             for stream, cls in enumerate(data.y):
                 runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
     table = _table(runs)
-    return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k, read_at)
+    chance = {cls: float(parts["test"].mean()) for cls, parts in data.y.items()}
+    return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k, read_at,
+                         chance)
 
 
 def deployment_shares(
