@@ -164,6 +164,30 @@ def test_a_rare_class_out_in_the_tail_gets_modes_and_point_masses_of_its_own():
     np.testing.assert_allclose(back["x"], df["x"], atol=1e-6)
 
 
+def test_a_class_point_mass_must_be_a_spike_not_the_top_of_a_smooth_integer_column():
+    """344 rows of class 1 with normal ages around 36: the commonest ages reach 5 % of the
+    class by chance (the trial's split put 5.5 % at 27 and 5.2 % at 39, and the generated
+    rows then had 8 % at each). Such a value is not a point mass of the class; a value the
+    class holds at least twice as often as each neighbouring value is."""
+    rng = np.random.default_rng(1)
+    values = np.arange(18, 71)
+    counts = np.round(344 * np.exp(-0.5 * ((values - 36) / 9) ** 2) / (9 * np.sqrt(2 * np.pi)))
+    # the trial's split: 19 rows at 27 (14 and 11 beside it), 18 at 39 (11 and 11)
+    for value, count in {26: 14, 27: 19, 28: 11, 38: 11, 39: 18, 40: 11}.items():
+        counts[value - 18] = count
+    ages = np.repeat(values, counts.astype(int)).astype(float)
+    majority = np.round(rng.uniform(18, 90, 8000))
+    df = pd.DataFrame({"age": np.r_[majority, ages],
+                       "y": np.r_[np.zeros(8000, int), np.ones(len(ages), int)]})
+    schema = infer_schema(df, "y", {"age": {"kind": "integer"}})
+    shares = pd.Series(ages).value_counts(normalize=True)
+    assert shares[27.0] >= 0.05 and shares[39.0] >= 0.05  # the old rule's 5 % is met
+    assert TabularTransformer(seed=0).fit(df, schema)._codecs[0].point_masses == ()
+    # the same class with a real spike: a quarter of its rows at exactly 50
+    spiked = df.assign(age=np.r_[majority, np.where(np.arange(len(ages)) % 4 == 0, 50.0, ages)])
+    assert TabularTransformer(seed=0).fit(spiked, schema)._codecs[0].point_masses == (50.0,)
+
+
 def test_class_modes_find_the_class_when_the_labels_arrive_as_text():
     """The project's one label rule: ``"1"`` in the rows is the schema's class ``1``."""
     rng = np.random.default_rng(0)
