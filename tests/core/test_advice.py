@@ -202,8 +202,8 @@ def test_the_rows_summary_says_each_figure_beside_what_it_reads_without_a_leak()
     said = rows_summary(metrics, path)
     assert said.startswith(f"The synthetic rows ({path}): an xgboost classifier tells them")
     assert "accuracy 0.612 [0.580, 0.640] on 1,234 held-out rows, real and synthetic (0.5: " \
-           "not at all; real training rows score 0.503 in the same test, what a perfect " \
-           "generator would)" in said
+           "not at all; real training rows score 0.503 in the same test, about what a " \
+           "perfect generator would, within the same noise)" in said
     assert "distance to the real test rows 0.046" in said
     assert "over 800 training rows and as many unseen ones: DCR AUC 0.512, TPR at 10 % FPR " \
            "0.111; DOMIAS AUC 0.534, TPR at 10 % FPR 0.142 (0.5 and 0.10: they learn " \

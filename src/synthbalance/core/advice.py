@@ -292,8 +292,9 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
         over = (f" on {int(scored):,} held-out rows, real and synthetic" if scored
                 else "")
         reference = figure("detection.reference_accuracy")
-        floor = (f"; real training rows score {reference:.3f} in the same test, what a "
-                 "perfect generator would" if reference is not None else "")
+        floor = (f"; real training rows score {reference:.3f} in the same test, about "
+                 "what a perfect generator would, within the same noise"
+                 if reference is not None else "")
         said.append(f"an xgboost classifier tells them from real test rows with accuracy "
                     f"{accuracy:.3f}{interval}{over} (0.5: not at all{floor})")
     distance = figure("fidelity.wasserstein_mean")
