@@ -162,6 +162,17 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
                                   EarlyStopping(patience=3)], progress=False)
     assert "stopped after epoch 5 of 7, 3 checks in a row without a better check.score " \
            "(training.patience); the best check was at epoch 2" in caplog.text
+    # a run that spends its whole budget says which epoch's weights it keeps, once
+    scores = iter([3.0, 2.0, 2.5, 2.1])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        gen = _vae(epochs=4, check_every=1).fit(
+            _rows(64), callbacks=[PeriodicCheck(lambda e, g: {"score": next(scores)}),
+                                  EarlyStopping(patience=3), BestCheckpoint()], progress=False)
+    assert gen.best_epoch == 2
+    assert caplog.text.count("whose weights are kept") == 1
+    assert "trained all 4 epochs; the best check was at epoch 2, whose weights are kept." \
+        in caplog.text
 
     from synthbalance.core.schema import infer_schema
     from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer

@@ -211,6 +211,10 @@ class BestCheckpoint(Callback):
         if self._weights is not None:
             generator.load_weights(self._weights)
             generator.best_epoch = self._epoch
+            if not generator.stop_training:  # a stop said which weights it keeps
+                trained = len(generator.history.get("loss", ()))
+                logger.info("%s: trained all %d epochs; the best check was at epoch %d, "
+                            "whose weights are kept.", generator.name, trained, self._epoch)
 
 
 def cpu_copy(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

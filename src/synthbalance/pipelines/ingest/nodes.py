@@ -52,9 +52,9 @@ def _report_kinds(schema: Schema) -> None:
         kinds.setdefault(spec.kind, []).append(spec.name)
     listed = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
     logger.info("Column kinds (set in ingest.columns, else inferred; each column's levels "
-                "and declared bounds are in data/02_intermediate/schema.json, the bounds "
-                "learnt from the training rows in data/06_models/cleaning_rules.json): %s.",
-                listed)
+                "and declared bounds are in data/02_intermediate/schema.json; the bounds "
+                "learnt from the training rows go to data/06_models/cleaning_rules.json "
+                "when the postprocessing stage runs): %s.", listed)
 
 
 def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
