@@ -258,9 +258,13 @@ def recall_gain_experiment(  # noqa: PLR0917
             for stream, cls in enumerate(data.y):
                 runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
     table = _table(runs)
-    chance = {cls: float(parts["test"].mean()) for cls, parts in data.y.items()}
     return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k, read_at,
-                         chance)
+                         _test_shares(data))
+
+
+def _test_shares(data: _Data) -> dict[Any, float]:
+    """Per minority class, the test rows' share of positives (the PR AUC of chance)."""
+    return {cls: float(parts["test"].mean()) for cls, parts in data.y.items()}
 
 
 def deployment_shares(
