@@ -40,6 +40,7 @@ def test_ids_are_fresh_constants_kept_and_dates_written_back_after_a_real_run(pr
     assert not {"customer", "site"} & {span.column for span in generator.layout}
 
     rows = pd.read_parquet(data / "07_model_output/synthetic_rows.parquet")
+    assert list(rows.columns) == list(table.columns)  # the table's order, id first
     assert len(rows) > 0 and rows["customer"].is_unique
     assert rows["customer"].str.fullmatch(r"C-\d{5}").all()
     assert not set(rows["customer"]) & set(table["customer"])

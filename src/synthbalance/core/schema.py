@@ -126,6 +126,13 @@ class ColumnSpec:
         """Values are ordered numbers (datetimes count, as seconds since the epoch)."""
         return self.kind in ORDERED_KINDS
 
+    def in_table_order(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with the table's columns in the order the table had them
+        (``column_order``), any other column after them in its own order."""
+        known = [name for name in self.column_order if name in rows.columns]
+        rest = [name for name in rows.columns if name not in set(self.column_order)]
+        return rows[known + rest]
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
         if self.bounds is not None:
@@ -162,7 +169,9 @@ class Schema:
     these); ``unlearned`` the identifier and constant columns, which nothing learns and
     synthetic rows get filled in (:data:`UNLEARNED_KINDS`). ``classes`` are sorted from the
     least to the most frequent; ``minority_classes`` are the classes synthetic rows are made
-    for (by default only the least frequent one).
+    for (by default only the least frequent one). ``column_order`` is the table's columns as
+    read, the target included (empty in a schema saved before it was kept); synthetic rows
+    come back in that order (:meth:`in_table_order`).
     """
 
     columns: tuple[ColumnSpec, ...]
@@ -171,6 +180,7 @@ class Schema:
     minority_classes: tuple[Any, ...]
     class_counts: tuple[int, ...] = field(default=())
     unlearned: tuple[ColumnSpec, ...] = field(default=())
+    column_order: tuple[str, ...] = field(default=())
 
     @property
     def names(self) -> list[str]:
@@ -189,6 +199,13 @@ class Schema:
         """The unlearned columns of ``kinds`` (``identifier``, ``constant``)."""
         return [c for c in self.unlearned if c.kind in kinds]
 
+    def in_table_order(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with the table's columns in the order the table had them
+        (``column_order``), any other column after them in its own order."""
+        known = [name for name in self.column_order if name in rows.columns]
+        rest = [name for name in rows.columns if name not in set(self.column_order)]
+        return rows[known + rest]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
@@ -196,6 +213,7 @@ class Schema:
             "class_counts": [int(n) for n in self.class_counts],
             "minority_classes": [to_python(c) for c in self.minority_classes],
             "columns": {c.name: c.to_dict() for c in (*self.columns, *self.unlearned)},
+            "column_order": list(self.column_order),
         }
 
     @classmethod
@@ -208,6 +226,7 @@ class Schema:
             minority_classes=tuple(data["minority_classes"]),
             class_counts=tuple(data.get("class_counts", ())),
             unlearned=tuple(s for s in specs if s.kind in UNLEARNED_KINDS),
+            column_order=tuple(data.get("column_order", ())),
         )
 
 
@@ -248,6 +267,7 @@ def infer_schema(
         minority_classes=minority,
         class_counts=tuple(int(counts[c]) for c in order),
         unlearned=tuple(s for s in specs if s.kind in UNLEARNED_KINDS),
+        column_order=tuple(df.columns),
     )
 
 

@@ -277,7 +277,10 @@ def _params(model: str, strategy: str) -> str:
 
 
 def _schema_key(schema: Schema) -> dict[str, Any]:
-    return {k: v for k, v in schema.to_dict().items() if k != "class_counts"}
+    """What must match: not the class counts, nor the column order (a schema saved before
+    it was kept has none; the rows come back in the run's order either way)."""
+    return {k: v for k, v in schema.to_dict().items()
+            if k not in ("class_counts", "column_order")}
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
     A constant column holds its value; an identifier column fresh ids, numbered from the
     first row (so one call numbers a whole table once), or, with ``synthetic: drop``, no
-    column. Calling it again renumbers. Other columns are left as they are.
+    column. Calling it again renumbers. Other columns are left as they are; the columns come
+    in the table's order (:meth:`Schema.in_table_order`).
     """
     updates: dict[str, np.ndarray] = {}
     dropped = []
@@ -95,7 +96,8 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         else:
             updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows))
     out = rows.drop(columns=[c for c in dropped if c in rows.columns])
-    return out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
+    out = out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
+    return schema.in_table_order(out)
 
 
 def _braces(text: str) -> str:
