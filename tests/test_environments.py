@@ -47,7 +47,9 @@ def test_creditcard_environment_on_a_table_of_that_schema(run_project, project):
     assert schema["target"] == "Class"
     assert {c["kind"] for c in schema["columns"].values()} == {"continuous"}
     assert schema["columns"]["Amount"]["bounds"] == [0.0, None]
-    assert mlflow_runs(project).iloc[0]["tags.dataset"] == "creditcard"
+    run = mlflow_runs(project).iloc[0]
+    assert run["tags.dataset"] == "creditcard" and run["tags.model"] == "none"  # trained nothing
+    assert run["tags.mlflow.runName"] == "ingest+preprocessing-data-creditcard-seed42"
 
 
 def test_any_csv_through_params(run_project, project, demo):
@@ -58,7 +60,8 @@ def test_any_csv_through_params(run_project, project, demo):
         "read_options": {"sep": ";", "na_values": ["?"]}}})
     validated = pd.read_parquet(project / "data/02_intermediate/validated_table.parquet")
     assert validated["glucose"].isna().sum() == demo["glucose"].isna().sum()
-    assert mlflow_runs(project).iloc[0]["tags.dataset"] == "mine"
+    run = mlflow_runs(project).iloc[0]
+    assert run["tags.dataset"] == "mine" and run["tags.mlflow.runName"] == "ingest-data-mine-seed42"
 
 
 def test_a_typo_in_a_parameter_stops_the_run_before_anything_runs(run_project, project):

@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 #: MLflow run ids, links and node names across lines; a terminal keeps its own width.
 FILE_LOG_WIDTH = 160
 
+#: Pipelines that train nothing: a run of only these is named and tagged for its stages,
+#: not for ``training.model`` (``ingest-data-demo-seed42``, tag ``model: none``).
+DATA_STAGES = ("ingest", "profiling", "preprocessing")
+
 
 class SynthBalanceHooks:
     """Checks parameters before anything runs and wires what depends on them."""
@@ -115,12 +119,14 @@ class SynthBalanceHooks:
         if self._params is None or self._run_id is None:
             return
         kind = _reference_kind(run_params)
-        smote, grid = kind == "smote", kind == "grid"  # grid: the cells' parent
-        training = self._params.training
+        # grid: the cells' parent; data: stages that train nothing
+        model, strategy = {"smote": ("smote", "none"), "grid": ("grid", "grid"),
+                           "data": ("none", "none")}.get(
+            kind or "", (self._params.training.model, self._params.training.strategy))
         mlflow.set_tags(
             {
-                "model": "smote" if smote else "grid" if grid else training.model,
-                "strategy": "none" if smote else "grid" if grid else training.strategy,
+                "model": model,
+                "strategy": strategy,
                 "dataset": self._params.ingest.name,
                 # Kedro gives kedro-mlflow the runner object's repr ("<kedro.runner.
                 # sequential_runner.SequentialRunner object at 0x7f...>"); its class reads
@@ -219,14 +225,15 @@ def _widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``;
     the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs); a
-    scarce cut and a declared deployment prevalence join the name (``run_names``)."""
+    run of stages that train nothing: ``ingest+preprocessing-data-demo-seed0``; a scarce cut
+    and a declared deployment prevalence join the name (``run_names``)."""
     kind = _reference_kind(run_params)
     rows = {"scarce": params.preprocessing.scarce_minority_rows,
             "prevalence": params.evaluation.deployment_prevalence}
-    if kind == "smote":
-        return run_name("smote", "reference", params.ingest.name, params.seed, **rows)
-    if kind == "grid":
-        return run_name("grid", "cells", params.ingest.name, params.seed, **rows)
+    if kind is not None:
+        what = {"smote": ("smote", "reference"), "grid": ("grid", "cells")}.get(
+            kind, ("+".join(run_params["pipeline_names"]), "data"))
+        return run_name(*what, params.ingest.name, params.seed, **rows)
     privacy = params.training.privacy
     return run_name(params.training.model, params.training.strategy, params.ingest.name,
                     params.seed, privacy.epsilon if privacy is not None else None, **rows)
@@ -240,8 +247,11 @@ def _runner_name(text: str) -> str:
 
 
 def _reference_kind(run_params: dict[str, Any]) -> str | None:
-    """``"smote"`` for the SMOTE reference run, ``"grid"`` for a grid's parent, else None."""
+    """``"smote"`` for the SMOTE reference run, ``"grid"`` for a grid's parent, ``"data"``
+    for a run of :data:`DATA_STAGES` only (``--pipelines=ingest``), else None."""
     names = run_params.get("pipeline_names") or []
+    if names and set(names) <= set(DATA_STAGES):
+        return "data"
     return "smote" if "smote_reference" in names else "grid" if "grid" in names else None
 
 
