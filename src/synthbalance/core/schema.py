@@ -126,13 +126,6 @@ class ColumnSpec:
         """Values are ordered numbers (datetimes count, as seconds since the epoch)."""
         return self.kind in ORDERED_KINDS
 
-    def in_table_order(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """``rows`` with the table's columns in the order the table had them
-        (``column_order``), any other column after them in its own order."""
-        known = [name for name in self.column_order if name in rows.columns]
-        rest = [name for name in rows.columns if name not in set(self.column_order)]
-        return rows[known + rest]
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
         if self.bounds is not None:
@@ -202,9 +195,9 @@ class Schema:
     def in_table_order(self, rows: pd.DataFrame) -> pd.DataFrame:
         """``rows`` with the table's columns in the order the table had them
         (``column_order``), any other column after them in its own order."""
+        order = set(self.column_order)
         known = [name for name in self.column_order if name in rows.columns]
-        rest = [name for name in rows.columns if name not in set(self.column_order)]
-        return rows[known + rest]
+        return rows[known + [name for name in rows.columns if name not in order]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
