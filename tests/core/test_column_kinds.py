@@ -116,6 +116,21 @@ def test_fresh_ids_keep_the_form_match_no_real_id_and_drop_removes_the_column():
     assert "customer" not in fill_unlearned(rows, dropped).columns
 
 
+def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top():
+    rng = np.random.default_rng(1)
+    real = [f"S-{i:06d}" for i in (rng.choice(999_988, 3000, replace=False) + 1)] + ["S-999989"]
+    df = pd.DataFrame({"subscriber": real, "x": rng.normal(size=len(real)),
+                       "y": rng.integers(0, 2, len(real))})
+    schema = Schema.from_dict(json.loads(json.dumps(infer_schema(df, "y").to_dict())))
+    spec = schema.of_unlearned("identifier")[0]
+    assert spec.free_ids is not None and spec.free_ids[1] > 10 * (999_999 - 999_989)
+    some = fill_unlearned(pd.DataFrame(index=range(spec.free_ids[1])), schema)["subscriber"]
+    assert some.str.fullmatch(r"S-\d{6}").all()  # not S-1000000, S-1000001, ...
+    more = fill_unlearned(pd.DataFrame(index=range(spec.free_ids[1] + 50)), schema)["subscriber"]
+    assert more.is_unique and not set(more) & set(real)  # past the run: above every real id
+    assert more.str.fullmatch(r"S-\d{6}").sum() == spec.free_ids[1] + 10
+
+
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():
     df = _table()[["y", "income", "customer", "amount", "site", "age", "region", "band", "row"]]
     schema = Schema.from_dict(json.loads(json.dumps(infer_schema(df, "y").to_dict())))

@@ -100,9 +100,10 @@ class ColumnSpec:
     ``nullable`` records that the column had missing values, so they are modelled and restored.
     ``format``: how values are written: the ``strftime`` format of a text ``datetime`` column
     (``None`` for ``datetime64``), or the ``str.format`` pattern of fresh text identifiers
-    (``"ID-{:04d}"``; ``None`` for integer ids). ``next_id``: the first fresh id number, above
-    every real one. ``synthetic``: an identifier's ``fresh`` or ``drop``. A ``constant``
-    column's one value is its only level.
+    (``"ID-{:04d}"``; ``None`` for integer ids). ``next_id``: the first fresh id number above
+    every real one; ``free_ids``: ``(start, length)``, a longer run of numbers no real id
+    uses within the form's width, taken first (``unlearned.free_run``). ``synthetic``: an
+    identifier's ``fresh`` or ``drop``. A ``constant`` column's one value is its only level.
     """
 
     name: str
@@ -112,6 +113,7 @@ class ColumnSpec:
     nullable: bool = False
     format: str | None = None
     next_id: int | None = None
+    free_ids: tuple[int, int] | None = None
     synthetic: str | None = None
 
     def __post_init__(self) -> None:
@@ -137,6 +139,8 @@ class ColumnSpec:
         for key in ("format", "next_id", "synthetic"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.free_ids is not None:
+            out["free_ids"] = list(self.free_ids)
         return out
 
     @classmethod
@@ -150,6 +154,7 @@ class ColumnSpec:
             nullable=bool(spec.get("nullable", False)),
             format=spec.get("format"),
             next_id=spec.get("next_id"),
+            free_ids=tuple(spec["free_ids"]) if spec.get("free_ids") else None,
             synthetic=spec.get("synthetic"),
         )
 
@@ -322,7 +327,7 @@ def _column_spec(series: pd.Series, hint: ColumnHint) -> ColumnSpec:
     elif kind == "datetime":
         extra["format"] = date_format(series)
     elif kind == "identifier":
-        extra["format"], extra["next_id"] = fresh_id_pattern(series)
+        extra["format"], extra["next_id"], extra["free_ids"] = fresh_id_pattern(series)
         extra["synthetic"] = hint.synthetic or "fresh"
     return ColumnSpec(name, kind, bounds, levels, nullable=bool(series.isna().any()), **extra)
 

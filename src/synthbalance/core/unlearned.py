@@ -5,7 +5,7 @@ generator can learn, and learning it as a category copies real ids into syntheti
 constant column has nothing to learn. The schema keeps both apart (``Schema.unlearned``):
 the transformer, the generators, the metrics and the cleaning rules never see them, and
 :func:`fill_unlearned` gives synthetic rows a constant's value and fresh identifiers
-(numbers above every real one, written in the real ids' form) or drops the identifier.
+(numbers no real id has, written in the real ids' form) or drops the identifier.
 """
 
 from __future__ import annotations
@@ -46,17 +46,17 @@ def looks_like_running_numbers(values: np.ndarray, n_levels: int) -> bool:
     return float(values.max() - values.min() + 1) <= RUNNING_NUMBER_SPREAD * n
 
 
-def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int]:
-    """``(format, next_id)`` of fresh ids for an identifier column.
+def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int] | None]:
+    """``(format, next_id, free)`` of fresh ids for an identifier column.
 
-    Numbers: no format, and the first id above the largest real one. Text: the real ids'
-    most common form with its last digit run as a zero-padded number (``"ID-0001"`` ->
-    ``"ID-{:04d}"``), else ``"<column>-{:d}"``; the first number above every real id of
-    that form, so no fresh id equals a real one.
+    Numbers: no format, the first id above the largest real one, no ``free`` run. Text: the
+    real ids' most common form with its last digit run as a zero-padded number (``"ID-0001"``
+    -> ``"ID-{:04d}"``), else ``"<column>-{:d}"``; the first number above every real id of
+    that form, so no fresh id equals a real one; and ``free`` (:func:`free_run`).
     """
     present = series.dropna()
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return None, int(present.max()) + 1 if len(present) else 1
+        return None, int(present.max()) + 1 if len(present) else 1, None
     forms = Counter(
         (m.group(1), len(m.group(2)), m.group(3))
         for m in map(_LAST_DIGITS.match, present.astype(str)) if m
@@ -66,12 +66,39 @@ def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int]:
     numbers = [int(m.group(1)) for m in map(taken.match, present.astype(str)) if m]
     fmt = f"{_braces(prefix)}{{:0{width}d}}{_braces(suffix)}" if width else \
         f"{_braces(prefix)}{{:d}}{_braces(suffix)}"
-    return fmt, max(numbers, default=0) + 1
+    return fmt, max(numbers, default=0) + 1, free_run(numbers, width)
 
 
-def fresh_ids(fmt: str | None, next_id: int, n: int) -> np.ndarray:
-    """``n`` new ids ``next_id, next_id + 1, ...``: ``int64``, or text written in ``fmt``."""
-    numbers = next_id + np.arange(n, dtype=np.int64)
+def free_run(numbers: list[int], width: int) -> tuple[int, int] | None:
+    """``(start, length)``: the longest run of ``1 ... 10**width - 1`` that none of the real
+    ids' ``numbers`` uses, when it is longer than the run above the largest one; else
+    ``None`` (ids above the largest real one keep the width longest; unpadded forms,
+    ``width`` 0, have no width to keep).
+
+    Real ids drawn at random over their width (``S-000123`` ... ``S-999989``) leave little
+    room above the largest; fresh ids taken from the longest gap between them keep their
+    width. Only the run's ends are kept, beside the largest real id that ``next_id`` already
+    gives away.
+    """
+    if not width:
+        return None
+    top = 10**width - 1
+    used = np.unique([n for n in numbers if 0 < n <= top])
+    edges = np.r_[0, used, top + 1]
+    lengths = np.diff(edges) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] <= lengths[-1]:  # the run above the largest is as long
+        return None
+    return int(edges[longest] + 1), int(lengths[longest])
+
+
+def fresh_ids(fmt: str | None, next_id: int, n: int,
+              free: tuple[int, int] | None = None) -> np.ndarray:
+    """``n`` new ids: the numbers of the ``free`` run (``(start, length)``, see
+    :func:`free_run`) first, then ``next_id, next_id + 1, ...``; ``int64``, or text written
+    in ``fmt``."""
+    first = np.arange(min(n, free[1]), dtype=np.int64) + free[0] if free else np.arange(0)
+    numbers = np.r_[first, next_id + np.arange(n - first.size, dtype=np.int64)]
     if fmt is None:
         return numbers
     return np.array([fmt.format(int(i)) for i in numbers], dtype=object)
@@ -94,7 +121,8 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif spec.synthetic == "drop":
             dropped.append(spec.name)
         else:
-            updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows))
+            updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows),
+                                           spec.free_ids)
     out = rows.drop(columns=[c for c in dropped if c in rows.columns])
     out = out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
     return schema.in_table_order(out)
