@@ -13,6 +13,7 @@ from typing import Any
 from benchmarks._table_worker import CellSpec
 from benchmarks._tables_report import _interval, budget_words, headline_gain
 from benchmarks.brfss import machine, versions
+from synthbalance.core.metrics.attacks import chance_spread
 
 #: Issue 15, item 4: the attacks on the default family without DP at most these.
 AUC_MAX, TPR_MAX = 0.55, 0.15
@@ -184,13 +185,6 @@ def _with_dp(cells: Cells) -> list[tuple[str, str, str, str]]:
                     f"TPR {pairs[1][0]:.3f} vs {pairs[1][1]:.3f}"
                     + ("; both differences within 1 sd of a coin flip" if noise else "")))
     return out
-
-
-def chance_spread(n: int) -> tuple[float, float]:
-    """One standard deviation of an attack's AUC and of its TPR at 10 % FPR when it is a
-    coin flip, with ``n`` members and ``n`` non-members: the Mann-Whitney null
-    sqrt((2n + 1) / (12 n²)) and the binomial sqrt(0.1 · 0.9 / n)."""
-    return math.sqrt((2 * n + 1) / (12 * n * n)), math.sqrt(0.09 / n)
 
 
 def _table(cells: Cells) -> list[str]:

@@ -32,6 +32,7 @@ import pandas as pd
 from imblearn.over_sampling import RandomOverSampler
 
 from synthbalance.core.errors import DataValidationError
+from synthbalance.core.metrics.attacks import chance_spread
 from synthbalance.core.schema import Schema
 from synthbalance.core.smote import smote_rows
 from synthbalance.core.tables import label_mask, rows_of
@@ -220,8 +221,7 @@ def leak_auc(members: float | None) -> float:
     ``None`` or NaN (a run from before the count was logged): :data:`LEAK_AUC`."""
     if members is None or not members >= 1:
         return LEAK_AUC
-    chance_sd = math.sqrt((2 * members + 1) / (12 * members**2))
-    return max(LEAK_AUC, 0.5 + 3 * chance_sd)
+    return max(LEAK_AUC, 0.5 + 3 * chance_spread(members)[0])
 
 
 def privacy_warning(metrics: Mapping[str, float], path: str) -> str:
@@ -302,21 +302,55 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
         said.append(f"mean per-column distance to the real test rows {distance:.3f} "
                     "(fidelity.wasserstein_mean: in standard deviations for numbers, in "
                     "share of rows for levels; 0: the same)")
-    attacks = [f"{label} AUC {auc:.3f}, TPR at 10 % FPR {tpr:.3f}"
-               for label, key in (("DCR", "dcr"), ("DOMIAS", "domias"))
-               if (auc := figure(f"privacy.{key}_auc")) is not None
-               and (tpr := figure(f"privacy.{key}_tpr_at_fpr10")) is not None]
+    attacks = _attack_words(figure)
     if attacks:
-        members = figure("privacy.attack_members")
-        over = (f" over {int(members):,} training rows and as many unseen ones"
-                if members else "")
-        said.append(f"membership attacks{over}: {'; '.join(attacks)} (0.5 and 0.10: they "
-                    "learn nothing; the targets are at most 0.55 and 0.15, "
-                    "docs/privacy-attacks.md)")
+        said.append(attacks)
     if not said:
         return ""
     return (f"The synthetic rows ({path}): {'; '.join(said)}. Every figure: "
             "data/08_reporting/metrics.csv, the MLflow run and docs/metrics.md.")
+
+
+#: The attack targets of docs/privacy-attacks.md: AUC and TPR at 10 % FPR at most these.
+ATTACK_TARGETS = {"AUC": 0.55, "TPR": 0.15}
+
+
+def _attack_words(figure: Any) -> str:
+    """The membership attacks' clause of :func:`rows_summary` (``""`` when none ran): each
+    attack's AUC and TPR at 10 % FPR beside what they read when they learn nothing, and,
+    when one is above its target (:data:`ATTACK_TARGETS`), whether it is also above what a
+    coin flip reaches on this many rows (0.5 or 0.10 plus three standard deviations,
+    :func:`~synthbalance.core.metrics.attacks.chance_spread`)."""
+    read = {(label, kind): value for label, key in (("DCR", "dcr"), ("DOMIAS", "domias"))
+            for kind, name in (("AUC", "auc"), ("TPR", "tpr_at_fpr10"))
+            if (value := figure(f"privacy.{key}_{name}")) is not None}
+    if not read:
+        return ""
+    members = figure("privacy.attack_members")
+    said = "; ".join(
+        f"{label} " + ", ".join(f"{'TPR at 10 % FPR' if kind == 'TPR' else kind} {value:.3f}"
+                                for (of, kind), value in read.items() if of == label)
+        for label in dict.fromkeys(label for label, _ in read))
+    over = f" over {int(members):,} training rows and as many unseen ones" if members else ""
+    words = (f"membership attacks{over}: {said} (0.5 and 0.10: they learn nothing; the "
+             "targets are at most 0.55 and 0.15, docs/privacy-attacks.md)")
+    above = [key for key, value in read.items() if value > ATTACK_TARGETS[key[1]]]
+    if not above or not members:
+        return words
+    auc_sd, tpr_sd = chance_spread(members)
+    reach = {"AUC": 0.5 + 3 * auc_sd, "TPR": 0.10 + 3 * tpr_sd}
+    beyond = [key for key in above if read[key] > reach[key[1]]]
+    named = [f"{label} {kind}" for label, kind in (beyond or above)]
+    names = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    verb = "is above its target" if len(beyond or above) == 1 else "are above their targets"
+    chance = (f"what a coin flip reaches on {int(members):,} rows a side (AUC "
+              f"{reach['AUC']:.2f}, TPR {reach['TPR']:.2f}: three standard deviations)")
+    if beyond:
+        return (f"{words}; {names} {verb} and above {chance}, so the rows tell something "
+                "about the rows they were trained on: read \"Before you share synthetic "
+                "rows\" there before you share them")
+    return (f"{words}; {names} {verb} but within {chance}, so these figures neither show a "
+            "leak nor rule one out")
 
 
 def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...]) -> str:

@@ -45,6 +45,21 @@ DOMIAS_MIN_REFERENCE = 20
 ATTACK_FPR = 0.10
 
 
+def chance_spread(members: float) -> tuple[float, float]:
+    """One standard deviation of an attack's AUC and of its TPR at 10 % FPR when it is a
+    coin flip, with ``members`` members and as many non-members scored (``members`` > 0).
+
+    AUC: the Mann-Whitney null, ``sqrt((2m + 1) / (12 m^2))``. TPR: ``sqrt(2 · 0.1 · 0.9 /
+    m)``, the members' binomial count above a threshold that is itself the non-members'
+    empirical 90th percentile, so both samples add their variance. Simulated with
+    :func:`tpr_at_fpr` on uniform scores, 4,000 draws: 0.051, 0.037 and 0.017 at 80, 128 and
+    615 rows a side, against 0.047, 0.038 and 0.017 here (the members' count alone,
+    ``sqrt(0.09 / m)``, gives 0.034, 0.027 and 0.012).
+    """
+    return (float(np.sqrt((2 * members + 1) / (12 * members**2))),
+            float(np.sqrt(2 * ATTACK_FPR * (1 - ATTACK_FPR) / members)))
+
+
 def attack_scores(members_scores: np.ndarray, non_members_scores: np.ndarray,
                   prefix: str) -> dict[str, float]:
     """``{prefix}auc`` and ``{prefix}tpr_at_fpr10`` of the scores of members (1-D, n1)
