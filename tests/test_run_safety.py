@@ -4,12 +4,14 @@ generators that match the run, atomic saves. Real ``kedro run``s where the wirin
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -90,6 +92,33 @@ def test_a_later_stage_refuses_a_generator_trained_as_another_model(
     assert "training.model=cvae (this run asks for cgan)" in message
     assert rows.stat().st_mtime_ns == before
     assert not (trained_project / "data/07_model_output/synthetic_rows.parquet").exists()
+
+
+def test_generators_two_training_runs_saved_are_not_sampled_together(project):
+    """Two per-class generators, one of them newer (a later training run saved it, then
+    stopped before the other): sampling refuses to mix them, and samples once every
+    branch's newest version is one run's."""
+    rng = np.random.default_rng(0)
+    label = rng.choice(np.array(["a", "b", "c"]), 1500, p=[0.7, 0.15, 0.15])
+    table = pd.DataFrame({"size": rng.normal(size=1500) + (label != "a"), "label": label})
+    table.to_csv(project / "three.csv", index=False)
+    params = {"ingest": {"source": "three.csv", "target": "label", "minority_classes": ["b", "c"]},
+              "training": {"model": "vae", "strategy": "per_class"}}
+    run_kedro(project, ["ingest", "preprocessing", "training"], params=params)
+    saved = project / "data/06_models/class_b/generator.pt"
+    (first,) = [p.name for p in saved.iterdir()]
+    later = saved / "2999-01-01T00.00.00.000Z"  # as a stopped later run leaves it
+    shutil.copytree(saved / first, later)
+    with pytest.raises(ModelFileError) as info:
+        run_kedro(project, ["sampling"], params=params)
+    message = str(info.value)
+    assert "class_b.generator is version 2999-01-01T00.00.00.000Z" in message
+    assert f"class_c.generator is version {first}" in message
+    assert "kedro run --pipelines=training" in message
+    assert not (project / "data/07_model_output/synthetic_raw.parquet").exists()
+    shutil.rmtree(later)
+    run_kedro(project, ["sampling"], params=params)  # one run's generators: sampled
+    assert (project / "data/07_model_output/synthetic_raw.parquet").exists()
 
 
 def test_a_generator_of_another_table_is_refused(trained_project):

@@ -546,6 +546,7 @@ class SynthesizerDataset(AbstractVersionedDataset[Synthesizer, Synthesizer]):
                      if self._version else "")
             raise ModelFileError(f"{origin}: {exc}{older}") from None
         synthesizer.origin = origin
+        synthesizer.version = self.resolve_load_version() if self._version else None
         return synthesizer
 
     def save(self, data: Synthesizer) -> None:

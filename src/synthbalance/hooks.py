@@ -23,7 +23,12 @@ from mlflow.tracking import MlflowClient
 from rich.logging import RichHandler
 
 from synthbalance.branches import set_run_parameters
-from synthbalance.core.synthesizer import Synthesizer, check_rows_made_for, check_trained_for
+from synthbalance.core.synthesizer import (
+    Synthesizer,
+    check_one_training_run,
+    check_rows_made_for,
+    check_trained_for,
+)
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
@@ -52,6 +57,7 @@ class SynthBalanceHooks:
         self._guard = InterruptGuard()
         self._mlflow: Any = None  # kedro-mlflow's configuration of this session
         self._configured_name: str | None = None  # mlflow.yml's tracking.run.name
+        self._generator_versions: dict[str, str] = {}  # this run's loaded generators
 
     # a wrapper: its code before ``yield`` runs before kedro-mlflow opens the MLflow store
     @hook_impl(wrapper=True)
@@ -99,6 +105,7 @@ class SynthBalanceHooks:
         ``tracking.run.name``), then tag and watch it."""
         if self._locks is not None:
             self._locks.hold_run()
+        self._generator_versions = {}
         if self._mlflow is not None and self._params is not None:
             self._mlflow.tracking.run.name = (self._configured_name
                                               or _run_name(self._params, run_params))
@@ -140,8 +147,10 @@ class SynthBalanceHooks:
 
         Raises:
             ModelFileError: a node's generator was trained as another model or strategy,
-                or on another table; or its synthetic rows were made by such a generator
-                (see :func:`check_trained_for`, :func:`check_rows_made_for`).
+                or on another table, or saved by another training run than a generator
+                this run already loaded; or its synthetic rows were made by such a
+                generator (see :func:`check_trained_for`, :func:`check_one_training_run`,
+                :func:`check_rows_made_for`).
         """
         if self._params is None:
             return
@@ -151,6 +160,7 @@ class SynthBalanceHooks:
         for name, value in inputs.items():
             if isinstance(value, Synthesizer):
                 check_trained_for(value, model, strategy, inputs.get("schema"))
+                check_one_training_run(name, value, self._generator_versions)
             elif isinstance(value, pd.DataFrame):
                 check_rows_made_for(name, value, model, strategy)
 

@@ -57,10 +57,12 @@ class Synthesizer:
 
     ``classes`` are the class values the generator's class indices stand for (conditional
     families: every class of the target), or the single class a per-class generator learned.
-    ``origin`` says where it was loaded from, for messages (a loader sets it).
+    ``origin`` says where it was loaded from, for messages; ``version`` the saved version it
+    was loaded as (``None``: not loaded from a versioned file). A loader sets both.
     """
 
     origin: str = "the generator"
+    version: str | None = None
 
     def __init__(
         self,
@@ -244,6 +246,33 @@ def check_trained_for(
             "other parameters?). Train the right one first: kedro run --pipelines=training "
             f"{_params(model, strategy)} (with the same other --params as this run), then run "
             "this pipeline again."
+        )
+
+
+def check_one_training_run(name: str, synthesizer: Synthesizer, seen: dict[str, str]) -> None:
+    """Refuse generators that two training runs saved, used together in one run.
+
+    A training run saves every branch's generator (one per minority class with
+    ``per_class``) under one version. A run stopped after it saved some of them leaves the
+    others' newest versions from an earlier run, and rows sampled from both would mix two
+    runs. ``seen`` maps the generator datasets this run has loaded so far to their versions
+    and gets ``name``'s; a generator without a version (not from a versioned file) passes.
+
+    Raises:
+        ModelFileError: naming both datasets and versions, and the commands that fix it.
+    """
+    version = synthesizer.version
+    if version is None:
+        return
+    other = next(((n, v) for n, v in seen.items() if n != name and v != version), None)
+    seen[name] = version
+    if other is not None:
+        raise ModelFileError(
+            f"{name} is version {version} but {other[0]} is version {other[1]}: two training "
+            "runs saved them (was the newer one stopped before it saved every branch?), and "
+            "rows sampled from both would mix the two. Train every branch again: kedro run "
+            "--pipelines=training (with this run's --params); or load one version of each: "
+            f"--load-versions={name}:<version>,{other[0]}:<version>."
         )
 
 
