@@ -23,7 +23,7 @@ class weights, so "none" and "class weights only" are expected answers, not fail
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -315,7 +315,7 @@ def rows_summary(metrics: Mapping[str, float], path: str) -> str:
 ATTACK_TARGETS = {"AUC": 0.55, "TPR": 0.15}
 
 
-def _attack_words(figure: Any) -> str:
+def _attack_words(figure: Callable[[str], float | None]) -> str:
     """The membership attacks' clause of :func:`rows_summary` (``""`` when none ran): each
     attack's AUC and TPR at 10 % FPR beside what they read when they learn nothing, and,
     when one is above its target (:data:`ATTACK_TARGETS`), whether it is also above what a
@@ -333,7 +333,8 @@ def _attack_words(figure: Any) -> str:
         for label in dict.fromkeys(label for label, _ in read))
     over = f" over {int(members):,} training rows and as many unseen ones" if members else ""
     words = (f"membership attacks{over}: {said} (0.5 and 0.10: they learn nothing; the "
-             "targets are at most 0.55 and 0.15, docs/privacy-attacks.md)")
+             f"targets are at most {ATTACK_TARGETS['AUC']} and {ATTACK_TARGETS['TPR']}, "
+             "docs/privacy-attacks.md)")
     above = [key for key, value in read.items() if value > ATTACK_TARGETS[key[1]]]
     if not above or not members:
         return words
@@ -348,7 +349,7 @@ def _attack_words(figure: Any) -> str:
     if beyond:
         return (f"{words}; {names} {verb} and above {chance}, so the rows tell something "
                 "about the rows they were trained on: read \"Before you share synthetic "
-                "rows\" there before you share them")
+                "rows\" in docs/privacy-attacks.md before you share them")
     return (f"{words}; {names} {verb} but within {chance}, so these figures neither show a "
             "leak nor rule one out")
 
