@@ -173,6 +173,14 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
     assert caplog.text.count("whose weights are kept") == 1
     assert "trained all 4 epochs; the best check was at epoch 2, whose weights are kept." \
         in caplog.text
+    # patience running out at the last epoch is the budget's end, not an early stop
+    scores = iter([3.0, 2.0, 2.5, 2.1, 2.2])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        _vae(epochs=5, check_every=1).fit(
+            _rows(64), callbacks=[PeriodicCheck(lambda e, g: {"score": next(scores)}),
+                                  EarlyStopping(patience=3), BestCheckpoint()], progress=False)
+    assert "stopped after" not in caplog.text and "trained all 5 epochs" in caplog.text
 
     from synthbalance.core.schema import infer_schema
     from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
@@ -192,6 +200,13 @@ def test_an_early_stop_and_checks_left_out_are_said(demo, caplog):
     # what the run did not ask for is not named: a fixed budget, no patience
     assert "epochs: auto" not in caplog.text and "training.patience" not in caplog.text
     assert "check.score" not in synth.generator.history
+    per_class = TrainingPlan("vae", {"epochs": 2, "hidden_dims": [8], "device": "cpu"},
+                             strategy="per_class", class_value=1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="synthbalance.core"):
+        train_synthesizer(demo, transformer.transform(demo), transformer, schema, per_class,
+                          progress=False)
+    assert "vae (class 1): trained all 2 epochs" in caplog.text  # which class's generator
     auto = TrainingPlan("cvae", {"epochs": "auto", "patience": 3, "hidden_dims": [8],
                                  "batch_size": 500, "device": "cpu"})
     caplog.clear()

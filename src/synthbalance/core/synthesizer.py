@@ -374,8 +374,7 @@ def train_synthesizer(
         fit &= label_mask(train_rows[schema.target], checked_class)
     if not fit.any():
         raise DataValidationError(f"No training rows of class {checked_class!r} to learn from.")
-    generator = make_generator(plan.model, transformer.layout, len(classes) if conditional
-                               else None, plan.config, plan.seed)
+    generator = _new_generator(plan, transformer, classes, conditional)
     holdout = _check_rows(validation, schema, checked_class, plan, generator.config)
     x_fit = encoded[fit]
     if len(holdout):
@@ -390,6 +389,17 @@ def train_synthesizer(
 
 def _cleaning(state: dict[str, Any] | None) -> PostprocessStats | None:
     return None if state is None else PostprocessStats.from_dict(state)
+
+
+def _new_generator(plan: TrainingPlan, transformer: TabularTransformer,
+                   classes: tuple[Any, ...], conditional: bool) -> BaseGenerator:
+    """``plan``'s untrained generator; a per-class one (of ``classes[0]``) is called by its
+    class in the training log."""
+    generator = make_generator(plan.model, transformer.layout, len(classes) if conditional
+                               else None, plan.config, plan.seed)
+    if not conditional:
+        generator.log_name = f"{generator.name} (class {classes[0]!r})"
+    return generator
 
 
 def _check_rows(

@@ -202,6 +202,9 @@ class BaseGenerator:
     #: and the attribute holding their one optimiser (:mod:`~.dpsgd`).
     private_nets: ClassVar[tuple[str, ...]] = ()
     private_optimizer: ClassVar[str] = "_opt"
+    #: What the training log and progress bar call this generator when not its family's
+    #: name alone: a per-class fit adds its class (``vae (class 'died')``).
+    log_name: str | None = None
 
     def __init__(
         self,
