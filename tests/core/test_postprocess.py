@@ -330,6 +330,34 @@ def test_precision_is_the_fewest_exact_places_and_bounds_move_inside_it():
     pd.testing.assert_series_equal(clean["noise"], synth["noise"])  # too many places
 
 
+def test_a_category_keeps_its_dtype_order_and_times_their_training_unit():
+    """From a trial: a ``category`` column came back with its categories sorted (its codes
+    then meant other wards), and ``datetime64`` values on whole minutes gained seconds."""
+    rng = np.random.default_rng(0)
+    wards = pd.CategoricalDtype(["cardio", "neuro", "ortho", "gastro", "closed"], ordered=True)
+    rows = pd.DataFrame({
+        "ward": pd.Categorical(rng.choice(["cardio", "neuro", "ortho", "gastro"], 300),
+                               dtype=wards),
+        "admitted": pd.Timestamp("2021-01-01") + pd.to_timedelta(
+            rng.integers(0, 10**6, 300), unit="min"),
+        "days": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, 300), "D"),
+        "y": rng.integers(0, 2, 300)})
+    train, schema = validate_table(rows, "y")
+    stats = PostprocessStats.from_dict(json.loads(json.dumps(fit_postprocess(train,
+                                                                             schema).to_dict())))
+    assert (stats["admitted"].step, stats["days"].step) == (60.0, 86_400.0)
+    jitter = pd.to_timedelta(rng.integers(-29, 30, 300), unit="s")
+    synth = train.assign(ward=train["ward"].astype(str), admitted=train["admitted"] + jitter,
+                         days=train["days"] + jitter * 60)
+    clean, fixes = postprocess(synth, stats, schema)
+    assert clean["ward"].dtype == wards  # same categories, order and ordering
+    assert (clean["ward"].cat.codes == train["ward"].cat.codes).all()
+    assert (clean["admitted"].dt.second == 0).all() and (clean["days"].dt.hour == 0).all()
+    assert (clean["admitted"] - train["admitted"]).abs().max() <= pd.Timedelta(30, "s")
+    clipped = synth["admitted"].clip(train["admitted"].min(), train["admitted"].max())
+    assert counts_of(fixes)[("admitted", "decimals")] == int((clipped.dt.second != 0).sum())
+
+
 def test_wrong_inputs_give_clear_errors(fitted):
     train, schema, stats = fitted
     with pytest.raises(DataValidationError, match=r"synthetic rows lack column\(s\) \['region'\]"):

@@ -131,7 +131,12 @@ class ColumnStats:
     column's dtype, given back after cleaning; ``decimals`` the places a continuous column
     is rounded to (``None``: not rounded); ``class_missing_rates`` the missing share among
     each class's training rows, in the order of :attr:`PostprocessStats.classes` (``None``:
-    fitted without the target, or before they were kept).
+    fitted without the target, or before they were kept); ``categories`` and ``ordered`` a
+    ``category`` column's categories in its dtype's order (unused ones included) and
+    whether they are ordered, given back with the dtype (``None``: not a ``category``
+    column); ``step`` the coarsest of a day, an hour, a minute and a second that divides
+    every training value of a datetime column, which its values are rounded to (``None``:
+    none does, or not a datetime).
     """
 
     name: str
@@ -146,6 +151,9 @@ class ColumnStats:
     format: str | None = None
     decimals: int | None = None
     class_missing_rates: tuple[float, ...] | None = None
+    categories: tuple[Any, ...] | None = None
+    ordered: bool = False
+    step: float | None = None
 
     def missing_rate_of(self, class_index: int | None) -> float:
         """The training missing share of the class at ``class_index`` of
@@ -209,7 +217,7 @@ class PostprocessStats:
         columns = []
         for d in data["columns"]:
             tuples = {k: tuple(d[k]) for k in ("levels", "level_shares", "quantiles",
-                                               "class_missing_rates")
+                                               "class_missing_rates", "categories")
                       if d.get(k) is not None}
             columns.append(ColumnStats(**{**d, **tuples}))
         return cls(columns=tuple(columns), target=data.get("target"),
@@ -350,8 +358,23 @@ def _fit_column(series: pd.Series, spec: ColumnSpec,
             grid = np.linspace(0.0, 1.0, N_QUANTILES)
             fields["quantiles"] = tuple(float(q) for q in np.quantile(numbers, grid))
     if spec.kind == "datetime":
-        fields["format"] = spec.format
+        fields["format"], fields["step"] = spec.format, _step(numbers)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        fields["categories"] = tuple(to_python(c) for c in series.cat.categories)
+        fields["ordered"] = bool(series.cat.ordered)
     return ColumnStats(spec.name, spec.kind, str(series.dtype), missing, **fields)
+
+
+#: Units a datetime column's values may all be whole multiples of, coarsest first (s).
+DATETIME_STEPS = (86_400.0, 3_600.0, 60.0, 1.0)
+
+
+def _step(seconds: np.ndarray) -> float | None:
+    """The coarsest of :data:`DATETIME_STEPS` that divides every one of ``seconds`` (since
+    the epoch, UTC); ``None`` when none does (fractions of a second) or there are none."""
+    if seconds.size == 0:
+        return None
+    return next((step for step in DATETIME_STEPS if (np.mod(seconds, step) == 0).all()), None)
 
 
 def _decimals(numbers: np.ndarray) -> int | None:
@@ -401,8 +424,12 @@ def _clean_column(
             values, restored = _restore_group(values, missing, col, rng, rows, class_index,
                                               restored)
     counts["restore_missing"], counts["fill_missing"] = restored
-    out = from_seconds(values, col.format, col.dtype) if col.kind == "datetime" \
-        else restore_dtype(values, col.dtype, col.levels)
+    if col.kind == "datetime":
+        out = from_seconds(values, col.format, col.dtype)
+    elif col.categories is not None:  # the training dtype's order, not the sorted levels
+        out = pd.Categorical(values, categories=list(col.categories), ordered=col.ordered)
+    else:
+        out = restore_dtype(values, col.dtype, col.levels)
     if isinstance(series.values, np.ndarray) and np.may_share_memory(out, series.values):
         out = out.copy()  # the clean frame is built without copying; it must not alias synth
     return pd.Series(out, index=series.index, name=series.name), counts
@@ -421,7 +448,8 @@ def _clean_numeric(
     numeric = col.kind in ORDERED_KINDS
     diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
     rules = [rule for rule, kinds in (("clip", ORDERED_KINDS), ("round", WHOLE_KINDS),
-                                      ("decimals", {"continuous"}), ("snap", LEVEL_KINDS))
+                                      ("decimals", {"continuous", "datetime"}),
+                                      ("snap", LEVEL_KINDS))
              if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
     legal = _legal_range(col)
@@ -442,6 +470,8 @@ def _legal_range(col: ColumnStats) -> tuple[float, float, int | None] | None:
     """``(low, high, places)`` such that values in ``[low, high]``, and exact at ``places``
     decimals unless it is None (0: whole), are exactly the values no rule changes; ``None``
     if no interval says that (levels with gaps, or levels that are not whole numbers)."""
+    if col.kind == "datetime" and col.step is not None:
+        return None  # whole multiples of a step: no decimal places say that
     low, high = _limits(col)
     places = 0 if col.kind in WHOLE_KINDS else col.decimals
     if col.kind in LEVEL_KINDS and col.levels:
@@ -481,6 +511,10 @@ def _clean_numbers(
         x = _apply(np.rint(x), x, n_missing, counts, rule="round", enabled=switches["round"])
     if col.kind == "continuous":
         rounded = x if col.decimals is None else np.round(x, col.decimals)
+        x = _apply(rounded, x, n_missing, counts, rule="decimals",
+                   enabled=switches["decimals"])
+    if col.kind == "datetime":
+        rounded = x if col.step is None else np.round(x / col.step) * col.step
         x = _apply(rounded, x, n_missing, counts, rule="decimals",
                    enabled=switches["decimals"])
     if col.kind in LEVEL_KINDS:
@@ -651,7 +685,7 @@ def _stats_for(stats: PostprocessStats, spec: ColumnSpec) -> ColumnStats:
 
 def _stats_to_dict(col: ColumnStats) -> dict[str, Any]:
     out = asdict(col)
-    for key in ("levels", "level_shares", "quantiles", "class_missing_rates"):
+    for key in ("levels", "level_shares", "quantiles", "class_missing_rates", "categories"):
         if out[key] is not None:
             out[key] = list(out[key])
     return out
