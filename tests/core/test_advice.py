@@ -192,6 +192,14 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
            in declared
 
 
+def test_with_several_minority_classes_the_verdict_says_its_figures_are_their_mean():
+    advice = Advice("synthetic", 230, 0.1, 0.05, 0.2, 0.08, 0.01, 0.15, 0.4)
+    said = verdict(advice, "augmented.parquet", minority=("readmitted_30d", "died"))
+    assert "With 2 minority classes (readmitted_30d, died), each PR AUC is the mean over " \
+           "their one-vs-rest classifiers, and k counts the rows added to each class" in said
+    assert "minority classes" not in verdict(advice, "augmented.parquet", minority=(1,))
+
+
 def test_the_rows_summary_says_each_figure_beside_what_it_reads_without_a_leak():
     path = "data/07_model_output/synthetic_rows.parquet"
     metrics = {"detection.accuracy": 0.6123, "detection.accuracy_low": 0.58,

@@ -191,15 +191,21 @@ PREVALENCE_SOURCES = {
 
 def verdict(advice: Advice, path: str, class_weight: float | None = None,
             prevalence: float | None = None, source: str | None = None,
-            chance: float | None = None, proxies: Sequence[str] = ()) -> str:
+            chance: float | None = None, proxies: Sequence[str] = (),
+            minority: Sequence[Any] = ()) -> str:
     """The advice in words: what to do, its numbers, and where the training set is;
     ``prevalence``: the minority share validation rows were weighted to (said when given),
     ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given),
     ``chance``: the test split's minority share, the PR AUC of a classifier that ranks at
     random (said beside the baseline's when given), ``proxies``: columns whose every value
-    occurs with one class only, named when the baseline is perfect.
+    occurs with one class only, named when the baseline is perfect; ``minority``: the
+    minority classes, said to be averaged over when there are several.
     """
     said = _advice_words(advice, path, class_weight, chance, tuple(proxies))
+    if len(minority) > 1:
+        said += (f" With {len(minority)} minority classes ({', '.join(map(str, minority))}),"
+                 " each PR AUC is the mean over their one-vs-rest classifiers, and k counts "
+                 "the rows added to each class (docs/metrics.md).")
     if prevalence is None:
         return said
     origin = f", {PREVALENCE_SOURCES[source]}" if source else ""

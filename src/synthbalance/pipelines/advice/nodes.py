@@ -80,7 +80,7 @@ def write_verdict(
     said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
                    float(np.mean(weighted)) if weighted else None,
                    "declared" if declared is not None else "before_cut", float(chance),
-                   label_proxies(train_rows, schema))
+                   label_proxies(train_rows, schema), schema.minority_classes)
     rows = rows_summary({**(detection_metrics or {}), **(fidelity_metrics or {}),
                          **privacy_metrics}, SYNTHETIC_PATH)
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
