@@ -15,13 +15,13 @@ loader. A ``conf/`` that cannot be read or holds a bad parameter raises one Conf
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthbalance.core.errors import ConfigError, SynthBalanceError
+from synthbalance.core.naming import class_namespace
 
 #: Set by the project hook for the run under way (Kedro has no other channel from the
 #: merged parameters to ``register_pipelines``); ``None`` outside a run.
@@ -65,12 +65,6 @@ def generator_branches(params: Mapping[str, Any]) -> list[Branch]:
     if not classes or len(classes) == 1:  # one class: the usual name, so metric names match
         return [Branch("minority", classes[0] if classes else None)]
     return [Branch(class_namespace(c), c) for c in classes]
-
-
-def class_namespace(value: Any) -> str:
-    """The branch name of a per-class generator of class ``value``: ``class_<value>``, with
-    every character that is not a letter, digit or ``_`` replaced by ``_``."""
-    return "class_" + re.sub(r"\W", "_", str(value))
 
 
 def _parameters_in_conf(project: Path) -> dict[str, Any]:

@@ -144,6 +144,17 @@ def test_multiclass_target_runs_one_vs_rest(data):
                                     headline_k=20, **FAST)
     assert set(result.table["method"]) == set(ARMS) - {"synthetic"}
     assert result.summary()["real_k_used"] == 20
+    # each class's own gains, whose mean is the averaged figure
+    assert set(result.class_gains) == {1, 2}
+    mean = np.mean([result.class_gains[c]["real"] for c in (1, 2)])
+    assert mean == pytest.approx(result.summary()["real_pr_auc_gain"])
+    logged = result.metrics("utility.")
+    assert logged["utility.class_2.smote_pr_auc_gain"] == result.class_gains[2]["smote"]
+    assert logged["utility.class_1.class_weights_pr_auc_gain"] == \
+        result.class_gains[1]["class_weights"]
+    binary = recall_gain_experiment(data["train"], data["test"], infer_schema(data["train"], "y"),
+                                    None, None, k_grid=[20], seeds=[0], headline_k=20, **FAST)
+    assert not [name for name in binary.metrics() if name.startswith("class_1.")]  # one class
 
 
 def test_the_threshold_is_the_highest_recall_at_the_reference_precision():

@@ -205,7 +205,8 @@ def verdict(advice: Advice, path: str, class_weight: float | None = None,
     if len(minority) > 1:
         said += (f" With {len(minority)} minority classes ({', '.join(map(str, minority))}),"
                  " each PR AUC is the mean over their one-vs-rest classifiers, and k counts "
-                 "the rows added to each class (docs/metrics.md).")
+                 "the rows added to each class; each class's own test gains are "
+                 "utility.class_<class>.* in data/08_reporting/metrics.csv (docs/metrics.md).")
     if prevalence is None:
         return said
     origin = f", {PREVALENCE_SOURCES[source]}" if source else ""

@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 _NOT_IN_METRIC_NAMES = re.compile(r"[^\w\-./ ]")
 #: The headline metrics of a run (DESIGN.md, "the user-facing contract"), in the order
@@ -34,6 +35,13 @@ MAX_METRIC_NAME = 250
 MAX_COLUMN_PART = 160
 #: Hex digits of the suffix that tells apart names made equal by :func:`metric_key`.
 SUFFIX_DIGITS = 6
+
+
+def class_namespace(value: Any) -> str:
+    """The name of class ``value`` in branch and metric names: ``class_<value>``, with every
+    character that is not a letter, digit or ``_`` replaced by ``_`` (a per-class
+    generator's branch, ``class_died``; its figures, ``utility.class_died.pr_auc_gain``)."""
+    return "class_" + re.sub(r"\W", "_", str(value))
 
 
 def metric_key(name: str) -> str:

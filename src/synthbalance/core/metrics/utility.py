@@ -74,6 +74,7 @@ from synthbalance.core.metrics.bootstrap import (
     prevalence_weights,
     simultaneous_intervals,
 )
+from synthbalance.core.naming import class_namespace
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import label_mask, require_columns
@@ -131,6 +132,9 @@ class UtilityResult:
     rows were read at (the deployment prevalence, or their own share without weights).
     ``test_prevalence``: per minority class, the test rows' share of positives, the PR AUC
     of a classifier that ranks at random.
+    ``class_gains``: per minority class, per arm, the test PR AUC gain of that class's own
+    one-vs-rest classifier over the same seed's baseline, mean over seeds, at the headline
+    k (class weights at k = 0); ``table`` and ``arms`` average the classes.
     """
 
     table: pd.DataFrame
@@ -140,6 +144,8 @@ class UtilityResult:
     validation_prevalence: Mapping[Any, float] = field(default_factory=dict)
     #: per minority class, the test rows' share of positives (the PR AUC of chance)
     test_prevalence: Mapping[Any, float] = field(default_factory=dict)
+    #: per minority class, per arm, the test PR AUC gain at the headline k
+    class_gains: Mapping[Any, Mapping[str, float]] = field(default_factory=dict)
 
     def summary(self, headline_k: int | None = None) -> dict[str, float]:
         """Headline figures at ``headline_k`` (default: the experiment's); see :func:`summarize`."""
@@ -154,9 +160,11 @@ class UtilityResult:
         """Every figure to log, names prefixed: the :meth:`summary`, ``headline_k``,
         ``validation_prevalence`` (the share of positives validation rows were read at,
         mean over minority classes), ``test_prevalence`` (the test rows' own, the PR AUC
-        of ranking at random, mean over minority classes), and per adding arm the curves
+        of ranking at random, mean over minority classes), per adding arm the curves
         ``curve.<arm>.pr_auc_gain`` and ``curve.<arm>.recall_at_base_precision_gain`` as
-        ``{k: mean gain}``."""
+        ``{k: mean gain}``, and with several minority classes each one's ``class_gains``
+        as ``class_<class>.<arm prefix>pr_auc_gain`` (:func:`~synthbalance.core.naming.
+        class_namespace`)."""
         out: dict[str, Any] = {prefix + k: v for k, v in self.summary().items()}
         out[prefix + "headline_k"] = float(self.headline_k)
         for name, shares in (("validation_prevalence", self.validation_prevalence),
@@ -168,6 +176,10 @@ class UtilityResult:
             for method, rows in curve[curve["method"].isin(ADDING_ARMS)].groupby("method"):
                 name = f"{prefix}curve.{method}.{column.removesuffix('_mean')}"
                 out[name] = dict(zip(rows["k"].astype(int), rows[column], strict=True))
+        if len(self.class_gains) > 1:
+            for cls, gains in self.class_gains.items():
+                out.update({f"{prefix}{class_namespace(cls)}.{PREFIX[arm]}pr_auc_gain": gain
+                            for arm, gain in gains.items()})
         return out
 
 
@@ -259,7 +271,23 @@ def recall_gain_experiment(  # noqa: PLR0917
                 runs += _class_runs(data, cls, ks, seed, stream, params, make_smote, bar.update)
     table = _table(runs)
     return UtilityResult(table, _arms(table, runs, n_boot, seeds[0]), headline_k, read_at,
-                         _test_shares(data))
+                         _test_shares(data), _class_gains(runs, headline_k))
+
+
+def _class_gains(runs: list[_Run], headline_k: int) -> dict[Any, dict[str, float]]:
+    """:attr:`UtilityResult.class_gains` from the fitted runs."""
+    base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
+    gains: dict[Any, dict[str, list[float]]] = {}
+    for run in runs:
+        if run.method == "baseline" or run.k != (0 if run.method == "class_weights"
+                                                 else headline_k):
+            continue
+        ref = base[run.seed, run.cls].test
+        gain = (average_precision_score(run.test.y, run.test.proba)
+                - average_precision_score(ref.y, ref.proba))
+        gains.setdefault(run.cls, {}).setdefault(run.method, []).append(float(gain))
+    return {cls: {arm: float(np.mean(g)) for arm, g in arms.items()}
+            for cls, arms in gains.items()}
 
 
 def _test_shares(data: _Data) -> dict[Any, float]:

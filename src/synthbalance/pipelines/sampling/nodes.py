@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthbalance.branches import class_namespace
+from synthbalance.core.naming import class_namespace
 from synthbalance.core.reweight import reweighted_sample_report
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import Synthesizer
