@@ -85,7 +85,7 @@ def test_too_few_real_rows_keep_the_first_draws_unweighted(caplog):
     with caplog.at_level("INFO", logger="synthbalance.core.reweight"):
         kept = importance_resample(real, draws, SCHEMA, 20, seed=0)
     pd.testing.assert_frame_equal(kept, draws.iloc[:20].reset_index(drop=True))
-    assert "fewer than the 20 a classifier needs" in caplog.text
+    assert f"fewer than the {MIN_REAL_ROWS} a classifier needs" in caplog.text
     with pytest.raises(ValueError, match="cannot keep 101 of 100"):
         importance_resample(real, draws, SCHEMA, 101, seed=0)
 
