@@ -101,8 +101,14 @@ def test_a_perfect_validation_baseline_is_said_as_such_not_as_a_zero_gain_candid
                            "alone already ranks every validation minority row above every "
                            "other row (validation PR AUC 1.0000; test 1.0000)")
     assert "ingest.drop_columns" in said and "best candidate" not in said
-    assert "Here each value" not in said  # no column found: none named
+    # no column found: none named, nor a leak suspected; few rows rank perfectly too
+    assert "Here each value" not in said and "often means a column gives" not in said
+    assert "No column gives the label away by itself" in said
+    few = verdict(perfect, "p", validation_minority=5)
+    assert "ranks all 5 validation minority rows above every other row" in few
+    assert "so no arm can raise it on those rows" in few
     named = verdict(perfect, "p", proxies=["status", "code"])
+    assert "A score this perfect often means a column gives the label away" in named
     assert "Here each value of status, code occurs with one class only." in named
     assert "drop it (ingest.drop_columns=[status, code]) and run again" in named
     assert Advice.from_dict(perfect.to_dict()) == perfect

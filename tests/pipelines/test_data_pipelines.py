@@ -110,6 +110,16 @@ def test_the_verdict_says_where_the_deployment_prevalence_comes_from(demo, decla
     assert f"{test['outcome'].mean():.4f} ranking at random" in text
 
 
+def test_a_perfect_baseline_verdict_counts_the_validation_minority_rows(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(demo, schema, PREP, 0)
+    validation = train.iloc[::5]
+    advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, validation_pr_auc_baseline=1.0).to_dict()
+    text = write_verdict(advice, train, held, test, schema, {}, {}, None, None, validation)
+    n = int((validation["outcome"] == 1).sum())
+    assert f"ranks all {n} validation minority rows above every other row" in text
+
+
 def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):
     """The privacy node's own count reaches the printed advice, and clean rows add nothing."""
     _, schema = validate_raw_table(demo, {"source": "demo"})

@@ -192,15 +192,19 @@ PREVALENCE_SOURCES = {
 def verdict(advice: Advice, path: str, class_weight: float | None = None,
             prevalence: float | None = None, source: str | None = None,
             chance: float | None = None, proxies: Sequence[str] = (),
-            minority: Sequence[Any] = ()) -> str:
+            minority: Sequence[Any] = (), validation_minority: int | None = None) -> str:
     """The advice in words: what to do, its numbers, and where the training set is;
     ``prevalence``: the minority share validation rows were weighted to (said when given),
     ``source``: where it comes from, a key of :data:`PREVALENCE_SOURCES` (said when given),
     ``chance``: the test split's minority share, the PR AUC of a classifier that ranks at
     random (said beside the baseline's when given), ``proxies``: columns whose every value
     occurs with one class only, named when the baseline is perfect; ``minority``: the
-    minority classes, said to be averaged over when there are several.
+    minority classes, said to be averaged over when there are several;
+    ``validation_minority``: how many validation rows are of a minority class, said when
+    the baseline ranks them all first.
     """
+    if advice.arm == "none" and _perfect(advice.validation_pr_auc_baseline):
+        return _perfect_words(advice, path, tuple(proxies), validation_minority)
     said = _advice_words(advice, path, class_weight, chance, tuple(proxies))
     if len(minority) > 1:
         said += (f" With {len(minority)} minority classes ({', '.join(map(str, minority))}),"
@@ -361,19 +365,31 @@ def _attack_words(figure: Callable[[str], float | None]) -> str:
             "leak nor rule one out")
 
 
-def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...]) -> str:
-    """The advice when the baseline's validation PR AUC is perfect, naming ``proxies``."""
-    suspects = (f" Here each value of {', '.join(proxies)} occurs with one class only."
-                if proxies else "")
-    drop = (f"ingest.drop_columns=[{', '.join(proxies)}]" if proxies
-            else "ingest.drop_columns")
-    return ("Advice: do not augment. The classifier trained on the real rows alone already "
-            "ranks every validation minority row above every other row (validation PR AUC "
+def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...],
+                   validation_minority: int | None) -> str:
+    """The advice when the baseline's validation PR AUC is perfect: a column that gives
+    the label away is suspected when ``proxies`` names one; otherwise a perfect ranking of
+    few validation minority rows (``validation_minority``) is said to be what separable
+    classes give too."""
+    rows = (f"all {validation_minority} validation minority rows" if validation_minority
+            else "every validation minority row")
+    said = ("Advice: do not augment. The classifier trained on the real rows alone already "
+            f"ranks {rows} above every other row (validation PR AUC "
             f"{advice.validation_pr_auc_baseline:.4f}; test {advice.pr_auc_baseline:.4f}), "
-            "so no arm can raise it. A score this perfect often means a column gives the "
-            "label away: the label in another form, or a value recorded after the outcome."
-            f"{suspects} If a column will not be known when you predict, drop it ({drop}) "
-            "and run again. Otherwise train on the real rows as they are; they are in "
+            "so no arm can raise it on those rows. ")
+    if proxies:
+        said += ("A score this perfect often means a column gives the label away: the label "
+                 "in another form, or a value recorded after the outcome. Here each value of "
+                 f"{', '.join(proxies)} occurs with one class only. If a column will not be "
+                 f"known when you predict, drop it (ingest.drop_columns=[{', '.join(proxies)}])"
+                 " and run again.")
+    else:
+        said += ("No column gives the label away by itself (ingest checks each), and classes "
+                 "that the features separate well rank perfectly too, more often the fewer "
+                 "the validation rows. A value recorded after the outcome would do the same: "
+                 "if a column will not be known when you predict, drop it "
+                 "(ingest.drop_columns) and run again.")
+    return (f"{said} Otherwise train on the real rows as they are; they are in "
             f"{path}{_UNMARKED}.")
 
 
@@ -386,8 +402,6 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
     validation = (f"validation PR AUC {advice.validation_pr_auc_gain:+.4f} "
                   f"[{advice.validation_pr_auc_gain_low:+.4f}, "
                   f"{advice.validation_pr_auc_gain_high:+.4f}]" + (f" ({own})" if own else ""))
-    if advice.arm == "none" and _perfect(advice.validation_pr_auc_baseline):
-        return _perfect_words(advice, path, proxies)
     if advice.arm == "none":
         named = [text for text in (advice.best_rejected
                                    and f"best candidate: {advice.best_rejected}", own) if text]

@@ -62,6 +62,7 @@ def write_verdict(
     privacy_metrics: dict[str, float],
     detection_metrics: dict[str, float] | None = None,
     fidelity_metrics: dict[str, float] | None = None,
+    validation_rows: pd.DataFrame | None = None,
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
     share validation rows were weighted to, when they were (the utility experiment's rule,
@@ -70,18 +71,30 @@ def write_verdict(
     classes). A paragraph on how the synthetic rows read follows (``rows_summary``:
     detection, distance, attacks), and a warning when they give real rows away
     (``privacy_warning``)."""
-    positives = label_mask(train_rows[schema.target], schema.minority_classes[0]).sum()
-    weight = (len(train_rows) - positives) / positives if positives else None
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
     chance = np.mean([label_mask(test_rows[schema.target], cls).mean()
                       for cls in schema.minority_classes])
-    said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, weight,
+    said = verdict(Advice.from_dict(advice), AUGMENTED_PATH, _class_weight(train_rows, schema),
                    float(np.mean(weighted)) if weighted else None,
                    "declared" if declared is not None else "before_cut", float(chance),
-                   label_proxies(train_rows, schema), schema.minority_classes)
+                   label_proxies(train_rows, schema), schema.minority_classes,
+                   _minority_rows(validation_rows, schema))
     rows = rows_summary({**(detection_metrics or {}), **(fidelity_metrics or {}),
                          **privacy_metrics}, SYNTHETIC_PATH)
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
     return "\n\n".join(text for text in (said, rows, warning) if text) + "\n"
+
+
+def _minority_rows(rows: pd.DataFrame | None, schema: Schema) -> int | None:
+    """How many of ``rows`` are of a minority class (``None`` without rows)."""
+    if rows is None:
+        return None
+    return sum(int(label_mask(rows[schema.target], c).sum()) for c in schema.minority_classes)
+
+
+def _class_weight(rows: pd.DataFrame, schema: Schema) -> float | None:
+    """xgboost's ``scale_pos_weight`` for the first minority class: negatives / positives."""
+    positives = label_mask(rows[schema.target], schema.minority_classes[0]).sum()
+    return (len(rows) - positives) / positives if positives else None
