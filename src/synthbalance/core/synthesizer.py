@@ -418,7 +418,8 @@ def _check_rows(
                   if config.epochs == "auto" else "")
         logger.info("Class %r has %d validation rows, fewer than the %d a check needs: no "
                     "periodic checks, so %s; the last epoch is kept%s. A larger "
-                    "preprocessing.validation_size gives the checks more rows.",
+                    "preprocessing.validation_size gives the checks more rows, at the cost "
+                    "of minority rows to train on, so it need not give better rows.",
                     cls, len(rows), CHECK_MIN_ROWS // 4, " and ".join(lost), budget)
         return rows.iloc[:0]
     if len(rows) > plan.check_max_rows:
