@@ -70,7 +70,8 @@ def write_verdict(
     test split's minority share, the PR AUC of ranking at random (mean over minority
     classes). A paragraph on how the synthetic rows read follows (``rows_summary``:
     detection, distance, attacks), and a warning when they give real rows away
-    (``privacy_warning``)."""
+    (``privacy_warning``). ``validation_rows``' minority rows are counted where the
+    baseline ranks them all first."""
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
