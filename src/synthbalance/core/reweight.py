@@ -44,9 +44,10 @@ logger = logging.getLogger(__name__)
 
 #: Fewer real rows of a class than this, and its draws are kept unweighted. Each leaf of
 #: the classifier needs about 20 real rows' worth of weight (:data:`MIN_LEAF`), so on
-#: fewer rows it cannot split at all: measured on two columns whose draws are shifted, five
-#: seeds, the weights were all equal with 20 and 22 real rows (effective sample size 100 %,
-#: which the log would read as draws like the real rows) and varied from 24 on.
+#: fewer rows it can hardly split: measured on two columns whose draws are shifted, five
+#: seeds, the weights were all equal with 20 real rows, and with 22 in four seeds of five
+#: (effective sample size 100 %, which the log would read as draws like the real rows);
+#: from 24 on they varied in every seed.
 MIN_REAL_ROWS = 25
 #: Folds of the cross-fitting: each draw is weighted by a classifier fitted on the others.
 FOLDS = 2
