@@ -22,6 +22,7 @@ from synthbalance.core.split import (
     MIN_VALIDATION_ROWS,
     class_rows_needed,
 )
+from synthbalance.core.values import to_python
 
 #: More distinct labels than this, in over half the rows: a continuous column, not classes.
 MAX_CLASSES = 50
@@ -182,8 +183,8 @@ def _check_classes(labels: pd.Series, target: str, min_rows: int) -> None:
     counts = labels.value_counts()
     if len(counts) < 2:
         raise DataValidationError(
-            f"Target column {target!r} has only one class ({counts.index[0]!r}); there is no "
-            "minority class to learn. Check ingest.target or the data."
+            f"Target column {target!r} has only one class ({to_python(counts.index[0])!r}); "
+            "there is no minority class to learn. Check ingest.target or the data."
         )
     if len(counts) > MAX_CLASSES and len(counts) > 0.5 * len(labels):
         raise DataValidationError(
