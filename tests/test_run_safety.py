@@ -17,7 +17,8 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from synthbalance.core.errors import ConfigError, ModelFileError
+from synthbalance.core.demo import make_demo_table
+from synthbalance.core.errors import ConfigError, DataValidationError, ModelFileError
 from synthbalance.core.synthesizer import check_trained_for
 from synthbalance.datasets import AtomicParquetDataset, SynthesizerDataset
 from synthbalance.guards import InterruptGuard, refuse_output_source
@@ -92,6 +93,26 @@ def test_a_later_stage_refuses_a_generator_trained_as_another_model(
     assert "training.model=cvae (this run asks for cgan)" in message
     assert rows.stat().st_mtime_ns == before
     assert not (trained_project / "data/07_model_output/synthetic_rows.parquet").exists()
+
+
+def test_a_stage_run_after_ingest_read_another_table_stops_with_the_fix(
+        trained_project, tmp_path, monkeypatch):
+    """A README trial: a full run, then ingest alone on another table, then one later
+    stage, ended in a raw KeyError: the new schema met the last run's rows."""
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_project, copy)
+    monkeypatch.chdir(copy)
+    other = make_demo_table(600, seed=1).rename(columns={"outcome": "label", "glucose": "hba1c"})
+    other.to_csv(copy / "other.csv", index=False)
+    params = {"ingest": {"source": "other.csv", "target": "label"}}
+    run_kedro(copy, ["ingest"], params=params)
+    with pytest.raises(DataValidationError) as info:
+        run_kedro(copy, ["postprocessing"], params=params)
+    message = str(info.value)
+    assert "lacks column(s) ['hba1c', 'label'] of this run's schema" in message
+    assert "made from another table than the one ingest read last" in message
+    assert "kedro run" in message
+    assert not (copy / "data/07_model_output/synthetic_rows.parquet").exists()
 
 
 def test_generators_two_training_runs_saved_are_not_sampled_together(project):

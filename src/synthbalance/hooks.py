@@ -23,10 +23,12 @@ from mlflow.tracking import MlflowClient
 from rich.logging import RichHandler
 
 from synthbalance.branches import set_run_parameters
+from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import (
     Synthesizer,
     check_one_training_run,
     check_rows_made_for,
+    check_rows_of_schema,
     check_trained_for,
 )
 from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
@@ -151,6 +153,8 @@ class SynthBalanceHooks:
                 this run already loaded; or its synthetic rows were made by such a
                 generator (see :func:`check_trained_for`, :func:`check_one_training_run`,
                 :func:`check_rows_made_for`).
+            DataValidationError: a table of rows lacks columns of the node's schema
+                (:func:`check_rows_of_schema`).
         """
         if self._params is None:
             return
@@ -163,6 +167,8 @@ class SynthBalanceHooks:
                 check_one_training_run(name, value, self._generator_versions)
             elif isinstance(value, pd.DataFrame):
                 check_rows_made_for(name, value, model, strategy)
+                if isinstance(inputs.get("schema"), Schema):
+                    check_rows_of_schema(name, value, inputs["schema"])
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

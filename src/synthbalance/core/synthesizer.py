@@ -276,6 +276,32 @@ def check_one_training_run(name: str, synthesizer: Synthesizer, seen: dict[str, 
         )
 
 
+#: The tables of rows a pipeline passes between stages, by their dataset's own name (a
+#: namespace may come before it): each holds the columns of the run's schema.
+ROW_TABLES = frozenset({"validated_table", "train_rows", "validation_rows", "test_rows",
+                        "held_back_rows", "synthetic_raw", "synthetic_rows"})
+
+
+def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema) -> None:
+    """Refuse a table of rows (:data:`ROW_TABLES`) that lacks columns of the run's
+    ``schema``: a stage run alone after ``ingest`` read another table pairs that table's
+    schema with the last run's rows, which would fail deep in a node (a ``KeyError``).
+
+    Raises:
+        DataValidationError: naming the dataset, the missing columns and the fix.
+    """
+    if name.rsplit(".", 1)[-1] not in ROW_TABLES:
+        return
+    missing = [c for c in (*schema.names, schema.target) if c not in rows.columns]
+    if missing:
+        raise DataValidationError(
+            f"{name} lacks column(s) {missing} of this run's schema "
+            "(data/02_intermediate/schema.json): it was made from another table than the one "
+            "ingest read last. Run the stages after ingest again: kedro run (or kedro run "
+            "--pipelines=preprocessing, then the stages you need)."
+        )
+
+
 def check_rows_made_for(name: str, rows: pd.DataFrame, model: str, strategy: str) -> None:
     """Refuse synthetic ``rows`` made by another generator than the run asks for.
 
