@@ -168,6 +168,12 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
                   path)
     assert "add 500 synthetic rows" in add and "+0.0120 [+0.0040, +0.0200]" in add
     assert "+0.0080" in add and path in add and ADDED_COLUMN in add
+    assert "unconfirmed" not in add  # the test split agrees
+    # a README trial: augment on validation, -0.0217 [-0.0479, +0.0017] on the test split
+    against = verdict(Advice("synthetic", 421, 0.0616, 0.0068, 0.1164, -0.0217, -0.0479,
+                             0.0017, 0.4), path)
+    assert "on the test split -0.0217 [-0.0479, +0.0017]. On the test split the gain reads " \
+           "below 0: it did not hold on these fresh rows, so treat it as unconfirmed" in against
     weights = verdict(Advice("class_weights", 0, 0.01, 0.002, 0.02, 0.01, 0.0, 0.02, 0.4),
                       path, class_weight=6.25)
     assert "scale_pos_weight = 6.25" in weights

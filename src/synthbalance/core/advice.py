@@ -417,13 +417,17 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                 f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "
                 f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}{random}); "
                 f"they are in {path}{_UNMARKED}.")
+    # the test split never chooses, but a reading below 0 there is said
+    held = (" On the test split the gain reads below 0: it did not hold on these fresh "
+            "rows, so treat it as unconfirmed (the test figures are read after the choice "
+            "and never make it; docs/metrics.md)." if advice.test_pr_auc_gain < 0 else "")
     if advice.arm == "class_weights":
         weight = f" = {class_weight:.3g}" if class_weight is not None else ""
         return (f"Advice: weight the classes, add no rows. xgboost scale_pos_weight"
-                f"{weight} (negatives / positives): {validation}, {test}. The training rows "
-                f"are unchanged in {path}{_UNMARKED}.")
+                f"{weight} (negatives / positives): {validation}, {test}.{held} The "
+                f"training rows are unchanged in {path}{_UNMARKED}.")
     what = {"random_oversampling": "copies of minority rows (random oversampling)",
             "smote": "SMOTE rows", "synthetic": "synthetic rows"}[advice.arm]
-    return (f"Advice: add {advice.k:,} {what} per minority class: {validation}, {test}. "
-            f"The augmented training set is {path} (column {ADDED_COLUMN} marks the added "
+    return (f"Advice: add {advice.k:,} {what} per minority class: {validation}, {test}.{held}"
+            f" The augmented training set is {path} (column {ADDED_COLUMN} marks the added "
             "rows).")
