@@ -79,6 +79,21 @@ def test_one_seed_gives_the_same_rows():
     assert not first.equals(importance_resample(real, draws, SCHEMA, 200, seed=8))
 
 
+def test_from_the_least_real_rows_it_weighs_the_classifier_can_tell_draws_apart():
+    """Below MIN_REAL_ROWS the leaves (MIN_LEAF) leave the classifier next to nothing to
+    split: at 20 real rows the weights' effective sample size reads 100 %, as if the draws
+    were like the real rows; at MIN_REAL_ROWS it sees draws that are not."""
+    def ess_share(weights: np.ndarray) -> float:
+        return float(weights.sum() ** 2 / (weights ** 2).sum() / len(weights))
+
+    for seed in range(3):
+        draws = _rows(5 * MIN_REAL_ROWS, 0.1, 0.1, seed=seed + 10)  # far from the real mix
+        enough = importance_weights(_rows(MIN_REAL_ROWS, 0.5, 0.3, seed=seed), draws,
+                                    SCHEMA, seed)
+        too_few = importance_weights(_rows(20, 0.5, 0.3, seed=seed), draws, SCHEMA, seed)
+        assert ess_share(enough) < 0.9 and ess_share(too_few) > 0.999, seed
+
+
 def test_too_few_real_rows_keep_the_first_draws_unweighted(caplog):
     real = _rows(MIN_REAL_ROWS - 1, 0.5, 0.3, seed=0)
     draws = _rows(100, 0.1, 0.1, seed=1)
