@@ -111,7 +111,7 @@ def test_a_stage_run_after_ingest_read_another_table_stops_with_the_fix(
     message = str(info.value)
     assert "lacks column(s) ['hba1c', 'label'] of this run's schema" in message
     assert "made from another table than the one ingest read last" in message
-    assert "kedro run" in message
+    assert "with the --params of the table you mean" in message and "kedro run" in message
     assert not (copy / "data/07_model_output/synthetic_rows.parquet").exists()
 
 

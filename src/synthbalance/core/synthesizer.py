@@ -297,8 +297,10 @@ def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema) -> None:
         raise DataValidationError(
             f"{name} lacks column(s) {missing} of this run's schema "
             "(data/02_intermediate/schema.json): it was made from another table than the one "
-            "ingest read last. Run the stages after ingest again: kedro run (or kedro run "
-            "--pipelines=preprocessing, then the stages you need)."
+            "ingest read last. Run the stages after ingest again, with the --params of the "
+            "table you mean (ingest.source and the rest; a bare kedro run reads the built-in "
+            "table): kedro run --params=... (or --pipelines=preprocessing, then the stages "
+            "you need)."
         )
 
 
