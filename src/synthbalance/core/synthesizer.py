@@ -40,7 +40,7 @@ from synthbalance.core.models.callbacks import (
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
-from synthbalance.core.tables import find_label, label_mask, rows_of
+from synthbalance.core.tables import find_label, label_mask, missing_columns, rows_of
 from synthbalance.core.transformer import TabularTransformer
 from synthbalance.core.unlearned import fill_unlearned
 
@@ -292,7 +292,7 @@ def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema) -> None:
     """
     if name.rsplit(".", 1)[-1] not in ROW_TABLES:
         return
-    missing = [c for c in (*schema.names, schema.target) if c not in rows.columns]
+    missing = missing_columns(rows, [*schema.names, schema.target])
     if missing:
         raise DataValidationError(
             f"{name} lacks column(s) {missing} of this run's schema "

@@ -16,13 +16,18 @@ import pandas as pd
 from synthbalance.core.errors import DataValidationError
 
 
+def missing_columns(df: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The columns of ``names`` that ``df`` lacks, in the order of ``names``."""
+    return [name for name in names if name not in df.columns]
+
+
 def require_columns(df: pd.DataFrame, names: Sequence[str], what: str) -> None:
     """Raise :class:`DataValidationError` unless ``df`` has every column of ``names``.
 
     ``what`` says which rows these are (``"training rows"``, ``"synthetic rows"``); the
     message names the missing columns, the ones found, and the fix.
     """
-    missing = [name for name in names if name not in df.columns]
+    missing = missing_columns(df, names)
     if missing:
         raise DataValidationError(
             f"The {what} lack column(s) {missing}; they have {list(df.columns)}. Pass rows "

@@ -276,15 +276,14 @@ def recall_gain_experiment(  # noqa: PLR0917
 
 def _class_gains(runs: list[_Run], headline_k: int) -> dict[Any, dict[str, float]]:
     """:attr:`UtilityResult.class_gains` from the fitted runs."""
-    base = {(r.seed, r.cls): r for r in runs if r.method == "baseline"}
+    base = {(r.seed, r.cls): average_precision_score(r.test.y, r.test.proba)
+            for r in runs if r.method == "baseline"}
     gains: dict[Any, dict[str, list[float]]] = {}
     for run in runs:
         if run.method == "baseline" or run.k != (0 if run.method == "class_weights"
                                                  else headline_k):
             continue
-        ref = base[run.seed, run.cls].test
-        gain = (average_precision_score(run.test.y, run.test.proba)
-                - average_precision_score(ref.y, ref.proba))
+        gain = average_precision_score(run.test.y, run.test.proba) - base[run.seed, run.cls]
         gains.setdefault(run.cls, {}).setdefault(run.method, []).append(float(gain))
     return {cls: {arm: float(np.mean(g)) for arm, g in arms.items()}
             for cls, arms in gains.items()}
