@@ -26,8 +26,10 @@ Rules, in the order they run on each column:
     fewest places, up to :data:`MAX_DECIMALS`, at which every training value is exact (an
     amount in cents keeps 2, a glucose reading in tenths 1); a column with more places is
     left as the generator made it. The clip bounds are moved inside to that precision first,
-    so rounding cannot leave them. Not a fix of an illegal value but of a format, so it is
-    not counted in ``postprocess.values_fixed``.
+    so rounding cannot leave them. Integer columns whose training values are all multiples
+    of a power of ten (:data:`INTEGER_STEPS`: loan amounts in hundreds) and datetime columns
+    (:data:`DATETIME_STEPS`) are rounded to that ``step`` the same way. Not a fix of an
+    illegal value but of a format, so it is not counted in ``postprocess.values_fixed``.
 ``snap``
     Columns with training levels (binary, categorical, ordinal, count) get every value that
     is not a training level replaced: numeric levels by the nearest level by value (a tie
@@ -134,9 +136,9 @@ class ColumnStats:
     fitted without the target, or before they were kept); ``categories`` and ``ordered`` a
     ``category`` column's categories in its dtype's order (unused ones included) and
     whether they are ordered, given back with the dtype (``None``: not a ``category``
-    column); ``step`` the coarsest of a day, an hour, a minute and a second that divides
-    every training value of a datetime column, which its values are rounded to (``None``:
-    none does, or not a datetime).
+    column); ``step`` the coarsest of :data:`DATETIME_STEPS` (a datetime column) or
+    :data:`INTEGER_STEPS` (an integer column) that divides every training value, which its
+    values are rounded to (``None``: none does, or another kind).
     """
 
     name: str
@@ -353,12 +355,15 @@ def _fit_column(series: pd.Series, spec: ColumnSpec,
         numbers = numbers[~np.isnan(numbers)]
         if spec.kind == "continuous":
             fields["decimals"] = _decimals(numbers)
-        fields["low"], fields["high"] = _bounds(spec, numbers, fields.get("decimals"))
+        steps = {"integer": INTEGER_STEPS, "datetime": DATETIME_STEPS}.get(spec.kind, ())
+        fields["step"] = _step(numbers, steps) if steps else None
+        fields["low"], fields["high"] = _bounds(spec, numbers, fields.get("decimals"),
+                                                fields["step"])
         if spec.kind not in LEVEL_KINDS and numbers.size:
             grid = np.linspace(0.0, 1.0, N_QUANTILES)
             fields["quantiles"] = tuple(float(q) for q in np.quantile(numbers, grid))
     if spec.kind == "datetime":
-        fields["format"], fields["step"] = spec.format, _step(numbers)
+        fields["format"] = spec.format
     if isinstance(series.dtype, pd.CategoricalDtype):
         fields["categories"] = tuple(to_python(c) for c in series.cat.categories)
         fields["ordered"] = bool(series.cat.ordered)
@@ -367,14 +372,18 @@ def _fit_column(series: pd.Series, spec: ColumnSpec,
 
 #: Units a datetime column's values may all be whole multiples of, coarsest first (s).
 DATETIME_STEPS = (86_400.0, 3_600.0, 60.0, 1.0)
+#: Steps an integer column's values may all be multiples of, coarsest first; 1 is the
+#: ``round`` rule's own.
+INTEGER_STEPS = (1e6, 1e5, 1e4, 1e3, 100.0, 10.0)
 
 
-def _step(seconds: np.ndarray) -> float | None:
-    """The coarsest of :data:`DATETIME_STEPS` that divides every one of ``seconds`` (since
-    the epoch, UTC); ``None`` when none does (fractions of a second) or there are none."""
-    if seconds.size == 0:
+def _step(numbers: np.ndarray, steps: Sequence[float]) -> float | None:
+    """The coarsest of ``steps`` that divides every one of ``numbers`` (a datetime's seconds
+    since the epoch, UTC), with at least two distinct values not 0; ``None`` when none
+    does, or there are too few values to tell."""
+    if np.unique(numbers[numbers != 0]).size < 2:
         return None
-    return next((step for step in DATETIME_STEPS if (np.mod(seconds, step) == 0).all()), None)
+    return next((step for step in steps if (np.mod(numbers, step) == 0).all()), None)
 
 
 def _decimals(numbers: np.ndarray) -> int | None:
@@ -387,10 +396,11 @@ def _decimals(numbers: np.ndarray) -> int | None:
                  if (np.abs(numbers - np.round(numbers, d)) <= scale).all()), None)
 
 
-def _bounds(spec: ColumnSpec, numbers: np.ndarray,
-            decimals: int | None = None) -> tuple[float | None, float | None]:
+def _bounds(spec: ColumnSpec, numbers: np.ndarray, decimals: int | None = None,
+            step: float | None = None) -> tuple[float | None, float | None]:
     """Declared bound on each side, else the training extreme; whole for whole kinds, and
-    moved inside to ``decimals`` places for a rounded continuous column."""
+    moved inside to ``decimals`` places for a rounded continuous column, or to a multiple
+    of ``step`` for a stepped one."""
     declared_low, declared_high = spec.bounds or (None, None)
     seen = numbers.size > 0
     low = declared_low if declared_low is not None else (numbers.min() if seen else None)
@@ -402,6 +412,9 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray,
         unit, slack = 10.0 ** decimals, 1e-6  # of 1.1 must not round up to 111
         low = None if low is None else round(math.ceil(low * unit - slack) / unit, decimals)
         high = None if high is None else round(math.floor(high * unit + slack) / unit, decimals)
+    if step is not None:  # training values are multiples within the bounds: none inverts
+        low = None if low is None else math.ceil(low / step) * step
+        high = None if high is None else math.floor(high / step) * step
     return (None if low is None else float(low), None if high is None else float(high))
 
 
@@ -448,7 +461,7 @@ def _clean_numeric(
     numeric = col.kind in ORDERED_KINDS
     diagnostics = ("below_low_before_clip", "above_high_before_clip") if numeric else ()
     rules = [rule for rule, kinds in (("clip", ORDERED_KINDS), ("round", WHOLE_KINDS),
-                                      ("decimals", {"continuous", "datetime"}),
+                                      ("decimals", {"continuous", "integer", "datetime"}),
                                       ("snap", LEVEL_KINDS))
              if col.kind in kinds]
     counts = {**dict.fromkeys(diagnostics, 0), **counts, **dict.fromkeys(rules, 0)}
@@ -470,7 +483,7 @@ def _legal_range(col: ColumnStats) -> tuple[float, float, int | None] | None:
     """``(low, high, places)`` such that values in ``[low, high]``, and exact at ``places``
     decimals unless it is None (0: whole), are exactly the values no rule changes; ``None``
     if no interval says that (levels with gaps, or levels that are not whole numbers)."""
-    if col.kind == "datetime" and col.step is not None:
+    if col.step is not None:
         return None  # whole multiples of a step: no decimal places say that
     low, high = _limits(col)
     places = 0 if col.kind in WHOLE_KINDS else col.decimals
@@ -513,7 +526,7 @@ def _clean_numbers(
         rounded = x if col.decimals is None else np.round(x, col.decimals)
         x = _apply(rounded, x, n_missing, counts, rule="decimals",
                    enabled=switches["decimals"])
-    if col.kind == "datetime":
+    if col.kind in ("integer", "datetime"):
         rounded = x if col.step is None else np.round(x / col.step) * col.step
         x = _apply(rounded, x, n_missing, counts, rule="decimals",
                    enabled=switches["decimals"])
