@@ -17,7 +17,7 @@ from synthbalance.core.metrics._features import numeric_matrix
 from synthbalance.core.postprocess import fit_postprocess, fix_totals, postprocess
 from synthbalance.core.schema import Schema, infer_schema
 from synthbalance.core.transformer import TabularTransformer
-from synthbalance.core.unlearned import fill_unlearned
+from synthbalance.core.unlearned import fill_unlearned, log_longer_ids
 from synthbalance.pipelines.ingest.nodes import validate_raw_table
 
 N = 200
@@ -116,7 +116,7 @@ def test_fresh_ids_keep_the_form_match_no_real_id_and_drop_removes_the_column():
     assert "customer" not in fill_unlearned(rows, dropped).columns
 
 
-def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top():
+def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
     rng = np.random.default_rng(1)
     real = [f"S-{i:06d}" for i in (rng.choice(999_988, 3000, replace=False) + 1)] + ["S-999989"]
     df = pd.DataFrame({"subscriber": real, "x": rng.normal(size=len(real)),
@@ -129,6 +129,12 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top():
     more = fill_unlearned(pd.DataFrame(index=range(spec.free_ids[1] + 50)), schema)["subscriber"]
     assert more.is_unique and not set(more) & set(real)  # past the run: above every real id
     assert more.str.fullmatch(r"S-\d{6}").sum() == spec.free_ids[1] + 10
+    # the ids past the width are said, with how to keep them out of shared rows
+    with caplog.at_level(logging.WARNING, logger="synthbalance.core.unlearned"):
+        assert log_longer_ids(some.to_frame(), schema) == 0 and not caplog.text
+        assert log_longer_ids(more.to_frame(), schema) == 40
+    assert f"subscriber: 40 of {len(more)} fresh ids have more digits than the real ids' " \
+           "form (S-000000)" in caplog.text and "synthetic: drop" in caplog.text
 
 
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():

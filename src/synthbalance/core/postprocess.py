@@ -74,7 +74,7 @@ from synthbalance.core.naming import metric_names
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
 from synthbalance.core.tables import label_mask, require_columns
-from synthbalance.core.unlearned import fill_unlearned
+from synthbalance.core.unlearned import fill_unlearned, log_longer_ids
 from synthbalance.core.values import (
     CHUNK,
     chunks,
@@ -291,6 +291,7 @@ def postprocess(
     columns = {c: updates[c] if c in updates else synth[c].copy() for c in synth.columns}
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
     clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
+    log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
     return clean, table

@@ -10,6 +10,7 @@ the transformer, the generators, the metrics and the cleaning rules never see th
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from synthbalance.core.schema import Schema
+
+logger = logging.getLogger(__name__)
 
 #: Identifiers are inferred only from at least this many non-missing values: in a small
 #: table an ordinary column can be unique by chance.
@@ -126,6 +129,28 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     out = rows.drop(columns=[c for c in dropped if c in rows.columns])
     out = out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
     return schema.in_table_order(out)
+
+
+def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
+    """Warn, per zero-padded text id column of ``rows``, when fresh ids have more digits
+    than the real ids' form: the unused numbers within its width (:func:`free_run`, and
+    those above the largest real id) ran out. Returns how many ids are longer."""
+    total = 0
+    for spec in schema.of_unlearned("identifier"):
+        if not spec.format or "{:0" not in spec.format or spec.name not in rows:
+            continue
+        width = len(spec.format.format(0))
+        longer = int((rows[spec.name].astype(str).str.len() > width).sum())
+        if longer:
+            logger.warning(
+                "%s: %d of %d fresh ids have more digits than the real ids' form (%s): the "
+                "unused numbers within its width ran out, so these ids alone show the rows "
+                "are synthetic. Ids are never learnt; if their form matters, drop the column "
+                "from the synthetic rows (ingest.columns.%s: {kind: identifier, synthetic: "
+                "drop}).", spec.name, longer, len(rows), spec.format.format(0), spec.name,
+                extra={"markup": False})
+        total += longer
+    return total
 
 
 def _braces(text: str) -> str:
