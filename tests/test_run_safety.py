@@ -111,7 +111,8 @@ def test_a_stage_run_after_ingest_read_another_table_stops_with_the_fix(
     message = str(info.value)
     assert "lacks column(s) ['hba1c', 'label'] of this run's schema" in message
     assert "made from another table than the one ingest read last" in message
-    assert "with the --params of the table you mean" in message and "kedro run" in message
+    assert "with the --params of the table you mean" in message
+    assert 'kedro run --params="ingest.source=other.csv,ingest.target=label"' in message
     assert not (copy / "data/07_model_output/synthetic_rows.parquet").exists()
 
 

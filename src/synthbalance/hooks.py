@@ -167,8 +167,11 @@ class SynthBalanceHooks:
                 check_one_training_run(name, value, self._generator_versions)
             elif isinstance(value, pd.DataFrame):
                 check_rows_made_for(name, value, model, strategy)
-                if isinstance(inputs.get("schema"), Schema):
-                    check_rows_of_schema(name, value, inputs["schema"])
+                schema = inputs.get("schema")
+                if isinstance(schema, Schema):
+                    check_rows_of_schema(name, value, schema, f"ingest.source="
+                                         f"{self._params.ingest.source},ingest.target="
+                                         f"{schema.target}")
 
     @hook_impl(trylast=True)  # after kedro-mlflow has closed the run
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

@@ -282,10 +282,13 @@ ROW_TABLES = frozenset({"validated_table", "train_rows", "validation_rows", "tes
                         "held_back_rows", "synthetic_raw", "synthetic_rows"})
 
 
-def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema) -> None:
+def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema,
+                         params: str | None = None) -> None:
     """Refuse a table of rows (:data:`ROW_TABLES`) that lacks columns of the run's
     ``schema``: a stage run alone after ``ingest`` read another table pairs that table's
     schema with the last run's rows, which would fail deep in a node (a ``KeyError``).
+    ``params``: the run's ``ingest.source`` and ``ingest.target`` as ``--params`` text,
+    put in the command the message gives.
 
     Raises:
         DataValidationError: naming the dataset, the missing columns and the fix.
@@ -299,8 +302,8 @@ def check_rows_of_schema(name: str, rows: pd.DataFrame, schema: Schema) -> None:
             "(data/02_intermediate/schema.json): it was made from another table than the one "
             "ingest read last. Run the stages after ingest again, with the --params of the "
             "table you mean (ingest.source and the rest; a bare kedro run reads the built-in "
-            "table): kedro run --params=... (or --pipelines=preprocessing, then the stages "
-            "you need)."
+            f"table): kedro run --params=\"{params or '...'}\" (or --pipelines="
+            "preprocessing, then training, sampling, postprocessing and the stages you need)."
         )
 
 
