@@ -358,21 +358,27 @@ def test_a_category_keeps_its_dtype_order_and_times_their_training_unit():
     assert counts_of(fixes)[("admitted", "decimals")] == int((clipped.dt.second != 0).sum())
 
 
-def test_an_integer_column_in_hundreds_comes_back_in_hundreds_uncounted_as_fixes():
-    """From a trial: loan amounts, all multiples of 100, came back as 13665."""
+def test_an_integer_column_on_a_step_comes_back_on_it_uncounted_as_fixes():
+    """From a trial: loan amounts, all multiples of 100, came back as 13665; fees in fifties
+    keep their step too (the values' greatest common divisor)."""
     rng = np.random.default_rng(0)
     rows = pd.DataFrame({"loan": rng.integers(10, 400, 300) * 100,
+                         "fee": rng.integers(0, 30, 300) * 50,
                          "age": rng.integers(18, 90, 300), "y": rng.integers(0, 2, 300)})
     train, schema = validate_table(rows, "y", {"loan": {"bounds": [950, 40_050]}})
     stats = fit_postprocess(train, schema)
-    assert (stats["loan"].step, stats["age"].step) == (100.0, None)
+    assert [stats[c].step for c in ("loan", "fee", "age")] == [100.0, 50.0, None]
     assert (stats["loan"].low, stats["loan"].high) == (1000.0, 40_000.0)  # multiples inside
-    synth = train.assign(loan=train["loan"] + rng.integers(-49, 50, 300))
+    synth = train.assign(loan=train["loan"] + rng.integers(-49, 50, 300),
+                         fee=train["fee"] + rng.integers(-20, 21, 300))
     clean, fixes = postprocess(synth, stats, schema)
     assert (clean["loan"] % 100 == 0).all() and clean["loan"].dtype == train["loan"].dtype
+    assert (clean["fee"] % 50 == 0).all()
     assert (clean["loan"] - synth["loan"]).abs().max() <= 50
-    assert counts_of(fixes)[("loan", "decimals")] > 250  # formatting, not a fix:
-    assert fix_totals(fixes)["postprocess.values_fixed"] == 0
+    counts = counts_of(fixes)
+    assert counts[("loan", "decimals")] > 250  # formatting, not a fix: only clips count
+    assert fix_totals(fixes)["postprocess.values_fixed"] == sum(
+        counts[(c, "clip")] for c in ("loan", "fee"))
 
 
 def test_wrong_inputs_give_clear_errors(fitted):

@@ -26,8 +26,8 @@ Rules, in the order they run on each column:
     fewest places, up to :data:`MAX_DECIMALS`, at which every training value is exact (an
     amount in cents keeps 2, a glucose reading in tenths 1); a column with more places is
     left as the generator made it. The clip bounds are moved inside to that precision first,
-    so rounding cannot leave them. Integer columns whose training values are all multiples
-    of a power of ten (:data:`INTEGER_STEPS`: loan amounts in hundreds) and datetime columns
+    so rounding cannot leave them. Integer columns whose training values share a divisor
+    above 1 (loan amounts in hundreds, fees in fifties) and datetime columns
     (:data:`DATETIME_STEPS`) are rounded to that ``step`` the same way. Not a fix of an
     illegal value but of a format, so it is not counted in ``postprocess.values_fixed``.
 ``snap``
@@ -136,9 +136,9 @@ class ColumnStats:
     fitted without the target, or before they were kept); ``categories`` and ``ordered`` a
     ``category`` column's categories in its dtype's order (unused ones included) and
     whether they are ordered, given back with the dtype (``None``: not a ``category``
-    column); ``step`` the coarsest of :data:`DATETIME_STEPS` (a datetime column) or
-    :data:`INTEGER_STEPS` (an integer column) that divides every training value, which its
-    values are rounded to (``None``: none does, or another kind).
+    column); ``step`` the coarsest of :data:`DATETIME_STEPS` that divides every training
+    value of a datetime column, or the greatest common divisor above 1 of an integer
+    column's, which its values are rounded to (``None``: none, or another kind).
     """
 
     name: str
@@ -356,8 +356,8 @@ def _fit_column(series: pd.Series, spec: ColumnSpec,
         numbers = numbers[~np.isnan(numbers)]
         if spec.kind == "continuous":
             fields["decimals"] = _decimals(numbers)
-        steps = {"integer": INTEGER_STEPS, "datetime": DATETIME_STEPS}.get(spec.kind, ())
-        fields["step"] = _step(numbers, steps) if steps else None
+        fields["step"] = (_step(numbers, DATETIME_STEPS) if spec.kind == "datetime"
+                          else _whole_step(numbers) if spec.kind == "integer" else None)
         fields["low"], fields["high"] = _bounds(spec, numbers, fields.get("decimals"),
                                                 fields["step"])
         if spec.kind not in LEVEL_KINDS and numbers.size:
@@ -373,9 +373,6 @@ def _fit_column(series: pd.Series, spec: ColumnSpec,
 
 #: Units a datetime column's values may all be whole multiples of, coarsest first (s).
 DATETIME_STEPS = (86_400.0, 3_600.0, 60.0, 1.0)
-#: Steps an integer column's values may all be multiples of, coarsest first; 1 is the
-#: ``round`` rule's own.
-INTEGER_STEPS = (1e6, 1e5, 1e4, 1e3, 100.0, 10.0)
 
 
 def _step(numbers: np.ndarray, steps: Sequence[float]) -> float | None:
@@ -385,6 +382,15 @@ def _step(numbers: np.ndarray, steps: Sequence[float]) -> float | None:
     if np.unique(numbers[numbers != 0]).size < 2:
         return None
     return next((step for step in steps if (np.mod(numbers, step) == 0).all()), None)
+
+
+def _whole_step(numbers: np.ndarray) -> float | None:
+    """The greatest common divisor of an integer column's ``numbers`` when above 1 and at
+    least two distinct values are not 0 (fees in fifties: 50), else ``None``."""
+    if np.unique(numbers[numbers != 0]).size < 2:
+        return None
+    step = int(np.gcd.reduce(np.abs(numbers).astype(np.int64)))
+    return float(step) if step > 1 else None
 
 
 def _decimals(numbers: np.ndarray) -> int | None:
