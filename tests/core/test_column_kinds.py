@@ -134,7 +134,9 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
         assert log_longer_ids(some.to_frame(), schema) == 0 and not caplog.text
         assert log_longer_ids(more.to_frame(), schema) == 40
     assert f"subscriber: 40 of {len(more)} fresh ids have more digits than the real ids' " \
-           "form (S-000000)" in caplog.text and "synthetic: drop" in caplog.text
+           "form (S-000000): fresh ids take the longest run of unused numbers within the " \
+           f"width, {spec.free_ids[1]} from S-{spec.free_ids[0]:06d}, and then the numbers " \
+           "above the largest real id" in caplog.text and "synthetic: drop" in caplog.text
 
 
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():

@@ -133,8 +133,9 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
     """Warn, per zero-padded text id column of ``rows``, when fresh ids have more digits
-    than the real ids' form: the unused numbers within its width (:func:`free_run`, and
-    those above the largest real id) ran out. Returns how many ids are longer."""
+    than the real ids' form: the longest run of unused numbers within its width
+    (:func:`free_run`) and the room above the largest real id ran out. Returns how many
+    ids are longer."""
     total = 0
     for spec in schema.of_unlearned("identifier"):
         if not spec.format or "{:0" not in spec.format or spec.name not in rows:
@@ -142,13 +143,17 @@ def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
         width = len(spec.format.format(0))
         longer = int((rows[spec.name].astype(str).str.len() > width).sum())
         if longer:
+            run = (f"the longest run of unused numbers within the width, {spec.free_ids[1]} "
+                   f"from {spec.format.format(spec.free_ids[0])}, and then "
+                   if spec.free_ids else "")
             logger.warning(
-                "%s: %d of %d fresh ids have more digits than the real ids' form (%s): the "
-                "unused numbers within its width ran out, so these ids alone show the rows "
-                "are synthetic. Ids are never learnt; if their form matters, drop the column "
-                "from the synthetic rows (ingest.columns.%s: {kind: identifier, synthetic: "
-                "drop}).", spec.name, longer, len(rows), spec.format.format(0), spec.name,
-                extra={"markup": False})
+                "%s: %d of %d fresh ids have more digits than the real ids' form (%s): fresh "
+                "ids take %sthe numbers above the largest real id. Other unused numbers are "
+                "not kept, since that would store real ids in schema.json. These ids alone "
+                "show the rows are synthetic; if their form matters, drop the column from "
+                "the synthetic rows (ingest.columns.%s: {kind: identifier, synthetic: "
+                "drop}).", spec.name, longer, len(rows), spec.format.format(0), run,
+                spec.name, extra={"markup": False})
         total += longer
     return total
 
