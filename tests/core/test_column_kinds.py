@@ -133,10 +133,12 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
     with caplog.at_level(logging.WARNING, logger="synthbalance.core.unlearned"):
         assert log_longer_ids(some.to_frame(), schema) == 0 and not caplog.text
         assert log_longer_ids(more.to_frame(), schema) == 40
+    start, length = spec.free_ids
     assert f"subscriber: 40 of {len(more)} fresh ids have more digits than the real ids' " \
-           "form (S-000000): fresh ids take the longest run of unused numbers within the " \
-           f"width, {spec.free_ids[1]} from S-{spec.free_ids[0]:06d}, and then the numbers " \
-           "above the largest real id" in caplog.text and "synthetic: drop" in caplog.text
+           f"form (S-######), from S-1000000 on: fresh ids take the {length} ids " \
+           f"S-{start:06d} to S-{start + length - 1:06d}, the longest run of numbers no real " \
+           "id uses within the width, then the numbers above the largest real id" \
+           in caplog.text and "synthetic: drop" in caplog.text
 
 
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():

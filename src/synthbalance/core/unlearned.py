@@ -141,21 +141,30 @@ def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
         if not spec.format or "{:0" not in spec.format or spec.name not in rows:
             continue
         width = len(spec.format.format(0))
-        longer = int((rows[spec.name].astype(str).str.len() > width).sum())
+        ids = rows[spec.name].astype(str)
+        longer = int((ids.str.len() > width).sum())
         if longer:
-            run = (f"the longest run of unused numbers within the width, {spec.free_ids[1]} "
-                   f"from {spec.format.format(spec.free_ids[0])}, and then "
-                   if spec.free_ids else "")
+            start, length = spec.free_ids or (0, 0)
+            run = (f"the {length} ids {spec.format.format(start)} to "
+                   f"{spec.format.format(start + length - 1)}, the longest run of numbers no "
+                   "real id uses within the width, then " if length else "")
             logger.warning(
-                "%s: %d of %d fresh ids have more digits than the real ids' form (%s): fresh "
-                "ids take %sthe numbers above the largest real id. Other unused numbers are "
-                "not kept, since that would store real ids in schema.json. These ids alone "
-                "show the rows are synthetic; if their form matters, drop the column from "
-                "the synthetic rows (ingest.columns.%s: {kind: identifier, synthetic: "
-                "drop}).", spec.name, longer, len(rows), spec.format.format(0), run,
-                spec.name, extra={"markup": False})
+                "%s: %d of %d fresh ids have more digits than the real ids' form (%s), from "
+                "%s on: fresh ids take %sthe numbers above the largest real id. Other unused "
+                "numbers are not kept, since that would store real ids in schema.json. These "
+                "ids alone show the rows are synthetic; if their form matters, drop the "
+                "column from the synthetic rows (ingest.columns.%s: {kind: identifier, "
+                "synthetic: drop}).", spec.name, longer, len(rows),
+                _pattern(spec.format), ids[ids.str.len() > width].iloc[0],
+                run, spec.name, extra={"markup": False})
         total += longer
     return total
+
+
+def _pattern(fmt: str) -> str:
+    """A zero-padded id format as its readers write it: ``"ID-{:04d}"`` -> ``"ID-####"``."""
+    hashes = re.sub(r"\{:0(\d+)d\}", lambda m: "#" * int(m.group(1)), fmt)
+    return hashes.replace("{{", "{").replace("}}", "}")
 
 
 def _braces(text: str) -> str:
