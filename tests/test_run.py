@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from synthbalance.core.errors import ModelFileError
 from synthbalance.mlflow_ui import serve_mlflow_ui
 
 from .conftest import mlflow_runs, run_kedro
@@ -199,11 +200,33 @@ def test_the_run_ends_with_the_advice_and_writes_the_advised_training_set(finish
     assert len(augmented) == len(train) + added.sum()
     assert added.sum() == (advice["k"] if advice["arm"] in ("random_oversampling", "smote",
                                                            "synthetic") else 0)
-    run_kedro(finished_run, ["advice"])
-    printed = capfd.readouterr().out.strip().splitlines()
-    assert printed[-1].startswith("Advice: ") and "augmented_train.parquet" in printed[-1]
-    assert printed[-1] == (data / "08_reporting/advice.txt").read_text().strip()
-    assert "deployment prevalence" not in printed[-1]  # no cut: validation rows not weighted
+    verdict = (data / "08_reporting/advice.txt").read_text().strip()
+    capfd.readouterr()
+    run_kedro(finished_run, ["advice"])  # alone: it reads the evaluation's saved metrics
+    printed = capfd.readouterr().out.strip()
+    assert printed.endswith(verdict)  # the rows paragraph too, with the attack figures
+    assert verdict.startswith("Advice: ") and "augmented_train.parquet" in verdict
+    assert "membership attacks" in verdict.split("\n\n")[-1]
+    assert "deployment prevalence" not in verdict  # no cut: validation rows not weighted
+
+
+def test_evaluation_alone_reads_what_postprocessing_measured(finished_run):
+    table = finished_run / "data/08_reporting/metrics.csv"
+    before = pd.read_csv(table)
+    assert before["metric"].str.startswith("postprocess.").any()
+    run_kedro(finished_run, ["evaluation"])
+    pd.testing.assert_frame_equal(pd.read_csv(table), before)  # same rows, same seed
+    run = mlflow_runs(finished_run).iloc[0]  # named for what ran: it trained nothing
+    assert run["tags.mlflow.runName"] == "evaluation-cvae-conditional-demo-seed42"
+
+
+def test_a_stage_alone_before_the_stages_it_reads_stops_before_any_node(run_project, project):
+    run_project(["ingest", "preprocessing"])
+    with pytest.raises(ModelFileError, match=r"synthetic_rows \(written by postprocessing\)"
+                       r".*--pipelines=training,sampling,postprocessing "):
+        run_project(["evaluation"])
+    assert not (project / "data/08_reporting/metrics.csv").exists()
+    assert len(mlflow_runs(project)) == 1  # the ingest run's: the refused one opened none
 
 
 def test_same_seed_gives_byte_identical_synthetic_rows(project):

@@ -364,15 +364,27 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     logged so far (MLflow 3 ``LoggedModel`` metrics), so a model's page shows the
     evaluation of its own rows; MLflow itself links only what was logged before the model.
     Without an active run (tracking disabled) nothing is logged.
+
+    Metrics a later stage reads (``postprocess_metrics`` in the evaluation's
+    ``metrics.csv``, the evaluation's in the advice) are also written to ``filepath`` as
+    JSON, beside the rows they describe, so a run of that stage alone
+    (``kedro run --pipelines=evaluation``) reads them from there: its own MLflow run has
+    none. ``pipeline`` is the pipeline that writes them, named when the file is missing.
     """
 
-    def __init__(self, prefix: str | None = None, metadata: dict[str, Any] | None = None):
+    def __init__(self, prefix: str | None = None, filepath: str | None = None,
+                 pipeline: str | None = None, metadata: dict[str, Any] | None = None):
         self._prefix = prefix
+        self._file = None if filepath is None else _MetricsFile(
+            filepath=filepath, save_args={"indent": 1, "default": float})
+        self._pipeline = pipeline or "<the stage that writes them>"
         self.metadata = metadata
         self._data: dict[str, Any] | None = None
 
     def save(self, data: dict[str, Any]) -> None:
         self._data = dict(data)  # what the next node loads: exactly this node's metrics
+        if self._file is not None:
+            self._file.save(self._data)
         run = mlflow.active_run()
         if run is None:
             return
@@ -385,15 +397,26 @@ class MetricsDataset(AbstractDataset[dict, dict]):
     def load(self) -> dict[str, Any]:
         if self._data is not None:
             return self._data
+        if self._file is not None:
+            return _from_json(self._file, dict, "metrics", self._pipeline)
         metrics = _latest_run("metrics").data.metrics
         prefix = f"{self._prefix}." if self._prefix else ""
         return {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
+
+    def _exists(self) -> bool:
+        # without a file, load reads the MLflow run, which always answers
+        return self._data is not None or self._file is None or self._file.exists()
 
     def _name(self, key: str) -> str:
         return f"{self._prefix}.{key}" if self._prefix else key
 
     def _describe(self) -> dict[str, Any]:
-        return {"prefix": self._prefix}
+        return {"prefix": self._prefix,
+                "filepath": None if self._file is None else str(self._file._filepath)}
+
+
+class _MetricsFile(AtomicLocalSave, JSONDataset):
+    """The JSON copy of a :class:`MetricsDataset`'s metrics (numpy numbers as floats)."""
 
 
 def _run_models(client: MlflowClient, run_id: str) -> list[str | None]:

@@ -1,6 +1,7 @@
 """What keeps ``kedro run`` from destroying or mixing data; the project hooks call it.
 
 - :func:`refuse_output_source`: ``ingest.source`` may not be a file the run itself writes.
+- :func:`refuse_missing_inputs`: a run of later stages alone needs what earlier stages saved.
 - :class:`ProjectLocks`: one run at a time per project. Two locks, both files in the project
   root: a short one around MLflow's store setup (two first runs would both create and
   migrate ``mlflow.db``, and one dies on a half-made schema), and one held for the whole
@@ -33,7 +34,7 @@ import mlflow
 from filelock import FileLock, Timeout
 from kedro.io.core import get_protocol_and_path
 
-from synthbalance.core.errors import ConfigError
+from synthbalance.core.errors import ConfigError, ModelFileError
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,36 @@ def refuse_output_source(source: str, catalog_config: Mapping[str, Any], root: P
             "(or anywhere outside data/02_intermediate ... data/08_reporting) and point "
             "ingest.source there."
         )
+
+
+def refuse_missing_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]) -> None:
+    """Refuse, before any node runs, a run that reads what earlier stages have not saved.
+
+    ``pipeline`` is the run's pipeline, ``catalog`` its data catalog, ``stages`` the
+    project's stage pipelines by name, in run order (``pipeline_registry.STAGES``). Inputs
+    that no stage writes (the raw table, parameters) are left to their own checks. Kedro
+    itself would fail only at the first node that loads a missing input, after the nodes
+    before it have run and rewritten their outputs.
+
+    Raises:
+        ModelFileError: naming each missing input, the stage that writes it, and the
+            command that runs those stages before this run's own.
+    """
+    missing = {name: stage for name in sorted(pipeline.inputs())
+               for stage, made in stages.items()
+               if name in made.all_outputs() and not catalog.exists(name)}
+    if not missing:
+        return
+    order = [stage for stage in stages if stage in set(missing.values())]
+    names = list(stages)  # the stages between also write what these read
+    before = names[names.index(order[0]) : names.index(order[-1]) + 1]
+    listed = "; ".join(f"{name} (written by {stage})" for name, stage in missing.items())
+    raise ModelFileError(
+        f"This run reads what earlier stages save, and some is not there: {listed}. Run "
+        "those stages first, e.g. kedro run "
+        f"--pipelines={','.join(before)} with the same --params and --env, or one whole "
+        "kedro run."
+    )
 
 
 def _resolve(root: Path, path: str) -> Path:

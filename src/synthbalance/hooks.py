@@ -23,6 +23,7 @@ from mlflow.tracking import MlflowClient
 from rich.logging import RichHandler
 
 from synthbalance.branches import set_run_parameters
+from synthbalance.core.errors import ModelFileError
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import (
     Synthesizer,
@@ -31,7 +32,13 @@ from synthbalance.core.synthesizer import (
     check_rows_of_schema,
     check_trained_for,
 )
-from synthbalance.guards import InterruptGuard, ProjectLocks, close_run, refuse_output_source
+from synthbalance.guards import (
+    InterruptGuard,
+    ProjectLocks,
+    close_run,
+    refuse_missing_inputs,
+    refuse_output_source,
+)
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
 from synthbalance.pipelines.grid.pipeline import cell_of
@@ -101,12 +108,20 @@ class SynthBalanceHooks:
     # a wrapper: the run lock is taken and the run named before kedro-mlflow opens the
     # MLflow run, the tags are set after
     @hook_impl(wrapper=True)
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> Generator[None, Any, Any]:
-        """Wait for any other run of this project, name the MLflow run kedro-mlflow is about
-        to open (:func:`~synthbalance.run_names.run_name`, unless ``mlflow.yml`` sets
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+                            ) -> Generator[None, Any, Any]:
+        """Wait for any other run of this project, refuse one that reads what earlier
+        stages have not saved (:func:`~synthbalance.guards.refuse_missing_inputs`), name
+        the MLflow run kedro-mlflow is about to open
+        (:func:`~synthbalance.run_names.run_name`, unless ``mlflow.yml`` sets
         ``tracking.run.name``), then tag and watch it."""
         if self._locks is not None:
             self._locks.hold_run()
+        try:
+            refuse_missing_inputs(pipeline, catalog, _stage_pipelines())
+        except ModelFileError:
+            self._release()
+            raise
         self._generator_versions = {}
         if self._mlflow is not None and self._params is not None:
             self._mlflow.tracking.run.name = (self._configured_name
@@ -244,8 +259,10 @@ def _widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``;
     the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs); a
-    run of stages that train nothing: ``ingest+preprocessing-data-demo-seed0``; a scarce cut
-    and a declared deployment prevalence join the name (``run_names``)."""
+    run of stages before training: ``ingest+preprocessing-data-demo-seed0``; a run of later
+    stages alone, which re-reads an earlier run's generator or rows:
+    ``evaluation-cvae-conditional-demo-seed0``; a scarce cut and a declared deployment
+    prevalence join the name (``run_names``)."""
     kind = _reference_kind(run_params)
     rows = {"scarce": params.preprocessing.scarce_minority_rows,
             "prevalence": params.evaluation.deployment_prevalence}
@@ -254,8 +271,12 @@ def _run_name(params: Params, run_params: dict[str, Any]) -> str:
             kind, ("+".join(run_params["pipeline_names"]), "data"))
         return run_name(*what, params.ingest.name, params.seed, **rows)
     privacy = params.training.privacy
-    return run_name(params.training.model, params.training.strategy, params.ingest.name,
+    name = run_name(params.training.model, params.training.strategy, params.ingest.name,
                     params.seed, privacy.epsilon if privacy is not None else None, **rows)
+    stages = run_params.get("pipeline_names") or []
+    if stages and not {"training", "__default__"} & set(stages):
+        return f"{'+'.join(stages)}-{name}"  # it re-reads what a training run made
+    return name
 
 
 def _runner_name(text: str) -> str:
@@ -272,6 +293,15 @@ def _reference_kind(run_params: dict[str, Any]) -> str | None:
     if names and set(names) <= set(DATA_STAGES):
         return "data"
     return "smote" if "smote_reference" in names else "grid" if "grid" in names else None
+
+
+def _stage_pipelines() -> dict[str, Any]:
+    """The project's stage pipelines by name, in run order (``pipeline_registry.STAGES``)."""
+    from kedro.framework.project import pipelines
+
+    from synthbalance.pipeline_registry import STAGES
+
+    return {name: pipelines[name] for name in STAGES if name in pipelines}
 
 
 def _mark_training_experiment(config: Any) -> None:
