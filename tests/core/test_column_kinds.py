@@ -128,17 +128,57 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
     assert some.str.fullmatch(r"S-\d{6}").all()  # not S-1000000, S-1000001, ...
     more = fill_unlearned(pd.DataFrame(index=range(spec.free_ids[1] + 50)), schema)["subscriber"]
     assert more.is_unique and not set(more) & set(real)  # past the run: above every real id
-    assert more.str.fullmatch(r"S-\d{6}").sum() == spec.free_ids[1] + 10
+    room = max(0, 10**6 - spec.next_id)  # within the width above the largest real id
+    assert more.str.fullmatch(r"S-\d{6}").sum() == spec.free_ids[1] + room
     # the ids past the width are said, with how to keep them out of shared rows
     with caplog.at_level(logging.WARNING, logger="synthbalance.core.unlearned"):
         assert log_longer_ids(some.to_frame(), schema) == 0 and not caplog.text
-        assert log_longer_ids(more.to_frame(), schema) == 40
+        assert log_longer_ids(more.to_frame(), schema) == 50 - room
     start, length = spec.free_ids
-    assert f"subscriber: 40 of {len(more)} fresh ids have more digits than the real ids' " \
-           f"form (S-######), from S-1000000 on: fresh ids take the {length} ids " \
-           f"S-{start:06d} to S-{start + length - 1:06d}, the longest run of numbers no real " \
-           "id uses within the width, then the numbers above the largest real id" \
-           in caplog.text and "synthetic: drop" in caplog.text
+    assert f"subscriber: {50 - room} of {len(more)} fresh ids have more digits than the " \
+           f"real ids' form (S-######), from S-{max(10**6, spec.next_id)} on: fresh ids take " \
+           f"the {length} ids S-{start:06d} to S-{start + length - 1:06d}, inside the " \
+           "longest run of numbers no real id uses within the width, then numbers a gap " \
+           "above the largest real id" in caplog.text and "synthetic: drop" in caplog.text
+
+
+def test_no_fresh_id_counts_back_to_a_real_one():
+    """The first fresh id minus one is no real id: a national id next to the largest real
+    one would give that one away."""
+    rng = np.random.default_rng(4)
+    numbers = rng.choice(np.arange(1, 999_999), 800, replace=False)
+    rows = rng.permutation(800) + 1  # a running number
+    df = pd.DataFrame({"national_id": [f"NU{i:06d}A" for i in numbers], "row": rows,
+                       "x": rng.normal(size=800), "y": rng.integers(0, 2, 800)})
+    schema = infer_schema(df, "y")
+    assert len(schema.of_unlearned("identifier")) == 2
+    fresh = fill_unlearned(pd.DataFrame(index=range(20_000)), schema)
+    for column, real in (("national_id", numbers), ("row", rows)):
+        ids = fresh[column].astype(str).str.extract(r"(\d+)")[0].astype(int)
+        assert not set(ids - 1) & set(real) and not set(ids) & set(real), column
+        assert (ids > real.max()).any()  # past the free run too: a gap above the largest
+    assert schema.of_unlearned("identifier")[0].next_id == \
+        infer_schema(df.sample(frac=1, random_state=1), "y").of_unlearned("identifier")[0].next_id
+
+
+def test_free_text_gets_placeholders_and_a_warning_never_words_of_a_real_value(caplog):
+    rng = np.random.default_rng(2)
+    words = np.array(["pump", "leak", "checked", "noisy", "bearing", "ok", "shift"])
+    notes = [" ".join(rng.choice(words, 4)) + f" #{i:06d}" for i in range(400)]
+    notes[:7] = [f"called Dr Smith re leak #{i:06d}" for i in range(7)]  # the one form of 7
+    df = pd.DataFrame({"note": notes, "x": rng.normal(size=400), "y": rng.integers(0, 2, 400)})
+    with caplog.at_level(logging.WARNING):
+        _, schema = validate_raw_table(df, {"source": "x.csv", "target": "y"})
+    assert [spec.name for spec in schema.of_unlearned("identifier")] == ["note"]
+    rows = fill_unlearned(pd.DataFrame(index=range(50)), schema)["note"]
+    assert list(rows[:2]) == ["note-1", "note-2"] and not rows.str.contains("Smith").any()
+    assert "Column(s) ['note'] hold text with no common id form" in caplog.text
+    assert "'note-1'" in caplog.text and "ingest.drop_columns=[note]" in caplog.text
+    caplog.clear()  # ids of one form keep it, without the warning
+    with caplog.at_level(logging.WARNING):
+        _, schema = validate_raw_table(_table(), {"source": "x.csv", "target": "y"})
+    assert fill_unlearned(pd.DataFrame(index=range(3)), schema)["customer"].str.fullmatch(
+        r"ID-\d{4}").all() and "no common id form" not in caplog.text
 
 
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():

@@ -100,9 +100,10 @@ class ColumnSpec:
     ``nullable`` records that the column had missing values, so they are modelled and restored.
     ``format``: how values are written: the ``strftime`` format of a text ``datetime`` column
     (``None`` for ``datetime64``), or the ``str.format`` pattern of fresh text identifiers
-    (``"ID-{:04d}"``; ``None`` for integer ids). ``next_id``: the first fresh id number above
-    every real one; ``free_ids``: ``(start, length)``, a longer run of numbers no real id
-    uses within the form's width, taken first (``unlearned.free_run``). ``synthetic``: an
+    (``"ID-{:04d}"``; ``None`` for integer ids). ``next_id``: the first fresh id number, a
+    gap above every real one; ``free_ids``: ``(start, length)``, a longer run of numbers no
+    real id uses within the form's width, taken first from a gap into it
+    (``unlearned.fresh_id_pattern``). ``synthetic``: an
     identifier's ``fresh`` or ``drop``. A ``constant`` column's one value is its only level.
     """
 

@@ -10,6 +10,7 @@ the transformer, the generators, the metrics and the cleaning rules never see th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import Counter
@@ -32,6 +33,14 @@ TEXT_ID_MIN_SHARE = 0.9
 #: Unique whole numbers spread over at most this many times as many values as there are
 #: rows look like a running number (1, 2, 3, ...); a wide-range column (an income) does not.
 RUNNING_NUMBER_SPREAD = 2.0
+#: A text id form (the text around its last digit run) is used for fresh ids only when at
+#: least this share of the real values has it; else the values are not ids of one form
+#: (free text, say) and fresh ids are placeholders (:func:`placeholder_format`): a form
+#: taken from a few values would write their text into every synthetic row.
+ID_FORM_MIN_SHARE = 0.5
+#: Fresh ids above the largest real id start a gap of 2 ... max(this, the real ids' count)
+#: + 1 above it (:func:`id_gap`).
+ID_GAP_MIN = 100
 #: The last run of digits of a text id, with the text before and after it.
 _LAST_DIGITS = re.compile(r"^(.*?)(\d+)(\D*)$", re.DOTALL)
 
@@ -52,24 +61,48 @@ def looks_like_running_numbers(values: np.ndarray, n_levels: int) -> bool:
 def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int] | None]:
     """``(format, next_id, free)`` of fresh ids for an identifier column.
 
+    Fresh ids never start next to a real one: ``next_id`` lies a gap above the largest real
+    id, and ``free`` starts a gap into its run (:func:`id_gap`), so the first fresh id minus
+    one is no real id (a national id, say).
+
     Numbers: no format, the first id above the largest real one, no ``free`` run. Text: the
     real ids' most common form with its last digit run as a zero-padded number (``"ID-0001"``
-    -> ``"ID-{:04d}"``), else ``"<column>-{:d}"``; the first number above every real id of
-    that form, so no fresh id equals a real one; and ``free`` (:func:`free_run`).
+    -> ``"ID-{:04d}"``) when at least :data:`ID_FORM_MIN_SHARE` of the values have its text,
+    else :func:`placeholder_format`; the first number above every real id of that form, so
+    no fresh id equals a real one; and ``free`` (:func:`free_run`).
     """
     present = series.dropna()
+    above = id_gap(present, max(ID_GAP_MIN, len(present)))
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return None, int(present.max()) + 1 if len(present) else 1, None
-    forms = Counter(
-        (m.group(1), len(m.group(2)), m.group(3))
-        for m in map(_LAST_DIGITS.match, present.astype(str)) if m
-    )
-    prefix, width, suffix = forms.most_common(1)[0][0] if forms else (f"{series.name}-", 0, "")
+        return None, int(present.max()) + above if len(present) else 1, None
+    found = [m for m in map(_LAST_DIGITS.match, present.astype(str)) if m]
+    forms = Counter((m.group(1), len(m.group(2)), m.group(3)) for m in found)
+    texts = Counter((m.group(1), m.group(3)) for m in found)
+    prefix, width, suffix = forms.most_common(1)[0][0] if forms else ("", 0, "")
+    if texts[prefix, suffix] < ID_FORM_MIN_SHARE * len(present):
+        prefix, width, suffix = f"{series.name}-", 0, ""
     taken = re.compile(f"^{re.escape(prefix)}(\\d+){re.escape(suffix)}$")
     numbers = [int(m.group(1)) for m in map(taken.match, present.astype(str)) if m]
     fmt = f"{_braces(prefix)}{{:0{width}d}}{_braces(suffix)}" if width else \
         f"{_braces(prefix)}{{:d}}{_braces(suffix)}"
-    return fmt, max(numbers, default=0) + 1, free_run(numbers, width)
+    free = free_run(numbers, width)
+    if free is not None:
+        into = id_gap(present, max(1, free[1] // 2), salt="free") - 1
+        free = (free[0] + into, free[1] - into)
+    return fmt, max(numbers) + above if numbers else 1, free
+
+
+def id_gap(values: pd.Series, most: int, salt: str = "") -> int:
+    """A number in ``2 ... most + 1`` fixed by the real ``values`` (a hash of them): the
+    same for the same table, run after run, and unknown to whoever has the synthetic rows
+    only, who therefore cannot count back from a fresh id to a real one."""
+    digest = hashlib.sha256("\x1f".join([salt, *sorted(values.astype(str))]).encode())
+    return 2 + int.from_bytes(digest.digest()[:8], "big") % most
+
+
+def placeholder_format(name: str) -> str:
+    """Fresh ids of a text column whose values share no id form: ``"<name>-{:d}"``."""
+    return f"{_braces(name)}-{{:d}}"
 
 
 def free_run(numbers: list[int], width: int) -> tuple[int, int] | None:
@@ -146,11 +179,11 @@ def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
         if longer:
             start, length = spec.free_ids or (0, 0)
             run = (f"the {length} ids {spec.format.format(start)} to "
-                   f"{spec.format.format(start + length - 1)}, the longest run of numbers no "
-                   "real id uses within the width, then " if length else "")
+                   f"{spec.format.format(start + length - 1)}, inside the longest run of "
+                   "numbers no real id uses within the width, then " if length else "")
             logger.warning(
                 "%s: %d of %d fresh ids have more digits than the real ids' form (%s), from "
-                "%s on: fresh ids take %sthe numbers above the largest real id. Other unused "
+                "%s on: fresh ids take %snumbers a gap above the largest real id. Other unused "
                 "numbers are not kept, since that would store real ids in schema.json. These "
                 "ids alone show the rows are synthetic; if their form matters, drop the "
                 "column from the synthetic rows (ingest.columns.%s: {kind: identifier, "

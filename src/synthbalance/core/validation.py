@@ -264,6 +264,19 @@ def _check_bounds(df: pd.DataFrame, schema: Schema) -> None:
 PROXY_MAX_VALUE_SHARE = 0.05
 
 
+def duplicate_columns(table: pd.DataFrame, schema: Schema) -> dict[str, str]:
+    """``{copy: original}``: each learned column equal, value for value and missing where
+    missing, to an earlier learned column of ``table``."""
+    found: dict[str, str] = {}
+    names = [spec.name for spec in schema.columns]
+    for i, name in enumerate(names):
+        original = next((o for o in names[:i] if o not in found and table[o].equals(
+            table[name])), None)
+        if original is not None:
+            found[name] = original
+    return found
+
+
 def label_proxies(table: pd.DataFrame, schema: Schema) -> list[str]:
     """The learned columns whose value (missing counts as one) gives each row's class:
     every value occurs with one class only. Only columns with at most

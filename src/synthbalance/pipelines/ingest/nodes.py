@@ -10,7 +10,8 @@ import pandas as pd
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.metrics.utility import declared_shares
 from synthbalance.core.schema import Schema
-from synthbalance.core.validation import label_proxies, validate_table
+from synthbalance.core.unlearned import placeholder_format
+from synthbalance.core.validation import duplicate_columns, label_proxies, validate_table
 from synthbalance.params import EvaluationParams, IngestParams, PreprocessingParams
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def validate_raw_table(
     )
     _report_kinds(schema)
     _report_unlearned(schema)
-    _warn_label_proxies(table, schema)
+    _warn_columns(table, schema)
     _check_deployment_prevalence(evaluation, schema)
     return table, schema
 
@@ -55,6 +56,19 @@ def _report_kinds(schema: Schema) -> None:
                 "and declared bounds are in data/02_intermediate/schema.json; the bounds "
                 "learnt from the training rows go to data/06_models/cleaning_rules.json "
                 "when the postprocessing stage runs): %s.", listed)
+
+
+def _warn_columns(table: pd.DataFrame, schema: Schema) -> None:
+    """Warnings naming the columns that give the label away or repeat an earlier one."""
+    _warn_label_proxies(table, schema)
+    copies = duplicate_columns(table, schema)
+    if copies:
+        logger.warning(
+            "Column(s) %s repeat an earlier column on every row ({copy: original}). Each "
+            "is learned on its own, so synthetic rows will not keep the pair equal, and a "
+            "copy tells the classifier nothing new. Drop the copies: "
+            "ingest.drop_columns=%s.", copies, "[" + ", ".join(copies) + "]",
+            extra={"markup": False})
 
 
 def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
@@ -88,6 +102,16 @@ def _report_unlearned(schema: Schema) -> None:
     if ids:
         logger.info("Identifier column(s) %s: not learned, never a feature; synthetic rows "
                     "get fresh ids ('fresh') or lack the column ('drop').", ids)
+    texts = [s.name for s in schema.of_unlearned("identifier") if s.synthetic == "fresh"
+             and s.format == placeholder_format(s.name)]
+    if texts:
+        logger.warning(
+            "Column(s) %s hold text with no common id form (free text, say): synthetic rows "
+            "get placeholders such as '%s', no real value. If the column is not an id, drop "
+            "it: ingest.drop_columns=%s; to keep it out of synthetic rows only: "
+            "ingest.columns.<column>: {kind: identifier, synthetic: drop}.", texts,
+            placeholder_format(texts[0]).format(1),
+            "[" + ", ".join(texts) + "]", extra={"markup": False})
 
 
 def _hints(params: IngestParams, columns: pd.Index, target: str | None) -> dict[str, Any]:
