@@ -68,3 +68,24 @@ def test_a_typo_in_a_parameter_stops_the_run_before_anything_runs(run_project, p
     with pytest.raises(ConfigError, match="Did you mean 'training.epochs'"):
         run_project(["ingest"], params={"training": {"epocs": 3}})
     assert not (project / "data/02_intermediate/validated_table.parquet").exists()
+
+
+def test_an_environment_and_params_override_only_the_keys_they_set(project):
+    """`kedro run --env=mine --params=training.privacy.epsilon=4`, with conf/mine setting
+    ingest keys only: conf/base's other keys stay (Kedro's default merge left `training`
+    holding epsilon alone, and `ingest` holding the environment's keys alone)."""
+    import yaml
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    (project / "conf/mine").mkdir()
+    (project / "conf/mine/parameters_ingest.yml").write_text(
+        "ingest:\n  source: demo\n  drop_columns: [region]\n")
+    bootstrap_project(project)
+    runtime = {"training": {"privacy": {"epsilon": 4}}, "seed": 7}
+    with KedroSession.create(project_path=project, env="mine", runtime_params=runtime) as session:
+        params = session.load_context().params
+    base = yaml.safe_load((project / "conf/base/parameters_training.yml").read_text())
+    assert params["training"] == {**base["training"], "privacy": {"epsilon": 4}}
+    assert params["ingest"]["drop_columns"] == ["region"]
+    assert params["ingest"]["demo_rows"] == 20_000 and params["seed"] == 7

@@ -80,6 +80,20 @@ def test_ddpm_takes_either_strategy():
         assert params.training.strategy == strategy
 
 
+def test_every_shipped_parameter_is_the_schema_default():
+    """A key left out of every parameters file gets the value conf/base ships (docs:
+    own-data.md), so the schema's defaults and conf/base agree."""
+    from pathlib import Path
+
+    import yaml
+
+    shipped: dict = {}
+    for path in sorted((Path(__file__).resolve().parents[1] / "conf/base").glob(
+            "parameters*.yml")):
+        shipped.update(yaml.safe_load(path.read_text()) or {})
+    assert parse_params(shipped).model_dump() == parse_params({}).model_dump()
+
+
 def test_the_shipped_budget_follows_the_data_and_stops_early():
     """conf/base trains a step budget (issue 13, item 3): more rows get more steps, within
     [BUDGET_MIN, BUDGET_MAX], ten checks over them, and the periodic check ends a run that

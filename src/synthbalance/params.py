@@ -248,6 +248,11 @@ class TrainingParams(Section, GeneratorConfig):
     model: Literal[MODEL_NAMES] = "cvae"  # type: ignore[valid-type]
     strategy: Literal[STRATEGIES] = "conditional"  # type: ignore[valid-type]
     check_max_rows: PositiveInt = 2_000
+    # conf/base's budget (a key left out of every parameters file gets it too); the core's
+    # GeneratorConfig keeps fixed epochs for the Python API
+    epochs: PositiveInt | Literal["auto"] = "auto"
+    check_every: PositiveInt | Literal["auto"] = "auto"
+    patience: PositiveInt | None = 3
 
     @model_validator(mode="after")
     def _strategy_fits_the_family(self) -> TrainingParams:
@@ -333,7 +338,7 @@ class DaskClientParams(Section):
 class Params(Section):
     """All parameters of a run, parsed and checked."""
 
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0)] = 42
     ingest: IngestParams = IngestParams()
     profiling: ProfilingParams = ProfilingParams()
     preprocessing: PreprocessingParams = PreprocessingParams()

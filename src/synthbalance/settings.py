@@ -30,6 +30,11 @@ CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # an environment's parameters file overrides the keys it sets, no more: Kedro's default
+    # ("destructive") replaces conf/base's whole top-level block, and since it merges
+    # --params into each environment first, `--env=mine --params=training.epochs=9` would
+    # leave `training` with that key alone
+    "merge_strategy": {"parameters": "soft"},
     "config_patterns": {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "mlflow": ["mlflow*", "mlflow*/**"],

@@ -19,7 +19,10 @@ def test_the_training_section_is_the_generator_config_plus_the_family_choice():
     own = set(TrainingParams.model_fields) - set(GeneratorConfig.model_fields)
     assert own == {"model", "strategy", "check_max_rows"}
     params = parse_params({"training": {"epochs": 7, "hidden_dims": [8, 4], "model": "cvae"}})
-    assert params.training.generator_config == GeneratorConfig(epochs=7, hidden_dims=(8, 4))
+    # a run's budget defaults are conf/base's (early stopping on); the Python API's are fixed
+    assert params.training.generator_config == GeneratorConfig(
+        epochs=7, hidden_dims=(8, 4), check_every="auto", patience=3)
+    assert parse_params({}).training.epochs == "auto" and GeneratorConfig().epochs == 300
 
 
 @pytest.mark.parametrize("key", sorted(GeneratorConfig.model_fields))
