@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import warnings
 
 import numpy as np
@@ -14,6 +16,7 @@ from synthbalance.core.config import CONDITIONAL_MODELS, MODEL_NAMES, GeneratorC
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.models import make_generator
 from synthbalance.core.models.dpsgd import default_delta
+from synthbalance.params import parse_params
 
 from .test_models import LAYOUT, TINY, _assert_valid, _labels, _rows
 
@@ -77,11 +80,26 @@ def test_the_memoised_accountant_reads_the_same_epsilon_as_opacus_rdp_accountant
         assert ours.get_epsilon(1e-5) == theirs.get_epsilon(1e-5, alphas=list(ORDERS)) > 0
 
 
-def test_training_stops_before_a_fixed_noise_overspends_the_budget():
-    gen = _fit("vae", {"epsilon": 2.0, "noise_multiplier": 2.0}, epochs=50)
+def test_training_stops_before_a_fixed_noise_overspends_the_budget(caplog):
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        gen = _fit("vae", {"epsilon": 2.0, "noise_multiplier": 2.0}, epochs=50)
+    said = re.search(r"vae: DP-SGD stopped training after epoch (\d+) of 50: one more epoch would "
+                     r"take epsilon past 2 at the fixed noise multiplier 2\.", caplog.text)
+    assert said and "training.privacy.noise_multiplier" in caplog.text
+    assert int(said.group(1)) == len(gen.history["privacy.epsilon"])
     epsilon = gen.history["privacy.epsilon"]
     assert 1 < len(epsilon) < 50 and gen.stop_training
     assert epsilon[-1] <= 2.0 < gen._dp.epsilon_after(gen._dp.steps_per_epoch)
+
+
+def test_a_delta_not_below_one_over_n_is_warned_about(caplog):
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        _fit("vae", {"epsilon": 50.0, "delta": 0.5}, epochs=1)
+    assert re.search(r"training.privacy.delta = 0.5 is not below 1/n = 1/\d+", caplog.text)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        _fit("vae", {"epsilon": 50.0}, epochs=1)  # the default: 1/(10 n)
+    assert "is not below 1/n" not in caplog.text
 
 
 def test_a_noise_too_small_for_one_epoch_is_refused():
@@ -224,8 +242,11 @@ def test_invalid_privacy_settings_are_one_clear_config_error(privacy, key):
 
 
 def test_privacy_needs_one_row_per_pack():
-    with pytest.raises(ConfigError, match="Use pac: 1 with privacy"):
+    with pytest.raises(ConfigError, match="Set pac=1 with privacy"):
         GeneratorConfig.from_dict({"pac": 2, "privacy": {"epsilon": 1}})
+    with pytest.raises(ConfigError, match=r"^training.privacy is set with training.pac=2: .*"
+                                          r"Set training.pac=1 with privacy.$"):
+        parse_params({"training": {"pac": 2, "privacy": {"epsilon": 1}, "model": "cgan"}})
 
 
 def test_a_private_model_saves_and_reloads_without_opacus_state():

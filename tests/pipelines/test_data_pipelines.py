@@ -83,6 +83,21 @@ def test_a_column_that_gives_the_label_away_is_named_with_the_fix(demo, caplog):
         == []
 
 
+def test_a_column_that_repeats_another_is_named_with_the_fix(demo, caplog):
+    copied = demo.assign(glucose_again=demo["glucose"], region_code=demo["region"])
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        validate_raw_table(copied, {"source": "demo"})
+    assert "Column(s) {'glucose_again': 'glucose', 'region_code': 'region'} repeat an " \
+           "earlier column" in caplog.text
+    assert "ingest.drop_columns=[glucose_again, region_code]" in caplog.text
+    caplog.clear()
+    near = copied.assign(glucose_again=copied["glucose"].fillna(0.0))  # not where missing
+    near["region_code"] = near["region_code"].where(near.index != 5, "elsewhere")
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        validate_raw_table(near, {"source": "demo"})
+    assert "repeat an earlier column" not in caplog.text
+
+
 def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
     _, schema = validate_raw_table(demo, {"source": "demo"})
     train, test, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)
@@ -118,6 +133,19 @@ def test_a_perfect_baseline_verdict_counts_the_validation_minority_rows(demo):
     text = write_verdict(advice, train, held, test, schema, {}, {}, None, None, validation)
     n = int((validation["outcome"] == 1).sum())
     assert f"ranks all {n} validation minority rows above every other row" in text
+
+
+def test_the_verdict_of_a_private_run_gives_its_budget_and_what_it_leaves_out(demo):
+    _, schema = validate_raw_table(demo, {"source": "demo"})
+    train, test, held = split_rows(demo, schema, PREP, 0)
+    advice = Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4).to_dict()
+    plain = write_verdict(advice, train, held, test, schema, {}, {})
+    private = write_verdict(advice, train, held, test, schema, {}, {}, None, None, None,
+                            {"privacy": {"epsilon": 4, "delta": 1e-6}})
+    assert "DP-SGD" not in plain and private.startswith(plain.strip())
+    said = private.split("\n\n")[-1]
+    assert said.startswith("Private training: DP-SGD trained the generator within epsilon = 4, "
+                           "delta = 1e-06") and "privacy.not_covered" in said
 
 
 def test_the_verdict_warns_before_sharing_rows_that_copy_unique_real_rows(demo):

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from imblearn.over_sampling import RandomOverSampler
 
+from synthbalance.core.config import PrivacyConfig
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics.attacks import chance_spread
 from synthbalance.core.schema import Schema
@@ -233,6 +234,23 @@ def leak_auc(members: float | None) -> float:
     if members is None or not members >= 1:
         return LEAK_AUC
     return max(LEAK_AUC, 0.5 + 3 * chance_spread(members)[0])
+
+
+def dp_summary(privacy: PrivacyConfig | None) -> str:
+    """A paragraph for the verdict of a run trained with DP-SGD (``training.privacy``):
+    its budget and what ε does not cover (:data:`~synthbalance.core.dp_scope.NOT_COVERED`,
+    docs/privacy.md); ``""`` without DP."""
+    if privacy is None:
+        return ""
+    delta = (f"delta = {privacy.delta:g}" if privacy.delta is not None
+             else "delta = 1/(10 n) for n training rows")
+    return (f"Private training: DP-SGD trained the generator within epsilon = "
+            f"{privacy.epsilon:g}, {delta} (privacy.epsilon in the MLflow run: what it spent, "
+            "epoch by epoch). Epsilon covers what the networks learnt from the training "
+            "rows, not what the preprocessing took from them (column bounds not declared in "
+            "ingest.columns, category sets, quantiles, missing shares: the run's tag "
+            "privacy.not_covered, docs/privacy.md). The attack figures above measure these "
+            "rows, whatever the budget.")
 
 
 def privacy_warning(metrics: Mapping[str, float], path: str) -> str:

@@ -396,9 +396,10 @@ class GeneratorConfig(Settings):
     @model_validator(mode="after")
     def _one_row_per_privacy_unit(self) -> GeneratorConfig:
         if self.privacy is not None and self.pac != 1:
+            key = f"{self.where}." if self.where else ""
             raise ConfigError(
-                f"privacy is set with pac={self.pac}: a pack of rows would be one privacy "
-                "unit, and DP protects single rows. Use pac: 1 with privacy."
+                f"{key}privacy is set with {key}pac={self.pac}: a pack of rows would be one "
+                f"privacy unit, and DP protects single rows. Set {key}pac=1 with privacy."
             )
         return self
 

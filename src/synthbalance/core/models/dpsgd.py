@@ -84,7 +84,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from synthbalance.core.config import PrivacyConfig
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.models.base import Batches
-from synthbalance.core.models.callbacks import Callback
+from synthbalance.core.models.callbacks import Callback, _called
 from synthbalance.core.models.vae import GaussianScale, scale_grad_sample
 
 if TYPE_CHECKING:
@@ -114,6 +114,16 @@ def default_delta(n_rows: int) -> float:
     """``1 / (10 n)``: below ``1 / n``, as δ must be for (ε, δ)-DP to mean anything (a δ
     of ``1 / n`` allows publishing one whole row)."""
     return 1.0 / (10 * max(n_rows, 1))
+
+
+def _warn_large_delta(delta: float, n_rows: int) -> None:
+    """Warn when ``delta`` is not below ``1 / n_rows`` (docs/privacy.md)."""
+    if delta >= 1.0 / max(n_rows, 1):
+        logger.warning(
+            "training.privacy.delta = %g is not below 1/n = 1/%d: (epsilon, delta)-DP then "
+            "allows giving away a whole training row with probability delta. Leave delta "
+            "out (the default is 1/(10 n) = %.2g) or set it well below 1/n.", delta, n_rows,
+            default_delta(n_rows))
 
 
 class MemoRDPAccountant(RDPAccountant):
@@ -248,6 +258,7 @@ class DPSGD:
                  steps_per_epoch: int, clipping: str = "ghost"):
         self.epsilon_target = settings.epsilon
         self.delta = settings.delta if settings.delta is not None else default_delta(batches.n)
+        _warn_large_delta(self.delta, batches.n)
         self.sample_rate, self.steps_per_epoch = batches.sample_rate, steps_per_epoch
         #: A fixed noise multiplier may spend the budget before the planned epochs end.
         self.fixed_noise = settings.noise_multiplier is not None
@@ -412,6 +423,12 @@ class PrivacyBudget(Callback):
         if dp.fixed_noise and epoch < generator.epochs and \
                 dp.epsilon_after(dp.steps_per_epoch) > dp.epsilon_target:
             generator.stop_training = True
+            logger.warning(
+                "%s: DP-SGD stopped training after epoch %d of %d: one more epoch would "
+                "take epsilon past %g at the fixed noise multiplier %g. For more epochs, raise "
+                "training.privacy.noise_multiplier, or leave it out: it is then calibrated "
+                "to spend the budget over the planned epochs.", _called(generator), epoch,
+                generator.epochs, dp.epsilon_target, dp.noise_multiplier)
 
     def on_train_end(self, generator: BaseGenerator) -> None:
         dp = self.dp

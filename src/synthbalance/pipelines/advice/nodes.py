@@ -11,6 +11,7 @@ from synthbalance.core.advice import (
     Advice,
     advise,
     augmented_rows,
+    dp_summary,
     privacy_warning,
     rows_summary,
     verdict,
@@ -19,7 +20,7 @@ from synthbalance.core.metrics.utility import deployment_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask
 from synthbalance.core.validation import label_proxies
-from synthbalance.params import EvaluationParams
+from synthbalance.params import EvaluationParams, TrainingParams
 
 #: Where the catalog writes the advised training set (named in the verdict; a test keeps it
 #: equal to ``augmented_train``'s filepath in conf/base/catalog.yml).
@@ -63,6 +64,7 @@ def write_verdict(
     detection_metrics: dict[str, float] | None = None,
     fidelity_metrics: dict[str, float] | None = None,
     validation_rows: pd.DataFrame | None = None,
+    training: dict[str, Any] | None = None,
 ) -> str:
     """The advice in words, ready to print at the end of the run; it names the minority
     share validation rows were weighted to, when they were (the utility experiment's rule,
@@ -71,7 +73,8 @@ def write_verdict(
     classes). A paragraph on how the synthetic rows read follows (``rows_summary``:
     detection, distance, attacks), and a warning when they give real rows away
     (``privacy_warning``). ``validation_rows``' minority rows are counted where the
-    baseline ranks them all first."""
+    baseline ranks them all first. With ``training.privacy`` (DP-SGD) a paragraph gives
+    its budget and what it does not cover (``dp_summary``)."""
     declared = EvaluationParams.from_dict(evaluation).deployment_prevalence
     shares = deployment_shares(train_rows, held_back_rows, schema, declared)
     weighted = [share for share in shares.values() if share is not None]
@@ -84,8 +87,9 @@ def write_verdict(
                    _minority_rows(validation_rows, schema))
     rows = rows_summary({**(detection_metrics or {}), **(fidelity_metrics or {}),
                          **privacy_metrics}, SYNTHETIC_PATH)
+    private = dp_summary(TrainingParams.from_dict(training).privacy)
     warning = privacy_warning(privacy_metrics, SYNTHETIC_PATH)
-    return "\n\n".join(text for text in (said, rows, warning) if text) + "\n"
+    return "\n\n".join(text for text in (said, rows, private, warning) if text) + "\n"
 
 
 def _minority_rows(rows: pd.DataFrame | None, schema: Schema) -> int | None:

@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=write_verdict,
                 inputs=["advice", "train_rows", "held_back_rows", "test_rows", "schema",
                         "params:evaluation", "privacy_metrics", "detection_metrics",
-                        "fidelity_metrics", "validation_rows"],
+                        "fidelity_metrics", "validation_rows", "params:training"],
                 outputs="advice_verdict",
                 name="write_verdict",
             ),
