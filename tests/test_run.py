@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from synthbalance.core.errors import ModelFileError
+from synthbalance.core.errors import StageOutputError
 from synthbalance.mlflow_ui import serve_mlflow_ui
 
 from .conftest import mlflow_runs, run_kedro
@@ -220,10 +220,30 @@ def test_evaluation_alone_reads_what_postprocessing_measured(finished_run):
     assert run["tags.mlflow.runName"] == "evaluation-cvae-conditional-demo-seed42"
 
 
+def test_a_stage_alone_refuses_figures_made_from_rows_written_since(finished_run):
+    """Rows written again after the evaluation (another family's, another ratio) would be
+    advised on with the old rows' figures."""
+    import os
+
+    rows = finished_run / "data/07_model_output/synthetic_rows.parquet"
+    advice = finished_run / "data/08_reporting/advice.txt"
+    before, said = rows.stat(), advice.read_text()
+    os.utime(rows)  # as --pipelines=postprocessing leaves it
+    try:
+        with pytest.raises(StageOutputError, match=r"_metrics \(written by evaluation\) is "
+                           r"older than synthetic_rows \(written by postprocessing\), which it "
+                           r"is made from.* e.g. kedro run --pipelines=evaluation,advice "):
+            run_kedro(finished_run, ["advice"])
+    finally:
+        os.utime(rows, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert advice.read_text() == said
+    run_kedro(finished_run, ["advice"])  # the files as a run left them: accepted
+
+
 def test_a_stage_alone_before_the_stages_it_reads_stops_before_any_node(run_project, project):
     run_project(["ingest", "preprocessing"])
-    with pytest.raises(ModelFileError, match=r"synthetic_rows \(written by postprocessing\)"
-                       r".*--pipelines=training,sampling,postprocessing "):
+    with pytest.raises(StageOutputError, match=r"synthetic_rows \(written by postprocessing\)"
+                       r".*--pipelines=training,sampling,postprocessing,evaluation "):
         run_project(["evaluation"])
     assert not (project / "data/08_reporting/metrics.csv").exists()
     assert len(mlflow_runs(project)) == 1  # the ingest run's: the refused one opened none

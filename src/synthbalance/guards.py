@@ -1,7 +1,8 @@
 """What keeps ``kedro run`` from destroying or mixing data; the project hooks call it.
 
 - :func:`refuse_output_source`: ``ingest.source`` may not be a file the run itself writes.
-- :func:`refuse_missing_inputs`: a run of later stages alone needs what earlier stages saved.
+- :func:`refuse_unready_inputs`: a run of later stages alone needs what earlier stages
+  saved, each made from the others (none older than an input of an earlier stage).
 - :class:`ProjectLocks`: one run at a time per project. Two locks, both files in the project
   root: a short one around MLflow's store setup (two first runs would both create and
   migrate ``mlflow.db``, and one dies on a half-made schema), and one held for the whole
@@ -33,8 +34,9 @@ from typing import Any
 import mlflow
 from filelock import FileLock, Timeout
 from kedro.io.core import get_protocol_and_path
+from kedro.pipeline import Pipeline
 
-from synthbalance.core.errors import ConfigError, ModelFileError
+from synthbalance.core.errors import ConfigError, StageOutputError
 
 logger = logging.getLogger(__name__)
 
@@ -72,34 +74,85 @@ def refuse_output_source(source: str, catalog_config: Mapping[str, Any], root: P
         )
 
 
-def refuse_missing_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]) -> None:
-    """Refuse, before any node runs, a run that reads what earlier stages have not saved.
+def refuse_unready_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]) -> None:
+    """Refuse, before any node runs, a run that reads what earlier stages have not saved,
+    or saved outputs of two stages that do not belong together.
 
     ``pipeline`` is the run's pipeline, ``catalog`` its data catalog, ``stages`` the
-    project's stage pipelines by name, in run order (``pipeline_registry.STAGES``). Inputs
-    that no stage writes (the raw table, parameters) are left to their own checks. Kedro
-    itself would fail only at the first node that loads a missing input, after the nodes
-    before it have run and rewritten their outputs.
+    project's stage pipelines by name, in run order (``pipeline_registry.STAGES``). Only
+    inputs a stage writes are checked (the raw table and parameters have checks of their
+    own). An output is written after what it is made from, so an input older than another
+    input it is made from (``utility_arms``, made from ``synthetic_rows``, which
+    ``--pipelines=postprocessing`` wrote again since) was made from something else, and
+    reading both would mix two runs' figures. Kedro itself would fail only at the first
+    node that loads a missing input, after the nodes before it have rewritten their
+    outputs, and would mix silently.
 
     Raises:
-        ModelFileError: naming each missing input, the stage that writes it, and the
-            command that runs those stages before this run's own.
+        StageOutputError: naming the missing or older inputs, the stages that write them,
+            and the command that runs those stages again.
     """
-    missing = {name: stage for name in sorted(pipeline.inputs())
-               for stage, made in stages.items()
-               if name in made.all_outputs() and not catalog.exists(name)}
-    if not missing:
-        return
-    order = [stage for stage in stages if stage in set(missing.values())]
-    names = list(stages)  # the stages between also write what these read
-    before = names[names.index(order[0]) : names.index(order[-1]) + 1]
-    listed = "; ".join(f"{name} (written by {stage})" for name, stage in missing.items())
-    raise ModelFileError(
-        f"This run reads what earlier stages save, and some is not there: {listed}. Run "
-        "those stages first, e.g. kedro run "
-        f"--pipelines={','.join(before)} with the same --params and --env, or one whole "
-        "kedro run."
-    )
+    made_by = {name: stage for name in sorted(pipeline.inputs())
+               for stage, made in stages.items() if name in made.all_outputs()}
+    missing = [name for name in made_by if not catalog.exists(name)]
+    if missing:
+        listed = "; ".join(f"{name} (written by {made_by[name]})" for name in missing)
+        raise StageOutputError(
+            f"This run reads what earlier stages save, and some is not there: {listed}. "
+            "Run the stages that write them with this run's own, e.g. "
+            f"{_rerun(stages, [made_by[n] for n in missing], pipeline)}, or one whole "
+            "kedro run.")
+    stale = _made_from_another(made_by, catalog, sum(stages.values(), Pipeline([])))
+    if stale:  # the earliest stage to run again, which all stale outputs follow
+        old, source = min(stale, key=lambda pair: list(stages).index(made_by[pair[0]]))
+        raise StageOutputError(
+            f"{old} (written by {made_by[old]}) is older than {source} (written by "
+            f"{made_by[source]}), which it is made from: it was made from an earlier "
+            f"{source}, and this run would mix the outputs of two runs. Run the stages from "
+            f"{made_by[old]} on again, e.g. {_rerun(stages, [made_by[old]], pipeline)}.")
+
+
+def _made_from_another(made_by: Mapping[str, str], catalog: Any, full: Pipeline
+                       ) -> list[tuple[str, str]]:
+    """``(output, source)`` pairs of inputs: ``output`` written before ``source``, which
+    the nodes of ``full`` (all stages) make it from, the most recently rewritten source
+    first. Inputs with no local file (in memory, remote) are not compared."""
+    times = {name: when for name in made_by
+             if (when := _written_at(catalog.get(name))) is not None}
+    pairs = [(output, source) for output in times
+             for source in sorted(full.to_outputs(output).all_inputs() & times.keys())
+             if times[output] < times[source]]
+    return sorted(pairs, key=lambda pair: -times[pair[1]])
+
+
+def _written_at(dataset: Any) -> float | None:
+    """When the local file a dataset loads was written (its newest version's, if
+    versioned); None without one."""
+    from synthbalance.datasets import MetricsDataset
+
+    if isinstance(dataset, MetricsDataset):
+        dataset = dataset._file
+    load_path = getattr(dataset, "_get_load_path", None)
+    if load_path is None or getattr(dataset, "_protocol", "file") != "file":
+        return None
+    try:
+        return os.path.getmtime(load_path())
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _rerun(stages: Mapping[str, Any], first: list[str], pipeline: Any) -> str:
+    """``kedro run --pipelines=...`` of the stages from the earliest of ``first`` to the
+    last of ``first`` and the stages of ``pipeline`` (the run's own), leaving out stages
+    between whose outputs none of them reads."""
+    names = list(stages)
+    start = min(names.index(stage) for stage in first)
+    own = [s for s in names if set(pipeline.nodes) & set(stages[s].nodes)]
+    end = max([names.index(stage) for stage in first + own])
+    chain = names[start : end + 1]
+    needed = set().union(*(stages[s].inputs() for s in chain))
+    kept = [s for s in chain if s in first or s in own or stages[s].all_outputs() & needed]
+    return f"kedro run --pipelines={','.join(kept)} with the same --params and --env"
 
 
 def _resolve(root: Path, path: str) -> Path:

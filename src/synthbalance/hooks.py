@@ -23,7 +23,7 @@ from mlflow.tracking import MlflowClient
 from rich.logging import RichHandler
 
 from synthbalance.branches import set_run_parameters
-from synthbalance.core.errors import ModelFileError
+from synthbalance.core.errors import StageOutputError
 from synthbalance.core.schema import Schema
 from synthbalance.core.synthesizer import (
     Synthesizer,
@@ -36,8 +36,8 @@ from synthbalance.guards import (
     InterruptGuard,
     ProjectLocks,
     close_run,
-    refuse_missing_inputs,
     refuse_output_source,
+    refuse_unready_inputs,
 )
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
@@ -111,15 +111,16 @@ class SynthBalanceHooks:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any
                             ) -> Generator[None, Any, Any]:
         """Wait for any other run of this project, refuse one that reads what earlier
-        stages have not saved (:func:`~synthbalance.guards.refuse_missing_inputs`), name
-        the MLflow run kedro-mlflow is about to open
+        stages have not saved, or outputs of two runs
+        (:func:`~synthbalance.guards.refuse_unready_inputs`), name the MLflow run
+        kedro-mlflow is about to open
         (:func:`~synthbalance.run_names.run_name`, unless ``mlflow.yml`` sets
         ``tracking.run.name``), then tag and watch it."""
         if self._locks is not None:
             self._locks.hold_run()
         try:
-            refuse_missing_inputs(pipeline, catalog, _stage_pipelines())
-        except ModelFileError:
+            refuse_unready_inputs(pipeline, catalog, _stage_pipelines())
+        except StageOutputError:
             self._release()
             raise
         self._generator_versions = {}

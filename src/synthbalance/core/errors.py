@@ -19,5 +19,9 @@ class ModelFileError(SynthBalanceError, OSError):
     """A saved model file is missing, corrupt, or does not match the data it is used with."""
 
 
+class StageOutputError(SynthBalanceError, OSError):
+    """What an earlier stage saved is missing, or older than what it was made from."""
+
+
 class NotFittedError(SynthBalanceError, RuntimeError):
     """A transformer or generator was used before ``fit``."""
