@@ -174,11 +174,14 @@ def test_free_text_gets_placeholders_and_a_warning_never_words_of_a_real_value(c
     assert list(rows[:2]) == ["note-1", "note-2"] and not rows.str.contains("Smith").any()
     assert "Column(s) ['note'] hold text with no common id form" in caplog.text
     assert "'note-1'" in caplog.text and "ingest.drop_columns=[note]" in caplog.text
-    caplog.clear()  # ids of one form keep it, without the warning
+    caplog.clear()  # ids of one shape keep their form, without the warning
+    policies = [f"POL-{2012 + i % 11}-{i:06d}" for i in range(400)]  # no year has half
     with caplog.at_level(logging.WARNING):
-        _, schema = validate_raw_table(_table(), {"source": "x.csv", "target": "y"})
-    assert fill_unlearned(pd.DataFrame(index=range(3)), schema)["customer"].str.fullmatch(
-        r"ID-\d{4}").all() and "no common id form" not in caplog.text
+        _, schema = validate_raw_table(df.assign(note=policies), {"source": "x.csv",
+                                                                  "target": "y"})
+    fresh = fill_unlearned(pd.DataFrame(index=range(3)), schema)["note"]
+    assert fresh.str.fullmatch(r"POL-20\d\d-\d{6}").all() and not set(fresh) & set(policies)
+    assert "no common id form" not in caplog.text
 
 
 def test_synthetic_rows_come_in_the_table_order_also_after_a_saved_schema_round_trip():

@@ -71,7 +71,8 @@ def test_entirely_empty_column(table):
 def test_strings_in_a_column_hinted_numeric(table):
     bad = table.assign(days=table["days"].astype(object))
     bad.loc[7, "days"] = "n/a"
-    with pytest.raises(DataValidationError, match=r"'days'.*'n/a'.*row 7.*na_values"):
+    with pytest.raises(DataValidationError,
+                       match=r"'days'.*'n/a'.*row 7, counted from 0.*na_values"):
         validate_table(bad, "label", hints={"days": {"kind": "count"}})
 
 

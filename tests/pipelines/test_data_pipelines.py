@@ -98,6 +98,32 @@ def test_a_column_that_repeats_another_is_named_with_the_fix(demo, caplog):
     assert "repeat an earlier column" not in caplog.text
 
 
+def test_dates_that_thousands_dot_would_make_numbers_are_warned_of_and_kept_as_text(
+        demo, tmp_path, caplog):
+    from synthbalance.datasets import SourceTableDataset
+
+    days = pd.Timestamp("2015-01-01") + pd.to_timedelta(np.arange(len(demo)) % 2000, "D")
+    path = tmp_path / "claims.csv"
+    demo.assign(opened=days.strftime("%d.%m.%Y"), amount=[f"{1000 + 7 * i:,}".replace(
+        ",", ".") for i in range(len(demo))]).to_csv(path, sep=";", index=False)
+    read = {"sep": ";", "thousands": "."}
+    ingest = {"source": str(path), "target": "outcome", "read_options": read}
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        _, schema = validate_raw_table(SourceTableDataset(str(path), read).load(), ingest)
+    assert schema["opened"].kind == "integer" and schema["amount"].kind == "integer"
+    assert "Column(s) ['opened'] read as whole numbers that are all dates written " \
+           "dd.mm.yyyy" in caplog.text and "ingest.read_options.dtype={opened: str}" in \
+           caplog.text
+    caplog.clear()
+    read = {**read, "dtype": {"opened": "str"}}
+    with caplog.at_level(logging.WARNING, logger="synthbalance"):
+        _, schema = validate_raw_table(SourceTableDataset(str(path), read).load(),
+                                       {**ingest, "read_options": read})
+    assert schema["opened"].kind == "datetime" and "dd.mm.yyyy" not in caplog.text
+    assert schema["opened"].format == "%d.%m.%Y"
+    assert schema["amount"].kind == "integer"  # 1.007 read as 1007
+
+
 def test_split_is_stratified_and_the_scarce_cut_keeps_the_rest(demo):
     _, schema = validate_raw_table(demo, {"source": "demo"})
     train, test, held = split_rows(demo, schema, {**PREP, "scarce_minority_rows": 50}, 0)

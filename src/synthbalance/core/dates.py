@@ -72,8 +72,9 @@ def date_format(series: pd.Series) -> str | None:
         found = f"are dates written as {fmt!r}" if fmt else "are not dates in one format"
         raise DataValidationError(
             f"Column {series.name!r} is a datetime column, but its values {found} and "
-            f"{series[row]!r} (row {row}, {int(bad.sum())} such values) is not. Fix the data, "
-            "list that marker in ingest.read_options.na_values, or give the column another "
+            f"{series[row]!r} (row {row}, counted from 0, {int(bad.sum())} such values) is "
+            "not. Fix the data, list that marker in ingest.read_options.na_values, or give the "
+            "column another "
             f"kind in ingest.columns.{series.name}."
         )
     return fmt

@@ -33,16 +33,18 @@ TEXT_ID_MIN_SHARE = 0.9
 #: Unique whole numbers spread over at most this many times as many values as there are
 #: rows look like a running number (1, 2, 3, ...); a wide-range column (an income) does not.
 RUNNING_NUMBER_SPREAD = 2.0
-#: A text id form (the text around its last digit run) is used for fresh ids only when at
-#: least this share of the real values has it; else the values are not ids of one form
-#: (free text, say) and fresh ids are placeholders (:func:`placeholder_format`): a form
-#: taken from a few values would write their text into every synthetic row.
+#: Text ids are written in the real ids' form only when at least this share of the real
+#: values has one shape (the text with every digit run as one placeholder:
+#: ``POL-2019-000123`` and ``POL-2021-004567`` share one); else the values are not ids of
+#: one form (free text, say) and fresh ids are placeholders (:func:`placeholder_format`):
+#: a form taken from a few values would write their text into every synthetic row.
 ID_FORM_MIN_SHARE = 0.5
 #: Fresh ids above the largest real id start a gap of 2 ... max(this, the real ids' count)
 #: + 1 above it (:func:`id_gap`).
 ID_GAP_MIN = 100
 #: The last run of digits of a text id, with the text before and after it.
 _LAST_DIGITS = re.compile(r"^(.*?)(\d+)(\D*)$", re.DOTALL)
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def looks_like_text_ids(values: pd.Series, n_levels: int) -> bool:
@@ -67,19 +69,20 @@ def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int
 
     Numbers: no format, the first id above the largest real one, no ``free`` run. Text: the
     real ids' most common form with its last digit run as a zero-padded number (``"ID-0001"``
-    -> ``"ID-{:04d}"``) when at least :data:`ID_FORM_MIN_SHARE` of the values have its text,
-    else :func:`placeholder_format`; the first number above every real id of that form, so
+    -> ``"ID-{:04d}"``) when at least :data:`ID_FORM_MIN_SHARE` of the values share a
+    shape, else :func:`placeholder_format`; the first number above every real id of that form, so
     no fresh id equals a real one; and ``free`` (:func:`free_run`).
     """
     present = series.dropna()
     above = id_gap(present, max(ID_GAP_MIN, len(present)))
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return None, int(present.max()) + above if len(present) else 1, None
-    found = [m for m in map(_LAST_DIGITS.match, present.astype(str)) if m]
-    forms = Counter((m.group(1), len(m.group(2)), m.group(3)) for m in found)
-    texts = Counter((m.group(1), m.group(3)) for m in found)
+    text = present.astype(str)
+    shapes = Counter(_DIGIT_RUN.sub("0", value) for value in text)
+    forms = Counter((m.group(1), len(m.group(2)), m.group(3))
+                    for m in map(_LAST_DIGITS.match, text) if m)
     prefix, width, suffix = forms.most_common(1)[0][0] if forms else ("", 0, "")
-    if texts[prefix, suffix] < ID_FORM_MIN_SHARE * len(present):
+    if not forms or shapes.most_common(1)[0][1] < ID_FORM_MIN_SHARE * len(present):
         prefix, width, suffix = f"{series.name}-", 0, ""
     taken = re.compile(f"^{re.escape(prefix)}(\\d+){re.escape(suffix)}$")
     numbers = [int(m.group(1)) for m in map(taken.match, present.astype(str)) if m]

@@ -150,8 +150,8 @@ def _numbers_or_raise(series: pd.Series, kind: str | None) -> pd.Series | None:
         declared = f"declared {kind!r}" if kind else "mostly numbers"
         raise DataValidationError(
             f"Column {series.name!r} is {declared} but holds text such as {series[row]!r} "
-            f"(row {row}, {int(bad.sum())} such values). Fix the data, or list that "
-            "marker in ingest.read_options.na_values to read it as missing."
+            f"(row {row}, counted from 0, {int(bad.sum())} such values). Fix the data, or "
+            "list that marker in ingest.read_options.na_values to read it as missing."
         )
     return numbers if not bad.any() and present > 0 else None
 

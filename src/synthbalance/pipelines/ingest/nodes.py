@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthbalance.core.dates import detect_format
 from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.metrics.utility import declared_shares
 from synthbalance.core.schema import Schema
@@ -34,14 +35,14 @@ def validate_raw_table(
     table, schema = validate_table(
         raw_table,
         target=target,
-        hints=_hints(params, raw_table.columns, target),
+        hints=_hints(params, raw_table, target),
         minority_classes=params.minority_classes,
         min_class_rows=params.min_class_rows, drop_columns=params.drop_columns,
         split_shares=_split_shares(preprocessing),
     )
     _report_kinds(schema)
     _report_unlearned(schema)
-    _warn_columns(table, schema)
+    _warn_columns(table, schema, params.read_options.thousands)
     _check_deployment_prevalence(evaluation, schema)
     return table, schema
 
@@ -58,9 +59,11 @@ def _report_kinds(schema: Schema) -> None:
                 "when the postprocessing stage runs): %s.", listed)
 
 
-def _warn_columns(table: pd.DataFrame, schema: Schema) -> None:
-    """Warnings naming the columns that give the label away or repeat an earlier one."""
+def _warn_columns(table: pd.DataFrame, schema: Schema, thousands: str | None) -> None:
+    """Warnings naming the columns that give the label away, repeat an earlier one, or
+    are dates read as numbers (``thousands``: ``read_options.thousands``)."""
     _warn_label_proxies(table, schema)
+    _warn_dates_read_as_numbers(table, schema, thousands)
     copies = duplicate_columns(table, schema)
     if copies:
         logger.warning(
@@ -114,17 +117,44 @@ def _report_unlearned(schema: Schema) -> None:
             "[" + ", ".join(texts) + "]", extra={"markup": False})
 
 
-def _hints(params: IngestParams, columns: pd.Index, target: str | None) -> dict[str, Any]:
+def _hints(params: IngestParams, raw_table: pd.DataFrame, target: str | None
+           ) -> dict[str, Any]:
     """The user's column hints, the demo's day counts, and ``categorical`` for the columns
-    ``read_options.dtype`` keeps as text (validation must not make numbers of them)."""
+    ``read_options.dtype`` keeps as text (validation must not make numbers of them),
+    unless they hold dates (kept as text so ``thousands: "."`` leaves ``13.09.2017``
+    whole): those are inferred as ``datetime``."""
     hints: dict[str, Any] = dict(params.columns)
     if params.source == "demo":
         for name in DEMO_DAY_COUNTS:
             hints.setdefault(name, {"kind": "count", "bounds": [0, 30]})
     for name in _read_as_text(params.read_options.dtype):
-        if name in columns and name != target and name not in params.drop_columns:
+        if name in raw_table.columns and name != target and name not in \
+                params.drop_columns and detect_format(raw_table[name]) is None:
             hints.setdefault(name, {"kind": "categorical"})
     return hints
+
+
+def _warn_dates_read_as_numbers(table: pd.DataFrame, schema: Schema,
+                                thousands: str | None) -> None:
+    """Warn of whole-number columns that read as ``ddmmyyyy`` dates on every row: with
+    ``thousands: "."`` pandas reads ``13.09.2017`` as 13092017."""
+    if thousands != ".":
+        return
+    found = []
+    for spec in schema.columns:
+        values = table[spec.name].dropna()
+        if spec.kind in ("integer", "count", "continuous") and len(values) and \
+                (values == values.round()).all() and values.between(1_010_000, 31_129_999).all():
+            digits = values.astype("int64").astype(str).str.zfill(8)
+            if pd.to_datetime(digits, format="%d%m%Y", errors="coerce").notna().all():
+                found.append(spec.name)
+    if found:
+        logger.warning(
+            "Column(s) %s read as whole numbers that are all dates written dd.mm.yyyy "
+            "without their dots: ingest.read_options.thousands='.' takes every '.' out of "
+            "numbers, 13.09.2017 included. If they are dates, read them as text, and they are "
+            "found as dates: ingest.read_options.dtype={%s}.", found,
+            ", ".join(f"{name}: str" for name in found), extra={"markup": False})
 
 
 def _read_as_text(dtype: str | dict[str, str] | None) -> list[str]:
