@@ -41,6 +41,7 @@ from synthbalance.guards import (
 )
 from synthbalance.mlflow_ui import EXPERIMENT_KIND, run_url, ui_base, ui_command
 from synthbalance.params import Params, parse_params
+from synthbalance.pipeline_registry import STAGES
 from synthbalance.pipelines.grid.pipeline import cell_of
 from synthbalance.pipelines.smote.pipeline import REFERENCE, reference_note
 from synthbalance.run_names import run_name
@@ -260,10 +261,10 @@ def _widen_file_logs(width: int = FILE_LOG_WIDTH) -> None:
 def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     """``cvae-conditional-demo-seed0``; the SMOTE reference run: ``smote-reference-demo-seed0``;
     the parent run of a grid: ``grid-cells-demo-seed0`` (its cells name their own runs); a
-    run of stages before training: ``ingest+preprocessing-data-demo-seed0``; a run of later
-    stages alone, which re-reads an earlier run's generator or rows:
-    ``evaluation-cvae-conditional-demo-seed0``; a scarce cut and a declared deployment
-    prevalence join the name (``run_names``)."""
+    run of stages before training: ``ingest+preprocessing-data-demo-seed0``; a run of some
+    of the other stages puts them first (``evaluation-cvae-conditional-demo-seed0``,
+    ``training+sampling-cvae-...``), apart from a whole run's name; a scarce cut and a
+    declared deployment prevalence join the name (``run_names``)."""
     kind = _reference_kind(run_params)
     rows = {"scarce": params.preprocessing.scarce_minority_rows,
             "prevalence": params.evaluation.deployment_prevalence}
@@ -275,8 +276,8 @@ def _run_name(params: Params, run_params: dict[str, Any]) -> str:
     name = run_name(params.training.model, params.training.strategy, params.ingest.name,
                     params.seed, privacy.epsilon if privacy is not None else None, **rows)
     stages = run_params.get("pipeline_names") or []
-    if stages and not {"training", "__default__"} & set(stages):
-        return f"{'+'.join(stages)}-{name}"  # it re-reads what a training run made
+    if stages and "__default__" not in stages and not set(STAGES) <= set(stages):
+        return f"{'+'.join(stages)}-{name}"  # some stages: apart from a whole run's name
     return name
 
 
@@ -299,8 +300,6 @@ def _reference_kind(run_params: dict[str, Any]) -> str | None:
 def _stage_pipelines() -> dict[str, Any]:
     """The project's stage pipelines by name, in run order (``pipeline_registry.STAGES``)."""
     from kedro.framework.project import pipelines
-
-    from synthbalance.pipeline_registry import STAGES
 
     return {name: pipelines[name] for name in STAGES if name in pipelines}
 

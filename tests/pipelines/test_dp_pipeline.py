@@ -26,7 +26,9 @@ def test_privacy_epsilon_and_the_not_covered_tags_reach_mlflow(project, run_proj
     assert "bad_mental_days" in run["tags.privacy.bounds_public"].split(", ")
     assert "bad_mental_days" not in run["tags.privacy.bounds_from_data"].split(", ")
     assert run["params.training.privacy.epsilon"] == "4.0"
-    assert run["tags.mlflow.runName"] == "cvae-conditional-eps4-demo-seed42"  # not a plain run's
+    # not a plain run's name, nor a whole run's
+    assert run["tags.mlflow.runName"] == "ingest+preprocessing+training-cvae-conditional-eps4-" \
+                                         "demo-seed42"
 
     from mlflow.tracking import MlflowClient
 
