@@ -220,22 +220,31 @@ def test_evaluation_alone_reads_what_postprocessing_measured(finished_run):
     assert run["tags.mlflow.runName"] == "evaluation-cvae-conditional-demo-seed42"
 
 
-def test_a_stage_alone_refuses_figures_made_from_rows_written_since(finished_run):
-    """Rows written again after the evaluation (another family's, another ratio) would be
-    advised on with the old rows' figures."""
+def test_a_stage_alone_refuses_outputs_of_two_runs(finished_run):
+    """Rows written again after the evaluation (another ratio), or a generator trained
+    again after the rows (another family), would be advised on with the old figures."""
     import os
 
-    rows = finished_run / "data/07_model_output/synthetic_rows.parquet"
-    advice = finished_run / "data/08_reporting/advice.txt"
-    before, said = rows.stat(), advice.read_text()
-    os.utime(rows)  # as --pipelines=postprocessing leaves it
-    try:
-        with pytest.raises(StageOutputError, match=r"_metrics \(written by evaluation\) is "
-                           r"older than synthetic_rows \(written by postprocessing\), which it "
-                           r"is made from.* e.g. kedro run --pipelines=evaluation,advice "):
-            run_kedro(finished_run, ["advice"])
-    finally:
-        os.utime(rows, ns=(before.st_atime_ns, before.st_mtime_ns))
+    data = finished_run / "data"
+    rows = data / "07_model_output/synthetic_rows.parquet"
+    (generator,) = (data / "06_models/conditional/generator.pt").glob("*/generator.pt")
+    advice = data / "08_reporting/advice.txt"
+    said = advice.read_text()
+    for again, message in (
+        (rows, r"synthetic_rows \(written by postprocessing\) was written again after what "
+               r"is made from it: detection_metrics, fidelity_metrics, privacy_metrics, "
+               r"utility_arms, \.\.\. .*e\.g\. kedro run --pipelines=evaluation,advice "),
+        (generator, r"conditional.generator \(written by training\) was written again .*: "
+                    r"detection_metrics, .*e\.g\. kedro run --pipelines=sampling,"
+                    r"postprocessing,evaluation,advice "),
+    ):
+        before = again.stat()
+        os.utime(again)  # as --pipelines=postprocessing or training leaves it
+        try:
+            with pytest.raises(StageOutputError, match=message):
+                run_kedro(finished_run, ["advice"])
+        finally:
+            os.utime(again, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert advice.read_text() == said
     run_kedro(finished_run, ["advice"])  # the files as a run left them: accepted
 

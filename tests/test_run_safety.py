@@ -18,7 +18,12 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from synthbalance.core.demo import make_demo_table
-from synthbalance.core.errors import ConfigError, DataValidationError, ModelFileError
+from synthbalance.core.errors import (
+    ConfigError,
+    DataValidationError,
+    ModelFileError,
+    StageOutputError,
+)
 from synthbalance.core.synthesizer import check_trained_for
 from synthbalance.datasets import AtomicParquetDataset, SynthesizerDataset
 from synthbalance.guards import InterruptGuard, refuse_output_source
@@ -106,6 +111,12 @@ def test_a_stage_run_after_ingest_read_another_table_stops_with_the_fix(
     other.to_csv(copy / "other.csv", index=False)
     params = {"ingest": {"source": "other.csv", "target": "label"}}
     run_kedro(copy, ["ingest"], params=params)
+    with pytest.raises(StageOutputError, match=r"schema \(written by ingest\) was written "
+                       r"again after what is made from it: .*train_rows.* e\.g\. kedro run "
+                       r"--pipelines=preprocessing,training,sampling,postprocessing "):
+        run_kedro(copy, ["postprocessing"], params=params)
+    for path in (copy / "data").glob("0[3-7]_*/**/*"):  # as files copied by hand leave them
+        os.utime(path)
     with pytest.raises(DataValidationError) as info:
         run_kedro(copy, ["postprocessing"], params=params)
     message = str(info.value)

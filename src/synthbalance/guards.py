@@ -80,11 +80,11 @@ def refuse_unready_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]
 
     ``pipeline`` is the run's pipeline, ``catalog`` its data catalog, ``stages`` the
     project's stage pipelines by name, in run order (``pipeline_registry.STAGES``). Only
-    inputs a stage writes are checked (the raw table and parameters have checks of their
-    own). An output is written after what it is made from, so an input older than another
-    input it is made from (``utility_arms``, made from ``synthetic_rows``, which
-    ``--pipelines=postprocessing`` wrote again since) was made from something else, and
-    reading both would mix two runs' figures. Kedro itself would fail only at the first
+    what a stage writes is checked (the raw table and parameters have checks of their
+    own). An output is written after what it is made from, so an input, or a dataset it
+    is made from, older than a dataset it is made from (``utility_arms``, made from the
+    generator that ``--pipelines=training`` wrote again since) belongs to an earlier run,
+    and reading it would mix two runs' figures. Kedro itself would fail only at the first
     node that loads a missing input, after the nodes before it have rewritten their
     outputs, and would mix silently.
 
@@ -92,9 +92,9 @@ def refuse_unready_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]
         StageOutputError: naming the missing or older inputs, the stages that write them,
             and the command that runs those stages again.
     """
-    made_by = {name: stage for name in sorted(pipeline.inputs())
-               for stage, made in stages.items() if name in made.all_outputs()}
-    missing = [name for name in made_by if not catalog.exists(name)]
+    made_by = {name: stage for stage, made in stages.items() for name in made.all_outputs()}
+    inputs = [name for name in sorted(pipeline.inputs()) if name in made_by]
+    missing = [name for name in inputs if not catalog.exists(name)]
     if missing:
         listed = "; ".join(f"{name} (written by {made_by[name]})" for name in missing)
         raise StageOutputError(
@@ -102,27 +102,35 @@ def refuse_unready_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]
             "Run the stages that write them with this run's own, e.g. "
             f"{_rerun(stages, [made_by[n] for n in missing], pipeline)}, or one whole "
             "kedro run.")
-    stale = _made_from_another(made_by, catalog, sum(stages.values(), Pipeline([])))
-    if stale:  # the earliest stage to run again, which all stale outputs follow
-        old, source = min(stale, key=lambda pair: list(stages).index(made_by[pair[0]]))
+    stale = _outdated(inputs, made_by, catalog, sum(stages.values(), Pipeline([])))
+    if stale:
+        source, outdated = stale
+        start = min((made_by[name] for name in outdated), key=list(stages).index)
+        listed = ", ".join(outdated[:4]) + (", ..." if len(outdated) > 4 else "")
         raise StageOutputError(
-            f"{old} (written by {made_by[old]}) is older than {source} (written by "
-            f"{made_by[source]}), which it is made from: it was made from an earlier "
-            f"{source}, and this run would mix the outputs of two runs. Run the stages from "
-            f"{made_by[old]} on again, e.g. {_rerun(stages, [made_by[old]], pipeline)}.")
+            f"{source} (written by {made_by[source]}) was written again after what is made "
+            f"from it: {listed} (this run reads them, or what is made from them) are of an "
+            f"earlier {source}, and this run would mix the outputs of two runs. Run the "
+            f"stages from {start} on again, e.g. {_rerun(stages, [start], pipeline)}.")
 
 
-def _made_from_another(made_by: Mapping[str, str], catalog: Any, full: Pipeline
-                       ) -> list[tuple[str, str]]:
-    """``(output, source)`` pairs of inputs: ``output`` written before ``source``, which
-    the nodes of ``full`` (all stages) make it from, the most recently rewritten source
-    first. Inputs with no local file (in memory, remote) are not compared."""
-    times = {name: when for name in made_by
+def _outdated(inputs: list[str], made_by: Mapping[str, str], catalog: Any, full: Pipeline
+              ) -> tuple[str, list[str]] | None:
+    """``(source, outdated)``: the most recently written dataset that some of ``inputs``,
+    or a dataset they are made from (by the nodes of ``full``, all stages), is older than
+    while made from it, and those older datasets; else None. Datasets with no local file
+    (in memory, remote) are not compared."""
+    ancestors = {name: full.to_outputs(name).all_inputs() & made_by.keys() for name in inputs}
+    for name in set().union(*ancestors.values()) - ancestors.keys():
+        ancestors[name] = full.to_outputs(name).all_inputs() & made_by.keys()
+    times = {name: when for name in ancestors
              if (when := _written_at(catalog.get(name))) is not None}
-    pairs = [(output, source) for output in times
-             for source in sorted(full.to_outputs(output).all_inputs() & times.keys())
-             if times[output] < times[source]]
-    return sorted(pairs, key=lambda pair: -times[pair[1]])
+    for source in sorted(times, key=times.__getitem__, reverse=True):
+        outdated = sorted(name for name in times
+                          if source in ancestors[name] and times[name] < times[source])
+        if outdated:
+            return source, outdated
+    return None
 
 
 def _written_at(dataset: Any) -> float | None:

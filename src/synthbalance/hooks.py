@@ -277,7 +277,8 @@ def _run_name(params: Params, run_params: dict[str, Any]) -> str:
                     params.seed, privacy.epsilon if privacy is not None else None, **rows)
     stages = run_params.get("pipeline_names") or []
     if stages and "__default__" not in stages and not set(STAGES) <= set(stages):
-        return f"{'+'.join(stages)}-{name}"  # some stages: apart from a whole run's name
+        ordered = sorted(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+        return f"{'+'.join(ordered)}-{name}"  # some stages: apart from a whole run's name
     return name
 
 

@@ -143,8 +143,8 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
 
 
 def test_no_fresh_id_counts_back_to_a_real_one():
-    """The first fresh id minus one is no real id: a national id next to the largest real
-    one would give that one away."""
+    """No fresh id lies next to a real one: a national id next to the largest real one,
+    or to the end of a gap between real ones, would give that one away."""
     rng = np.random.default_rng(4)
     numbers = rng.choice(np.arange(1, 999_999), 800, replace=False)
     rows = rng.permutation(800) + 1  # a running number
@@ -155,7 +155,8 @@ def test_no_fresh_id_counts_back_to_a_real_one():
     fresh = fill_unlearned(pd.DataFrame(index=range(20_000)), schema)
     for column, real in (("national_id", numbers), ("row", rows)):
         ids = fresh[column].astype(str).str.extract(r"(\d+)")[0].astype(int)
-        assert not set(ids - 1) & set(real) and not set(ids) & set(real), column
+        assert not set(ids) & set(real), column
+        assert not (set(ids - 1) | set(ids + 1)) & set(real), column  # counted back or on
         assert (ids > real.max()).any()  # past the free run too: a gap above the largest
     assert schema.of_unlearned("identifier")[0].next_id == \
         infer_schema(df.sample(frac=1, random_state=1), "y").of_unlearned("identifier")[0].next_id

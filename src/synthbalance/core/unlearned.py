@@ -63,9 +63,10 @@ def looks_like_running_numbers(values: np.ndarray, n_levels: int) -> bool:
 def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int] | None]:
     """``(format, next_id, free)`` of fresh ids for an identifier column.
 
-    Fresh ids never start next to a real one: ``next_id`` lies a gap above the largest real
-    id, and ``free`` starts a gap into its run (:func:`id_gap`), so the first fresh id minus
-    one is no real id (a national id, say).
+    Fresh ids never lie next to a real one: ``next_id`` lies a gap above the largest real
+    id, and ``free`` starts and ends a gap inside its run (:func:`id_gap`), so counting back
+    from the first fresh id, or on from the last one of the run, finds no real id (a
+    national id, say).
 
     Numbers: no format, the first id above the largest real one, no ``free`` run. Text: the
     real ids' most common form with its last digit run as a zero-padded number (``"ID-0001"``
@@ -89,9 +90,11 @@ def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int
     fmt = f"{_braces(prefix)}{{:0{width}d}}{_braces(suffix)}" if width else \
         f"{_braces(prefix)}{{:d}}{_braces(suffix)}"
     free = free_run(numbers, width)
-    if free is not None:
-        into = id_gap(present, max(1, free[1] // 2), salt="free") - 1
-        free = (free[0] + into, free[1] - into)
+    if free is not None:  # a gap at both ends: counting on from the last one finds none
+        start, length = free
+        into, tail = (id_gap(present, max(1, length // 4), salt=end) - 1
+                      for end in ("free", "end"))
+        free = (start + into, length - into - tail) if length > into + tail else None
     return fmt, max(numbers) + above if numbers else 1, free
 
 
