@@ -233,7 +233,8 @@ def test_a_stage_alone_refuses_outputs_of_two_runs(finished_run):
     for again, message in (
         (rows, r"synthetic_rows \(written by postprocessing\) was written again after what "
                r"is made from it: detection_metrics, fidelity_metrics, privacy_metrics, "
-               r"utility_arms, \.\.\. .*e\.g\. kedro run --pipelines=evaluation,advice "),
+               r"utility_arms, \.\.\. .*e\.g\. kedro run --pipelines=evaluation,advice "
+               r"with the --params and --env of the run that wrote synthetic_rows\.$"),
         (generator, r"conditional.generator \(written by training\) was written again .*: "
                     r"detection_metrics, .*e\.g\. kedro run --pipelines=sampling,"
                     r"postprocessing,evaluation,advice "),

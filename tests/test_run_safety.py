@@ -96,6 +96,11 @@ def test_a_later_stage_refuses_a_generator_trained_as_another_model(
     message = str(info.value)
     assert named in message and command in message
     assert "training.model=cvae (this run asks for cgan)" in message
+    # both ways out: the saved model's settings, or the one this run asks for
+    assert 'with its settings: --params="training.model=cvae,training.strategy=' \
+           'conditional"' in message or 'with their settings: --params="training.model=' \
+           'cvae,training.strategy=conditional"' in message
+    assert '--params="training.model=cgan,training.strategy=conditional"' in message
     assert rows.stat().st_mtime_ns == before
     assert not (trained_project / "data/07_model_output/synthetic_rows.parquet").exists()
 

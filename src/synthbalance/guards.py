@@ -111,7 +111,8 @@ def refuse_unready_inputs(pipeline: Any, catalog: Any, stages: Mapping[str, Any]
             f"{source} (written by {made_by[source]}) was written again after what is made "
             f"from it: {listed} (this run reads them, or what is made from them) are of an "
             f"earlier {source}, and this run would mix the outputs of two runs. Run the "
-            f"stages from {start} on again, e.g. {_rerun(stages, [start], pipeline)}.")
+            f"stages from {start} on again, e.g. "
+            f"{_rerun(stages, [start], pipeline, f'of the run that wrote {source}')}.")
 
 
 def _outdated(inputs: list[str], made_by: Mapping[str, str], catalog: Any, full: Pipeline
@@ -149,10 +150,12 @@ def _written_at(dataset: Any) -> float | None:
         return None
 
 
-def _rerun(stages: Mapping[str, Any], first: list[str], pipeline: Any) -> str:
+def _rerun(stages: Mapping[str, Any], first: list[str], pipeline: Any,
+           settings: str = "of this run") -> str:
     """``kedro run --pipelines=...`` of the stages from the earliest of ``first`` to the
     last of ``first`` and the stages of ``pipeline`` (the run's own), leaving out stages
-    between whose outputs none of them reads."""
+    between whose outputs none of them reads; ``settings`` says whose ``--params`` and
+    ``--env`` to give it."""
     names = list(stages)
     start = min(names.index(stage) for stage in first)
     own = [s for s in names if set(pipeline.nodes) & set(stages[s].nodes)]
@@ -160,7 +163,7 @@ def _rerun(stages: Mapping[str, Any], first: list[str], pipeline: Any) -> str:
     chain = names[start : end + 1]
     needed = set().union(*(stages[s].inputs() for s in chain))
     kept = [s for s in chain if s in first or s in own or stages[s].all_outputs() & needed]
-    return f"kedro run --pipelines={','.join(kept)} with the same --params and --env"
+    return f"kedro run --pipelines={','.join(kept)} with the --params and --env {settings}"
 
 
 def _resolve(root: Path, path: str) -> Path:

@@ -236,16 +236,20 @@ def check_trained_for(
         ModelFileError: naming ``synthesizer.origin``, what it was trained as, what the run
             asks for, and the training command that makes the right one.
     """
-    found = _differences(trained_as(synthesizer), model, strategy)
-    if schema is not None and _schema_key(synthesizer.schema) != _schema_key(schema):
+    trained = trained_as(synthesizer)
+    found = _differences(trained, model, strategy)
+    other_table = schema is not None and _schema_key(synthesizer.schema) != _schema_key(schema)
+    if other_table:
         found.append("another table (its columns, kinds or classes differ from this run's)")
     if found:
+        keep = "" if other_table else (
+            f"To use it, run this pipeline with its settings: {_params(*trained.values())}. ")
         raise ModelFileError(
             f"{synthesizer.origin} was trained with {'; '.join(found)}, so it is not the "
             "generator this run describes (was its training run interrupted, or run with "
-            "other parameters?). Train the right one first: kedro run --pipelines=training "
-            f"{_params(model, strategy)} (with the same other --params as this run), then run "
-            "this pipeline again."
+            f"other parameters?). {keep}To use the one this run asks for, train it first: "
+            f"kedro run --pipelines=training {_params(model, strategy)} (with this run's "
+            "other --params and --env), then run this pipeline again."
         )
 
 
@@ -315,19 +319,27 @@ def check_rows_made_for(name: str, rows: pd.DataFrame, model: str, strategy: str
     Raises:
         ModelFileError: naming the dataset ``name``, both generators and the command.
     """
-    found = _differences(rows.attrs.get(MADE_BY) or {}, model, strategy)
+    made_by = rows.attrs.get(MADE_BY) or {}
+    found = _differences(made_by, model, strategy)
     if found:
         raise ModelFileError(
             f"{name} holds rows made by a generator trained with {'; '.join(found)}, so "
             "they are not this run's (was the sampling for it interrupted, or never run?). "
-            f"Sample them again: kedro run --pipelines=sampling {_params(model, strategy)} "
-            "(after --pipelines=training if that generator is missing), then run this "
+            "To use them, run this pipeline with their settings: "
+            f"{_params(*(made_by.get(k, v) for k, v in _wanted(model, strategy).items()))}. "
+            f"To use the model this run asks for, sample again: kedro run --pipelines="
+            f"sampling {_params(model, strategy)} (after --pipelines=training if that "
+            "generator is missing; with this run's other --params and --env), then run this "
             "pipeline again."
         )
 
 
+def _wanted(model: str, strategy: str) -> dict[str, str]:
+    return {"training.model": model, "training.strategy": strategy}
+
+
 def _differences(trained: dict[str, str], model: str, strategy: str) -> list[str]:
-    wanted = {"training.model": model, "training.strategy": strategy}
+    wanted = _wanted(model, strategy)
     return [f"{key}={trained[key]} (this run asks for {wanted[key]})"
             for key in wanted if key in trained and trained[key] != wanted[key]]
 

@@ -104,15 +104,19 @@ def _report_unlearned(schema: Schema) -> None:
                     "in synthetic rows, left out of the metrics and fix counts.", constants)
     if ids:
         logger.info("Identifier column(s) %s: not learned, never a feature; synthetic rows "
-                    "get fresh ids ('fresh') or lack the column ('drop').", ids)
+                    "get fresh ids ('fresh') or lack the column ('drop'). Ids that exist "
+                    "outside the table (national ids, card or phone numbers) are best "
+                    "dropped: ingest.columns.<column>: {kind: identifier, synthetic: drop}.",
+                    ids, extra={"markup": False})
     texts = [s.name for s in schema.of_unlearned("identifier") if s.synthetic == "fresh"
              and s.format == placeholder_format(s.name)]
     if texts:
         logger.warning(
             "Column(s) %s hold text with no common id form (free text, say): synthetic rows "
-            "get placeholders such as '%s', no real value. If the column is not an id, drop "
-            "it: ingest.drop_columns=%s; to keep it out of synthetic rows only: "
-            "ingest.columns.<column>: {kind: identifier, synthetic: drop}.", texts,
+            "get placeholders such as '%s', no real value. Free text is best dropped: "
+            "ingest.drop_columns=%s; an id that exists outside the table (a national id) "
+            "best kept out of synthetic rows: ingest.columns.<column>: {kind: identifier, "
+            "synthetic: drop}.", texts,
             placeholder_format(texts[0]).format(1),
             "[" + ", ".join(texts) + "]", extra={"markup": False})
 
