@@ -2,7 +2,7 @@
 
 - :func:`refuse_output_source`: ``ingest.source`` may not be a file the run itself writes.
 - :func:`refuse_unready_inputs`: a run of later stages alone needs what earlier stages
-  saved, each made from the others (none older than an input of an earlier stage).
+  saved, all of one run (none older than a saved dataset it is made from).
 - :class:`ProjectLocks`: one run at a time per project. Two locks, both files in the project
   root: a short one around MLflow's store setup (two first runs would both create and
   migrate ``mlflow.db``, and one dies on a half-made schema), and one held for the whole
