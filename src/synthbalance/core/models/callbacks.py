@@ -96,7 +96,7 @@ class ProgressBar(Callback):
         self._bar: Any = None
 
     def on_train_begin(self, generator: BaseGenerator, n_rows: int) -> None:
-        self._bar = tqdm(total=generator.epochs, desc=_called(generator), unit="epoch",
+        self._bar = tqdm(total=generator.epochs, desc=called(generator), unit="epoch",
                          disable=None)  # None: off where standard error is not a terminal
 
     def on_epoch_end(
@@ -107,7 +107,7 @@ class ProgressBar(Callback):
         self._bar.update()
         every = max(1, generator.epochs // PROGRESS_LINES)
         if self._bar.disable and (epoch % every == 0 or epoch == generator.epochs):
-            logger.info("%s: epoch %d of %d, %s", _called(generator), epoch, generator.epochs,
+            logger.info("%s: epoch %d of %d, %s", called(generator), epoch, generator.epochs,
                         ", ".join(f"{k} {v}" for k, v in shown.items()))
 
     def on_train_end(self, generator: BaseGenerator) -> None:
@@ -181,7 +181,7 @@ class EarlyStopping(Callback):
             generator.stop_training = True
             logger.info("%s: stopped after epoch %d of %d, %d checks in a row without a "
                         "better %s (training.patience); the best check was at epoch %d, "
-                        "whose weights are kept.", _called(generator), epoch,
+                        "whose weights are kept.", called(generator), epoch,
                         generator.epochs, self.patience, self.monitor, self._best_epoch)
 
 
@@ -215,11 +215,11 @@ class BestCheckpoint(Callback):
             if not generator.stop_training:  # a stop said which weights it keeps
                 trained = len(generator.history.get("loss", ()))
                 logger.info("%s: trained all %d epochs; the best check was at epoch %d, "
-                            "whose weights are kept.", _called(generator), trained,
+                            "whose weights are kept.", called(generator), trained,
                             self._epoch)
 
 
-def _called(generator: BaseGenerator) -> str:
+def called(generator: BaseGenerator) -> str:
     """The generator's name in log lines (:attr:`BaseGenerator.log_name`, else its family)."""
     return generator.log_name or generator.name
 

@@ -84,7 +84,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from synthbalance.core.config import PrivacyConfig
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.models.base import Batches
-from synthbalance.core.models.callbacks import Callback, _called
+from synthbalance.core.models.callbacks import Callback, called
 from synthbalance.core.models.vae import GaussianScale, scale_grad_sample
 
 if TYPE_CHECKING:
@@ -427,7 +427,7 @@ class PrivacyBudget(Callback):
                 "%s: DP-SGD stopped training after epoch %d of %d: one more epoch would "
                 "take epsilon past %g at the fixed noise multiplier %g. For more epochs, raise "
                 "training.privacy.noise_multiplier, or leave it out: it is then calibrated "
-                "to spend the budget over the planned epochs.", _called(generator), epoch,
+                "to spend the budget over the planned epochs.", called(generator), epoch,
                 generator.epochs, dp.epsilon_target, dp.noise_multiplier)
 
     def on_train_end(self, generator: BaseGenerator) -> None:
