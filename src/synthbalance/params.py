@@ -213,6 +213,7 @@ class PostprocessingParams(Section):
     decimals: bool = True
     snap: bool = True
     restore_missing: bool = True
+    order: bool = True
 
 
 class EvaluationParams(Section):

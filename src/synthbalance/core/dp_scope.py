@@ -20,7 +20,7 @@ NOT_COVERED: tuple[str, ...] = (
     "false) of each minority class's own values",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
     "shares, quantiles, missing-value shares (of all rows and of each class), decimal "
-    "places of continuous columns",
+    "places of continuous columns, order rules between date columns",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "
     "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",

@@ -45,6 +45,11 @@ Rules, in the order they run on each column:
     value is filled with probability ``(s - r) / s`` (all of them when ``r`` is 0) by a
     draw from the training distribution (level frequencies, or training quantiles). Draws
     come from a ``numpy.random.Generator`` per column, seeded from ``seed``.
+``order``
+    Runs last, on whole rows: where two date columns are in order in every training row
+    (an order rule, :mod:`~synthbalance.core.order_rules`), a row with them the other way
+    round gets them swapped; counted on the later column. The sampling stage already drops
+    draws that break a rule, so this fixes what the rules above did (a filled missing date).
 
 A ``datetime`` column is cleaned as seconds since the epoch, like a continuous column
 (bounds from the training rows, so synthetic dates stay within the training range), and
@@ -71,6 +76,7 @@ import pandas as pd
 from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import metric_names
+from synthbalance.core.order_rules import OrderRule, date_seconds, find_order_rules, swap_broken
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
 from synthbalance.core.tables import label_mask, require_columns
@@ -95,6 +101,7 @@ RULES: tuple[str, ...] = (
     "snap",
     "restore_missing",
     "fill_missing",
+    "order",
 )
 #: Rules that count values they fixed: not the two diagnostics, nor ``decimals`` (a format).
 FIX_RULES: tuple[str, ...] = tuple(r for r in RULES[2:] if r != "decimals")
@@ -177,12 +184,14 @@ class PostprocessStats:
     """Per-column legal values fitted on the real training rows; plain, JSON-safe data.
 
     ``target`` and ``classes`` name the label column and its classes, in the order of each
-    column's ``class_missing_rates`` (``None`` and ``()``: fitted without them).
+    column's ``class_missing_rates`` (``None`` and ``()``: fitted without them); ``orders``
+    the order rules between date columns (:mod:`~synthbalance.core.order_rules`).
     """
 
     columns: tuple[ColumnStats, ...]
     target: str | None = None
     classes: tuple[Any, ...] = ()
+    orders: tuple[OrderRule, ...] = ()
 
     def __getitem__(self, name: str) -> ColumnStats:
         for col in self.columns:
@@ -192,7 +201,8 @@ class PostprocessStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [_stats_to_dict(c) for c in self.columns], "target": self.target,
-                "classes": [to_python(c) for c in self.classes]}
+                "classes": [to_python(c) for c in self.classes],
+                "orders": [[r.low, r.high] for r in self.orders]}
 
     def summary(self) -> pd.DataFrame:
         """One row per column: the rules postprocessing applies to synthetic values.
@@ -223,12 +233,19 @@ class PostprocessStats:
                       if d.get(k) is not None}
             columns.append(ColumnStats(**{**d, **tuples}))
         return cls(columns=tuple(columns), target=data.get("target"),
-                   classes=tuple(data.get("classes") or ()))
+                   classes=tuple(data.get("classes") or ()),
+                   orders=tuple(OrderRule(*pair) for pair in data.get("orders") or ()))
+
+    @property
+    def dates(self) -> tuple[ColumnStats, ...]:
+        """The ``datetime`` columns, which order rules read."""
+        return tuple(c for c in self.columns if c.kind == "datetime")
 
 
 def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
     """Learn bounds, levels, missing shares and dtypes of every schema column from real rows;
-    with the target column, each class's own missing share too.
+    with the target column, each class's own missing share too; and the order rules between
+    date columns (:func:`~synthbalance.core.order_rules.find_order_rules`).
 
     Raises:
         DataValidationError: ``train_rows`` lacks a schema column.
@@ -236,9 +253,11 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     require_columns(train_rows, schema.names, "training rows")
     masks = _class_masks(train_rows, schema.target, schema.classes)
     columns = tuple(_fit_column(train_rows[s.name], s, masks) for s in schema.columns)
+    dates = [c for c in columns if c.kind == "datetime"]
+    orders = find_order_rules(date_seconds(train_rows, dates))
     if masks is None:
-        return PostprocessStats(columns)
-    return PostprocessStats(columns, schema.target, schema.classes)
+        return PostprocessStats(columns, orders=orders)
+    return PostprocessStats(columns, schema.target, schema.classes, orders)
 
 
 def _class_masks(rows: pd.DataFrame, target: str | None,
@@ -260,6 +279,7 @@ def postprocess(
     decimals: bool = True,
     snap: bool = True,
     restore_missing: bool = True,
+    order: bool = True,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clean synthetic rows; return ``(clean rows, fixes)`` and leave ``synth`` untouched.
@@ -290,6 +310,11 @@ def postprocess(
     # consolidating blocks, which took a third of the time).
     columns = {c: updates[c] if c in updates else synth[c].copy() for c in synth.columns}
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
+    if order:
+        clean, swapped = swap_broken(clean, stats.orders, stats.dates)
+    else:
+        swapped = dict.fromkeys(stats.orders, 0)
+    fixes += [(r.high, "order", n, len(synth)) for r, n in swapped.items()]
     clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
     log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",

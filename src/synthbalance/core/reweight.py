@@ -22,6 +22,8 @@ runs, for use in Python.
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,7 @@ from xgboost import XGBClassifier
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import joint_levels, numeric_matrix
+from synthbalance.core.order_rules import OrderRule, broken_rows
 from synthbalance.core.sampling import AUTO_OVERSAMPLE, check_oversample
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import validation_mask
@@ -59,27 +62,37 @@ P_BOUNDS = (1e-4, 1 - 1e-4)
 #: point at a single training row, and on the credit card's 80 frauds a looser leaf (about
 #: 3 rows) moved the kept rows' marginals away from the real ones (W-mean 0.27 to 0.32).
 MIN_LEAF = 5.0
+#: Rounds of fresh draws for the draws dropped for breaking an order rule.
+MAX_REDRAWS = 5
+#: The share of draws that keep the rules is taken as at least this when sizing a redraw,
+#: so that a generator that breaks them nearly always is not asked for millions of rows.
+MIN_ABIDING_SHARE = 0.05
 
 
 @dataclass(frozen=True)
 class Resampling:
     """What the sampling did for one class: ``kept`` rows out of ``oversample`` x ``kept``
-    draws, and the importance weights' effective sample size over the draws (Kish's
-    ``(sum w)^2 / sum w^2``, in rows), ``None`` when the rows were kept unweighted."""
+    draws, the importance weights' effective sample size over the draws (Kish's
+    ``(sum w)^2 / sum w^2``, in rows), ``None`` when the rows were kept unweighted, and the
+    share of all draws dropped for breaking an order rule between date columns (``None``:
+    the generator's table has none; :mod:`~synthbalance.core.order_rules`)."""
 
     kept: int
     oversample: int
     effective_sample_size: float | None = None
+    order_broken_share: float | None = None
 
     def metrics(self) -> dict[str, float]:
         """``sampling.oversample`` (draws per kept row as resolved; 1: no resampling),
-        ``sampling.kept_rows`` and ``sampling.ess_share``, the effective sample size as a
-        share of the draws in [0, 1] (NaN, so not logged, for unweighted rows)."""
+        ``sampling.kept_rows``, ``sampling.ess_share``, the effective sample size as a
+        share of the draws in [0, 1] (NaN, so not logged, for unweighted rows), and
+        ``sampling.order_broken_share`` (NaN without order rules)."""
         draws = self.kept * self.oversample
-        ess = self.effective_sample_size
+        ess, broken = self.effective_sample_size, self.order_broken_share
         return {"sampling.oversample": float(self.oversample),
                 "sampling.kept_rows": float(self.kept),
-                "sampling.ess_share": float("nan") if ess is None else ess / draws}
+                "sampling.ess_share": float("nan") if ess is None else ess / draws,
+                "sampling.order_broken_share": float("nan") if broken is None else broken}
 
 
 def resolve_oversample(oversample: int | str, private: bool) -> int:
@@ -106,7 +119,8 @@ def reweighted_sample(synthesizer: Synthesizer, train_rows: pd.DataFrame,
                       oversample: int | str = "auto", **sample_kwargs: Any) -> pd.DataFrame:
     """``n`` decoded rows of class ``label``, as the sampling pipeline makes them:
     ``oversample`` x ``n`` draws of ``synthesizer.sample`` (seeded by ``seed``;
-    ``sample_kwargs`` such as ``batch_size`` and ``precision`` go to it), importance-resampled
+    ``sample_kwargs`` such as ``batch_size`` and ``precision`` go to it) that break no order
+    rule between date columns (:func:`abiding_draws`), importance-resampled
     against the rows of ``label`` in ``train_rows`` that are not ``validation_rows`` (the
     rows the generator learned from; pass the pipeline's ``train_rows`` and
     ``validation_rows``). :func:`reweighted_sample_report` also says what the resampling did.
@@ -130,9 +144,62 @@ def reweighted_sample_report(synthesizer: Synthesizer, train_rows: pd.DataFrame,
     target = synthesizer.schema.target
     fitted = train_rows[~validation_mask(train_rows, validation_rows)]
     real = fitted[label_mask(fitted[target], label)]
-    draws = synthesizer.sample(draws_per_row * n, label=label, seed=seed, **sample_kwargs)
+    draws, broken = abiding_draws(synthesizer, draws_per_row * n, label, seed, **sample_kwargs)
     rows, ess = _resample(real, draws, synthesizer.schema, n, seed)
-    return rows, Resampling(n, draws_per_row, ess)
+    return rows, Resampling(n, draws_per_row, ess, broken)
+
+
+def abiding_draws(synthesizer: Synthesizer, n: int, label: Any, seed: int,
+                  **sample_kwargs: Any) -> tuple[pd.DataFrame, float | None]:
+    """``n`` decoded draws of class ``label`` that break none of the synthesizer's order
+    rules (:mod:`~synthbalance.core.order_rules`), and the share of all draws dropped for
+    breaking one (``None`` when there are no rules: the first ``n`` draws as they came).
+
+    Rejection sampling: the draws that break a rule are dropped and more are drawn for them,
+    each round from a seed derived from ``seed`` and the round, sized by the share dropped
+    so far, up to :data:`MAX_REDRAWS` rounds. Rows still missing after them are taken from
+    the dropped draws, with a warning; postprocessing swaps their dates.
+    """
+    draws = synthesizer.sample(n, label=label, seed=seed, **sample_kwargs)
+    stats = synthesizer.cleaning
+    if stats is None or not stats.orders:
+        return draws, None
+    kept: list[pd.DataFrame] = []
+    dropped: list[pd.DataFrame] = []
+    drawn = 0
+    for redraw in range(1, MAX_REDRAWS + 2):
+        broken = broken_rows(draws, stats.orders, stats.dates)
+        kept.append(draws[~broken])
+        dropped.append(draws[broken])
+        drawn += len(draws)
+        short = n - sum(map(len, kept))
+        if short <= 0 or redraw > MAX_REDRAWS:
+            break
+        abiding = max(sum(map(len, kept)) / drawn, MIN_ABIDING_SHARE)
+        draws = synthesizer.sample(math.ceil(1.2 * short / abiding), label=label,
+                                   seed=_redraw_seed(seed, redraw), **sample_kwargs)
+    share = sum(map(len, dropped)) / drawn
+    _log_order(stats.orders, share, drawn, short, _of_class(draws, synthesizer.schema.target))
+    rows = pd.concat(kept + dropped if short > 0 else kept)
+    return rows.iloc[:n].reset_index(drop=True), share
+
+
+def _redraw_seed(seed: int, redraw: int) -> int:
+    """A seed of its own for each round of redraws (not ``seed + 1``, another class's)."""
+    return int(np.random.SeedSequence([seed, redraw]).generate_state(1)[0])
+
+
+def _log_order(rules: Sequence[OrderRule], share: float, drawn: int, short: int,
+               of_class: str) -> None:
+    names = ", ".join(map(str, rules))
+    logger.info("Order rules (%s): %.1f %% of the %d draws%s broke one and were dropped.",
+                names, 100 * share, drawn, of_class)
+    if short > 0:
+        logger.warning(
+            "After %d rounds of redraws, %d rows still break an order rule (%s): they are "
+            "kept, and postprocessing swaps their dates. The generator puts most draws the "
+            "wrong way round; train it longer or check the rule holds.", MAX_REDRAWS, short,
+            names)
 
 
 def importance_weights(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, seed: int,

@@ -38,6 +38,7 @@ from synthbalance.core.models.callbacks import (
     PeriodicCheck,
 )
 from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, postprocess
+from synthbalance.core.reweight import abiding_draws
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import inner_split, validation_mask
 from synthbalance.core.tables import find_label, label_mask, missing_columns, rows_of
@@ -106,18 +107,24 @@ class Synthesizer:
         (fresh ids numbered from the first row, the constant's value); ``rows.attrs[MADE_BY]``
         says what the generator was trained as (:func:`trained_as`). With ``clean=True``
         the cleaning rules fitted at training time (clip, round, snap, missing values) are
-        applied too; the pipelines
+        applied too, and draws that break an order rule between date columns are replaced
+        by fresh ones (:func:`~synthbalance.core.reweight.abiding_draws`); the pipelines
         clean in their own stage, to count every fix. ``precision`` is that of the
         generator's forward pass (``"auto"``, ``"float32"`` or ``"bfloat16"``, see
         :func:`~synthbalance.core.models.base.sampling_dtype`).
         """
         label = self.classes[0] if label is None else self._known_label(label)
-        y = self.classes.index(label) if self.conditional else None
-        coded = self.generator.sample_coded(
-            n, y=y, seed=seed, batch_size=batch_size, precision=precision
-        )
-        rows = self.transformer.decode(coded, extra={self.schema.target: np.repeat(label, n)})
-        rows = fill_unlearned(rows, self.schema)
+        if clean and self.cleaning is not None and self.cleaning.orders:
+            rows, _ = abiding_draws(self, n, label, seed, batch_size=batch_size,
+                                    precision=precision)
+        else:
+            y = self.classes.index(label) if self.conditional else None
+            coded = self.generator.sample_coded(
+                n, y=y, seed=seed, batch_size=batch_size, precision=precision
+            )
+            rows = self.transformer.decode(coded,
+                                           extra={self.schema.target: np.repeat(label, n)})
+            rows = fill_unlearned(rows, self.schema)
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
         rows.attrs[MADE_BY] = trained_as(self)  # later stages check it (pipelines' hooks)

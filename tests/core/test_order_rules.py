@@ -1,0 +1,157 @@
+"""Order rules between date columns (core.order_rules): found in the real rows, kept in
+the synthetic ones by the sampling stage's rejection and by postprocessing's swap."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.order_rules import (
+    MIN_ROWS,
+    OrderRule,
+    broken_rows,
+    find_order_rules,
+)
+from synthbalance.core.postprocess import (
+    PostprocessStats,
+    fit_postprocess,
+    fix_totals,
+    postprocess,
+)
+from synthbalance.core.reweight import abiding_draws, reweighted_sample_report
+from synthbalance.core.schema import infer_schema
+
+N = 600
+
+
+def _stays(n: int = N, seed: int = 0) -> pd.DataFrame:
+    """Admission before discharge in every row (written in two formats), and a date of
+    birth unrelated to either; 1 in 4 rows readmitted."""
+    rng = np.random.default_rng(seed)
+    admitted = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    stay = rng.integers(1, 30, n)
+    return pd.DataFrame({
+        "admitted": admitted.strftime("%d.%m.%Y"),
+        "discharged": (admitted + pd.to_timedelta(stay, unit="D")).strftime("%Y-%m-%d"),
+        "reviewed": (pd.Timestamp("2021-01-01")
+                     + pd.to_timedelta(rng.integers(0, 800, n), unit="D")).strftime("%Y-%m-%d"),
+        "age": rng.integers(18, 95, n),
+        "y": np.where(np.arange(n) < n // 4, 1, 0),
+    })
+
+
+def _fitted(df: pd.DataFrame):
+    schema = infer_schema(df, "y")
+    return schema, fit_postprocess(df, schema)
+
+
+def test_only_pairs_in_order_in_every_training_row_are_rules():
+    df = _stays()
+    df.loc[3, "discharged"] = None  # a missing date breaks nothing
+    schema, stats = _fitted(df)
+    assert [schema[c].kind for c in ("admitted", "discharged", "reviewed")] == ["datetime"] * 3
+    assert stats.orders == (OrderRule("admitted", "discharged"),)
+    assert str(stats.orders[0]) == "admitted <= discharged"
+    assert PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    # one row the other way round, a copy, or too few rows holding both: no rule
+    swapped = df.copy()
+    swapped.loc[0, ["admitted", "discharged"]] = ["02.02.2024", "2021-01-01"]
+    assert _fitted(swapped)[1].orders == ()
+    assert _fitted(df.assign(discharged=pd.to_datetime(df["admitted"], format="%d.%m.%Y")
+                             .dt.strftime("%Y-%m-%d")))[1].orders == ()
+    seconds = {"a": np.arange(MIN_ROWS - 1.0), "b": np.arange(MIN_ROWS - 1.0) + 5}
+    assert find_order_rules(seconds) == ()
+    assert find_order_rules({k: np.r_[v, 50.0] for k, v in seconds.items()}) == (
+        OrderRule("a", "b"),)
+
+
+def test_postprocessing_swaps_dates_the_wrong_way_round_and_counts_them():
+    df = _stays()
+    schema, stats = _fitted(df)
+    synth = df.copy()
+    # rows turned the other way round, of dates inside the other column's range too (else
+    # clipping would move them before the swap)
+    admitted = pd.to_datetime(df["admitted"], format="%d.%m.%Y")
+    discharged = pd.to_datetime(df["discharged"])
+    inside = (admitted >= discharged.min()) & (discharged <= admitted.max())
+    wrong = np.flatnonzero(inside.to_numpy())[::7]
+    synth.loc[wrong, "admitted"] = (pd.to_datetime(df.loc[wrong, "discharged"])
+                                    .dt.strftime("%d.%m.%Y"))
+    synth.loc[wrong, "discharged"] = (pd.to_datetime(df.loc[wrong, "admitted"],
+                                                     format="%d.%m.%Y").dt.strftime("%Y-%m-%d"))
+    assert broken_rows(synth, stats.orders, stats.dates).sum() == len(wrong)
+    clean, fixes = postprocess(synth, stats, schema)
+    assert not broken_rows(clean, stats.orders, stats.dates).any()
+    pd.testing.assert_frame_equal(clean, df)  # each date back in its own column and format
+    counts = fixes.set_index(["column", "rule"])["count"]
+    assert counts[("discharged", "order")] == len(wrong)
+    assert fix_totals(fixes)["postprocess.order"] == len(wrong)
+    off, off_fixes = postprocess(synth, stats, schema, order=False)
+    assert broken_rows(off, stats.orders, stats.dates).sum() == len(wrong)
+    assert fix_totals(off_fixes)["postprocess.order"] == 0
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from synthbalance.core.synthesizer import TrainingPlan, train_synthesizer
+    from synthbalance.core.transformer import TabularTransformer
+
+    df = _stays(2_000)
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    plan = TrainingPlan("cvae", {"epochs": 3, "hidden_dims": [16], "device": "cpu"})
+    synthesizer = train_synthesizer(df, transformer.transform(df), transformer, schema, plan,
+                                    progress=False)
+    return df, synthesizer
+
+
+def test_sampling_drops_draws_that_break_a_rule_and_keeps_the_row_count(trained, caplog):
+    df, synthesizer = trained
+    stats = synthesizer.cleaning
+    raw = synthesizer.sample(1_000, label=1, seed=3)
+    broken = broken_rows(raw, stats.orders, stats.dates).mean()
+    assert broken > 0.05  # a short-trained generator breaks the rule often
+    with caplog.at_level(logging.INFO, logger="synthbalance.core.reweight"):
+        rows, done = reweighted_sample_report(synthesizer, df, df.iloc[:0], 300, 1, seed=3)
+    assert len(rows) == 300 and not broken_rows(rows, stats.orders, stats.dates).any()
+    share = done.metrics()["sampling.order_broken_share"]
+    assert share == pytest.approx(broken, abs=0.06)
+    assert "Order rules (admitted <= discharged)" in caplog.text
+    again, _ = reweighted_sample_report(synthesizer, df, df.iloc[:0], 300, 1, seed=3)
+    pd.testing.assert_frame_equal(rows, again)
+
+
+def test_draws_without_rules_are_the_generators_own(trained):
+    df, synthesizer = trained
+    kept, share = abiding_draws(synthesizer, 200, 1, seed=5)
+    assert share is not None and not broken_rows(kept, synthesizer.cleaning.orders,
+                                                 synthesizer.cleaning.dates).any()
+    plain = PostprocessStats(synthesizer.cleaning.columns)  # the same stats, no rules
+    synthesizer.cleaning, rules = plain, synthesizer.cleaning
+    try:
+        rows, none = abiding_draws(synthesizer, 200, 1, seed=5)
+    finally:
+        synthesizer.cleaning = rules
+    assert none is None
+    pd.testing.assert_frame_equal(rows, synthesizer.sample(200, label=1, seed=5))
+
+
+def test_clean_rows_from_the_saved_model_are_redrawn_not_swapped(trained, tmp_path):
+    """What MLflow's pyfunc model and ``Synthesizer.sample(clean=True)`` return: draws that
+    keep the rules, then cleaned; no row needs a swap."""
+    from synthbalance.core.synthesizer import Synthesizer
+
+    _, synthesizer = trained
+    synthesizer.save(tmp_path / "model.pt")
+    loaded = Synthesizer.load(tmp_path / "model.pt")
+    assert loaded.cleaning.orders == synthesizer.cleaning.orders
+    rows = loaded.sample(300, label=1, seed=3, clean=True)
+    redrawn, _ = abiding_draws(loaded, 300, 1, seed=3)
+    expected, fixes = postprocess(redrawn, loaded.cleaning, loaded.schema, seed=3)
+    pd.testing.assert_frame_equal(rows, expected)
+    assert fix_totals(fixes)["postprocess.order"] == 0
+
