@@ -295,9 +295,9 @@ def test_a_version_2_transformer_state_without_formats_still_loads():
     df = _table()
     schema = infer_schema(df, "y")
     state = TabularTransformer(seed=0).fit(df, schema).to_state()
-    assert state["version"] == 3
+    assert state["version"] == 4
     for column in state["columns"]:
-        del column["format"]
+        del column["format"], column["anchor"], column["anchor_fill"]
     old = TabularTransformer.from_state({**state, "version": 2})
     assert np.array_equal(old.transform(df), TabularTransformer.from_state(
         TabularTransformer(seed=0).fit(df, schema).to_state()).transform(df))

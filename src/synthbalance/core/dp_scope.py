@@ -17,10 +17,12 @@ NOT_COVERED: tuple[str, ...] = (
     "schema: column kinds, category and level sets, constant and identifier columns",
     "transformer: mixture modes (means, standard deviations), point masses, log scaling, "
     "one-hot level sets, of the whole column and (unless preprocessing.class_modes is "
-    "false) of each minority class's own values",
+    "false) of each minority class's own values; which dates are anchored to an earlier "
+    "date, and that date's median",
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
     "shares, quantiles, missing-value shares (of all rows and of each class), decimal "
-    "places of continuous columns, order rules between date columns",
+    "places of continuous columns, order rules between date columns and the quantiles of "
+    "the days between their dates",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "
     "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",

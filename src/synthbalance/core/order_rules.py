@@ -15,10 +15,12 @@ Two stages keep them, so that no synthetic row breaks one:
   dropped. This is rejection sampling: the kept rows follow the generator's distribution
   restricted to the rows the rules allow, so both dates keep the spacing the generator
   learned; logged as ``sampling.order_broken_share``;
-- postprocessing swaps the two dates of a row that still breaks one (a missing date filled
-  by a draw, or the rare rows left when rejection runs out of draws), counted as the rule
-  ``order`` on the ``high`` column (:func:`swap_broken`). A swap keeps both dates within
-  their clip bounds, because the training bounds of ``low`` are at most those of ``high``.
+- postprocessing fills a missing date of a rule, where the other date is present, with
+  that date plus (or minus) a draw of the days between the two among the training rows
+  (:func:`refill`), not with a date drawn from the whole column; then swaps the two dates
+  of a row that still breaks a rule (the rare rows left when rejection runs out of draws;
+  :func:`swap_broken`). A swap keeps both dates within their clip bounds, because the
+  training bounds of ``low`` are at most those of ``high``.
 
 Only date columns are searched: among numeric columns, a pair ordered in every training row
 by chance (two unrelated amounts of different sizes) would be taken for a rule.
@@ -47,9 +49,12 @@ class DateColumn(Protocol):
 
 
 class WrittenDateColumn(DateColumn, Protocol):
-    """A date column's postprocessing stats: also the dtype its values are written in."""
+    """A date column's postprocessing stats: also the dtype its values are written in and
+    its clip bounds (seconds; ``None``: none)."""
 
     dtype: str
+    low: float | None
+    high: float | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,53 @@ def find_order_rules(seconds: Mapping[str, np.ndarray]) -> tuple[OrderRule, ...]
     return tuple(rules)
 
 
+def gap_quantiles(seconds: Mapping[str, np.ndarray], rules: Sequence[OrderRule],
+                  n_quantiles: int) -> tuple[tuple[float, ...], ...]:
+    """Per rule, ``n_quantiles`` evenly spaced quantiles (0 to 1) of ``high - low`` in
+    seconds, over the rows holding both dates."""
+    grid = np.linspace(0.0, 1.0, n_quantiles)
+    out = []
+    for rule in rules:
+        gap = seconds[rule.high] - seconds[rule.low]
+        out.append(tuple(float(q) for q in np.quantile(gap[~np.isnan(gap)], grid)))
+    return tuple(out)
+
+
+def refill(rows: pd.DataFrame, filled: Mapping[str, np.ndarray], rules: Sequence[OrderRule],
+           gaps: Sequence[Sequence[float]], columns: Sequence[WrittenDateColumn],
+           rng: np.random.Generator) -> pd.DataFrame:
+    """``rows`` with each date of a rule that was filled in (``filled``: column name to a
+    row mask), where the rule's other date is present, replaced by that date plus (for
+    ``high``) or minus (for ``low``) a draw of the rule's training gap (``gaps``, the
+    quantiles of :func:`gap_quantiles`), clipped to the column's bounds. Rules run in order,
+    so a date under several rules ends up placed against the last one's other date (the
+    nearest, in the columns' order). ``rows`` is not modified."""
+    by_name = {c.name: c for c in columns}
+    out = rows
+    for rule, quantiles in zip(rules, gaps, strict=True):
+        for col, other, sign in ((rule.high, rule.low, 1.0), (rule.low, rule.high, -1.0)):
+            seconds = date_seconds(out, [by_name[col], by_name[other]])
+            redo = filled[col] & ~np.isnan(seconds[other]) & ~filled[other]
+            if not redo.any():
+                continue
+            grid = np.linspace(0.0, 1.0, len(quantiles))
+            gap = np.interp(rng.random(int(redo.sum())), grid, np.asarray(quantiles))
+            out = _write(out, by_name[col], redo, seconds[other][redo] + sign * gap)
+    return out
+
+
+def _write(rows: pd.DataFrame, col: WrittenDateColumn, mask: np.ndarray,
+           seconds: np.ndarray) -> pd.DataFrame:
+    """``rows`` (copied) with ``col`` set to ``seconds`` (clipped to its bounds, written in
+    its format or dtype) where ``mask``."""
+    low = -np.inf if col.low is None else col.low
+    high = np.inf if col.high is None else col.high
+    written = from_seconds(np.clip(seconds, low, high), col.format, col.dtype)
+    out = rows.copy()
+    out.loc[mask, col.name] = pd.Series(written, index=out.index[mask])
+    return out
+
+
 def broken_rows(rows: pd.DataFrame, rules: Sequence[OrderRule],
                 columns: Sequence[DateColumn]) -> np.ndarray:
     """Rows of ``rows`` (bool, shape ``(len(rows),)``) that break any of ``rules``."""
@@ -103,23 +155,31 @@ def broken_rows(rows: pd.DataFrame, rules: Sequence[OrderRule],
 
 
 def swap_broken(rows: pd.DataFrame, rules: Sequence[OrderRule],
-                columns: Sequence[WrittenDateColumn]) -> tuple[pd.DataFrame, dict[OrderRule, int]]:
+                columns: Sequence[WrittenDateColumn]) -> pd.DataFrame:
     """``rows`` with the two dates swapped in every row that breaks a rule, each written in
-    its own column's format or dtype, rule by rule in order; and how many rows each rule
-    swapped. ``rows`` is not modified (and is returned as it is when no row breaks one)."""
+    its own column's format or dtype, rule by rule in order. ``rows`` is not modified (and
+    is returned as it is when no row breaks one)."""
     by_name = {c.name: c for c in columns}
-    out, counts = rows, {}
+    out = rows
     for rule in rules:
         low, high = by_name[rule.low], by_name[rule.high]
         seconds = date_seconds(out, [low, high])
         broken = rule.broken(seconds)
-        counts[rule] = int(np.count_nonzero(broken))
-        if counts[rule]:
-            out = out.copy() if out is rows else out
-            for col, value in ((low, seconds[high.name]), (high, seconds[low.name])):
-                written = from_seconds(value[broken], col.format, col.dtype)
-                out.loc[broken, col.name] = pd.Series(written, index=out.index[broken])
-    return out, counts
+        if broken.any():
+            out = _write(out, low, broken, seconds[high.name][broken])
+            out = _write(out, high, broken, seconds[low.name][broken])
+    return out
+
+
+def changed_values(before: pd.DataFrame, after: pd.DataFrame,
+                   names: Sequence[str]) -> dict[str, int]:
+    """Per column of ``names``: how many values differ between ``before`` and ``after``
+    (two missing values are equal)."""
+    out = {}
+    for name in names:
+        a, b = before[name], after[name]
+        out[name] = int((~((a == b) | (a.isna() & b.isna()))).sum())
+    return out
 
 
 def _named(column: DateColumn, rules: Sequence[OrderRule]) -> bool:

@@ -46,10 +46,13 @@ Rules, in the order they run on each column:
     draw from the training distribution (level frequencies, or training quantiles). Draws
     come from a ``numpy.random.Generator`` per column, seeded from ``seed``.
 ``order``
-    Runs last, on whole rows: where two date columns are in order in every training row
-    (an order rule, :mod:`~synthbalance.core.order_rules`), a row with them the other way
-    round gets them swapped; counted on the later column. The sampling stage already drops
-    draws that break a rule, so this fixes what the rules above did (a filled missing date).
+    Runs last, on whole rows, for two date columns in order in every training row (an
+    order rule, :mod:`~synthbalance.core.order_rules`): a date that ``fill_missing`` filled
+    in, where the rule's other date is present, is placed against it instead, by a draw of
+    the days between the two among the training rows; then a row still with the two the
+    other way round gets them swapped. Counted as the date values it changed, per column.
+    The sampling stage already drops draws that break a rule, so this fixes what the rules
+    above did.
 
 A ``datetime`` column is cleaned as seconds since the epoch, like a continuous column
 (bounds from the training rows, so synthetic dates stay within the training range), and
@@ -76,7 +79,15 @@ import pandas as pd
 from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import ConfigError
 from synthbalance.core.naming import metric_names
-from synthbalance.core.order_rules import OrderRule, date_seconds, find_order_rules, swap_broken
+from synthbalance.core.order_rules import (
+    OrderRule,
+    changed_values,
+    date_seconds,
+    find_order_rules,
+    gap_quantiles,
+    refill,
+    swap_broken,
+)
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import DISCRETE_KINDS, ORDERED_KINDS, ColumnSpec, Schema
 from synthbalance.core.tables import label_mask, require_columns
@@ -185,13 +196,15 @@ class PostprocessStats:
 
     ``target`` and ``classes`` name the label column and its classes, in the order of each
     column's ``class_missing_rates`` (``None`` and ``()``: fitted without them); ``orders``
-    the order rules between date columns (:mod:`~synthbalance.core.order_rules`).
+    the order rules between date columns (:mod:`~synthbalance.core.order_rules`) and
+    ``order_gaps`` the training quantiles of each one's ``high - low`` (seconds).
     """
 
     columns: tuple[ColumnStats, ...]
     target: str | None = None
     classes: tuple[Any, ...] = ()
     orders: tuple[OrderRule, ...] = ()
+    order_gaps: tuple[tuple[float, ...], ...] = ()
 
     def __getitem__(self, name: str) -> ColumnStats:
         for col in self.columns:
@@ -202,7 +215,8 @@ class PostprocessStats:
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [_stats_to_dict(c) for c in self.columns], "target": self.target,
                 "classes": [to_python(c) for c in self.classes],
-                "orders": [[r.low, r.high] for r in self.orders]}
+                "orders": [[r.low, r.high] for r in self.orders],
+                "order_gaps": [list(g) for g in self.order_gaps]}
 
     def summary(self) -> pd.DataFrame:
         """One row per column: the rules postprocessing applies to synthetic values.
@@ -234,7 +248,8 @@ class PostprocessStats:
             columns.append(ColumnStats(**{**d, **tuples}))
         return cls(columns=tuple(columns), target=data.get("target"),
                    classes=tuple(data.get("classes") or ()),
-                   orders=tuple(OrderRule(*pair) for pair in data.get("orders") or ()))
+                   orders=tuple(OrderRule(*pair) for pair in data.get("orders") or ()),
+                   order_gaps=tuple(tuple(g) for g in data.get("order_gaps") or ()))
 
     @property
     def dates(self) -> tuple[ColumnStats, ...]:
@@ -253,11 +268,12 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     require_columns(train_rows, schema.names, "training rows")
     masks = _class_masks(train_rows, schema.target, schema.classes)
     columns = tuple(_fit_column(train_rows[s.name], s, masks) for s in schema.columns)
-    dates = [c for c in columns if c.kind == "datetime"]
-    orders = find_order_rules(date_seconds(train_rows, dates))
+    seconds = date_seconds(train_rows, [c for c in columns if c.kind == "datetime"])
+    orders = find_order_rules(seconds)
+    gaps = gap_quantiles(seconds, orders, N_QUANTILES)
     if masks is None:
-        return PostprocessStats(columns, orders=orders)
-    return PostprocessStats(columns, schema.target, schema.classes, orders)
+        return PostprocessStats(columns, orders=orders, order_gaps=gaps)
+    return PostprocessStats(columns, schema.target, schema.classes, orders, gaps)
 
 
 def _class_masks(rows: pd.DataFrame, target: str | None,
@@ -310,16 +326,30 @@ def postprocess(
     # consolidating blocks, which took a third of the time).
     columns = {c: updates[c] if c in updates else synth[c].copy() for c in synth.columns}
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
-    if order:
-        clean, swapped = swap_broken(clean, stats.orders, stats.dates)
-    else:
-        swapped = dict.fromkeys(stats.orders, 0)
-    fixes += [(r.high, "order", n, len(synth)) for r, n in swapped.items()]
+    clean, changed = _keep_order(synth, clean, stats, seed, enabled=order)
+    fixes += [(name, "order", n, len(synth)) for name, n in changed.items()]
     clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
     log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
     return clean, table
+
+
+def _keep_order(synth: pd.DataFrame, clean: pd.DataFrame, stats: PostprocessStats, seed: int,
+                *, enabled: bool) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The ``order`` rule (module doc) on the cleaned rows, and the values it changed per
+    date column named in a rule. Its draws come from a stream of its own, seeded from
+    ``seed`` after the columns' streams."""
+    names = list(dict.fromkeys(c for r in stats.orders for c in (r.low, r.high)))
+    if not enabled or not names:
+        return clean, dict.fromkeys(names, 0)
+    kept = clean
+    if len(stats.order_gaps) == len(stats.orders):
+        filled = {n: synth[n].isna().to_numpy() & clean[n].notna().to_numpy() for n in names}
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 1)[-1])
+        kept = refill(clean, filled, stats.orders, stats.order_gaps, stats.dates, rng)
+    kept = swap_broken(kept, stats.orders, stats.dates)
+    return kept, changed_values(clean, kept, names)
 
 
 def fix_totals(fixes: pd.DataFrame) -> dict[str, float]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,7 @@ from xgboost import XGBClassifier
 
 from synthbalance.core.errors import DataValidationError
 from synthbalance.core.metrics._features import joint_levels, numeric_matrix
-from synthbalance.core.order_rules import OrderRule, broken_rows
+from synthbalance.core.order_rules import broken_rows
 from synthbalance.core.sampling import AUTO_OVERSAMPLE, check_oversample
 from synthbalance.core.schema import Schema
 from synthbalance.core.split import validation_mask
@@ -145,6 +144,10 @@ def reweighted_sample_report(synthesizer: Synthesizer, train_rows: pd.DataFrame,
     fitted = train_rows[~validation_mask(train_rows, validation_rows)]
     real = fitted[label_mask(fitted[target], label)]
     draws, broken = abiding_draws(synthesizer, draws_per_row * n, label, seed, **sample_kwargs)
+    if broken is not None:
+        logger.info("Order rules (%s): %.1f %% of the draws%s broke one and were dropped, and "
+                    "as many drawn again.", ", ".join(map(str, synthesizer.cleaning.orders)),
+                    100 * broken, _of_class(draws, target))
     rows, ess = _resample(real, draws, synthesizer.schema, n, seed)
     return rows, Resampling(n, draws_per_row, ess, broken)
 
@@ -179,7 +182,12 @@ def abiding_draws(synthesizer: Synthesizer, n: int, label: Any, seed: int,
         draws = synthesizer.sample(math.ceil(1.2 * short / abiding), label=label,
                                    seed=_redraw_seed(seed, redraw), **sample_kwargs)
     share = sum(map(len, dropped)) / drawn
-    _log_order(stats.orders, share, drawn, short, _of_class(draws, synthesizer.schema.target))
+    if short > 0:
+        logger.warning(
+            "After %d rounds of redraws, %d of %d rows still break an order rule (%s): they "
+            "are kept, and postprocessing swaps their dates. The generator puts most draws "
+            "the wrong way round; train it longer or check the rule holds.", MAX_REDRAWS,
+            short, n, ", ".join(map(str, stats.orders)))
     rows = pd.concat(kept + dropped if short > 0 else kept)
     return rows.iloc[:n].reset_index(drop=True), share
 
@@ -187,19 +195,6 @@ def abiding_draws(synthesizer: Synthesizer, n: int, label: Any, seed: int,
 def _redraw_seed(seed: int, redraw: int) -> int:
     """A seed of its own for each round of redraws (not ``seed + 1``, another class's)."""
     return int(np.random.SeedSequence([seed, redraw]).generate_state(1)[0])
-
-
-def _log_order(rules: Sequence[OrderRule], share: float, drawn: int, short: int,
-               of_class: str) -> None:
-    names = ", ".join(map(str, rules))
-    logger.info("Order rules (%s): %.1f %% of the %d draws%s broke one and were dropped.",
-                names, 100 * share, drawn, of_class)
-    if short > 0:
-        logger.warning(
-            "After %d rounds of redraws, %d rows still break an order rule (%s): they are "
-            "kept, and postprocessing swaps their dates. The generator puts most draws the "
-            "wrong way round; train it longer or check the rule holds.", MAX_REDRAWS, short,
-            names)
 
 
 def importance_weights(real: pd.DataFrame, draws: pd.DataFrame, schema: Schema, seed: int,

@@ -24,7 +24,12 @@ Per column kind (see :mod:`synthbalance.core.schema`):
   block can only decode to a level that exists, so bounded counts never come back negative.
 * ``datetime``: seconds since the epoch (:mod:`synthbalance.core.dates`), then encoded like
   ``integer`` (whole seconds); decoded back to text in the column's format, or to its
-  ``datetime64`` dtype.
+  ``datetime64`` dtype. A date that is never before another date column in the training
+  rows (an order rule, :mod:`synthbalance.core.order_rules`; of several, the nearest by
+  median) is *anchored* to it: encoded as the seconds after it, so a generator learns how
+  far apart the two are (a hospital stay's length) rather than two dates it must keep close
+  on its own; decoded by adding the anchor's decoded date back. Where the anchor is missing,
+  its training median stands in, both ways, so the round trip stays exact.
 * ``identifier`` and ``constant`` columns are not in ``schema.columns``: never encoded.
 * Missing values: a last "missing" slot in the column's one-hot block (the mode block for
   numeric columns), so they are learned at their real rate and restored on decoding.
@@ -48,6 +53,7 @@ from sklearn.mixture import GaussianMixture
 from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import DataValidationError, ModelFileError, NotFittedError
 from synthbalance.core.layout import CodedRows, Span, SpanLayout
+from synthbalance.core.order_rules import date_seconds, find_order_rules
 from synthbalance.core.parallel import map_columns
 from synthbalance.core.schema import Schema
 from synthbalance.core.tables import label_mask, require_columns
@@ -84,9 +90,9 @@ MAX_POINT_MASSES = 5
 #: few modes instead of one wide mode that wastes the tanh range on the bulk.
 LOG_SKEW = 2.0
 #: Format of ``to_state``; bumped when the layout of the state changes (version 1 states,
-#: without point masses or log scaling, and version 2 states, without datetime formats,
-#: still load).
-STATE_VERSION = 3
+#: without point masses or log scaling, version 2 states, without datetime formats, and
+#: version 3 states, without anchored dates, still load).
+STATE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ class _ColumnCodec:
     point_masses: tuple[float, ...] = ()
     log: bool = False
     format: str | None = None
+    anchor: str | None = None
+    anchor_fill: float | None = None
 
     @property
     def is_modes(self) -> bool:
@@ -126,6 +134,8 @@ class _ColumnCodec:
             "point_masses": list(self.point_masses),
             "log": self.log,
             "format": self.format,
+            "anchor": self.anchor,
+            "anchor_fill": self.anchor_fill,
         }
 
 
@@ -164,6 +174,7 @@ class TabularTransformer:
         require_columns(df, schema.names, "rows to fit the transformer on")
         rng = np.random.default_rng(self.seed)
         classes = _minority_masks(df, schema)
+        anchors = _anchors(df, schema)
         codecs, added = [], {}
         for spec in schema.columns:
             series = df[spec.name]
@@ -171,8 +182,12 @@ class TabularTransformer:
             # table, test split included, and nothing fitted may learn from that
             nullable = bool(series.isna().any())
             common = {"name": spec.name, "kind": spec.kind, "dtype": str(series.dtype),
-                      "format": spec.format if spec.kind == "datetime" else None}
+                      "format": spec.format if spec.kind == "datetime" else None,
+                      **anchors.get(spec.name, {})}
             series = _as_numbers(series, spec.kind, spec.format)
+            if spec.name in anchors:
+                series = series - _anchor_seconds(df, schema[common["anchor"]].format,
+                                                  common["anchor"], common["anchor_fill"])
             if self._uses_modes(spec.kind, series):
                 fitted, added[spec.name] = self._fit_modes(series, rng, classes)
                 codecs.append(_ColumnCodec(**common, nullable=nullable, **fitted))
@@ -286,6 +301,9 @@ class TabularTransformer:
         blocks = iter(self.layout)
         for codec in self._codecs:  # type: ignore[union-attr]
             values = _as_numbers(df[codec.name], codec.kind, codec.format)
+            if codec.anchor is not None:
+                values = values - _anchor_seconds(df, self._codec(codec.anchor).format,
+                                                  codec.anchor, codec.anchor_fill)
             if codec.is_modes:
                 scalar, block = next(blocks), next(blocks)
                 offset, mode = _encode_modes(codec, values)
@@ -336,7 +354,23 @@ class TabularTransformer:
             jobs.append((codec, coded.levels[:, block_j], scalars))
         columns = map_columns(lambda job: _decode_column(*job), jobs, len(coded))
         data = {codec.name: column for (codec, _, _), column in zip(jobs, columns, strict=True)}
+        for codec in self._anchored():  # each after its anchor, whose date it adds to
+            low = self._codec(codec.anchor)  # type: ignore[arg-type]
+            base = _anchor_seconds(data, low.format, low.name, codec.anchor_fill)
+            seconds = data[codec.name].to_numpy(dtype=np.float64) + base
+            data[codec.name] = pd.Series(from_seconds(seconds, codec.format, codec.dtype),
+                                         copy=False)
         return pd.DataFrame({**data, **(extra or {})}, copy=False)
+
+    def _codec(self, name: str) -> _ColumnCodec:
+        return next(c for c in self._codecs if c.name == name)  # type: ignore[union-attr]
+
+    def _anchored(self) -> list[_ColumnCodec]:
+        """The anchored date columns, each after the column it is anchored to."""
+        def depth(codec: _ColumnCodec) -> int:
+            return 0 if codec.anchor is None else 1 + depth(self._codec(codec.anchor))
+        anchored = [c for c in self._codecs if c.anchor is not None]  # type: ignore[union-attr]
+        return sorted(anchored, key=depth)
 
     def fit_transform(self, df: pd.DataFrame, schema: Schema) -> np.ndarray:
         return self.fit(df, schema).transform(df)
@@ -472,6 +506,8 @@ def _encoding_in_words(codec: _ColumnCodec) -> str:
         words = "mode-specific normalisation: " + ", ".join(parts)
     else:
         words = f"one-hot: {len(codec.levels)} levels"
+    if codec.anchor is not None:
+        words += f", as seconds after {codec.anchor}"
     return words + (" + missing" if codec.nullable else "")
 
 
@@ -582,9 +618,34 @@ def _as_numbers(series: pd.Series, kind: str, fmt: str | None) -> pd.Series:
     return pd.Series(to_seconds(series, fmt), index=series.index, name=series.name)
 
 
+def _anchors(df: pd.DataFrame, schema: Schema) -> dict[str, dict[str, Any]]:
+    """Per anchored date column of ``df``: the date column it is anchored to (``anchor``, of
+    its order rules the one nearest by median) and that column's median seconds
+    (``anchor_fill``), which stand in where it is missing."""
+    seconds = date_seconds(df, [s for s in schema.columns if s.kind == "datetime"])
+    rules = find_order_rules(seconds)
+    out = {}
+    for high in dict.fromkeys(r.high for r in rules):
+        lows = [r.low for r in rules if r.high == high]
+        low = min(lows, key=lambda name: float(np.nanmedian(seconds[high] - seconds[name])))
+        out[high] = {"anchor": low, "anchor_fill": float(np.nanmedian(seconds[low]))}
+    return out
+
+
+def _anchor_seconds(rows: Mapping[str, Any], fmt: str | None, name: str,
+                    fill: float | None) -> np.ndarray:
+    """Seconds since the epoch of the anchor column ``name`` of ``rows``, ``fill`` where
+    missing."""
+    seconds = to_seconds(pd.Series(rows[name]), fmt)
+    return np.where(np.isnan(seconds), np.nan if fill is None else fill, seconds)
+
+
 def _restored(values: np.ndarray, codec: _ColumnCodec) -> pd.Series:
     """A decoded column in its training dtype (:func:`~synthbalance.core.values.restore_dtype`);
-    a datetime column's seconds in its format or dtype."""
+    a datetime column's seconds in its format or dtype (an anchored one's stay seconds after
+    its anchor, which :meth:`TabularTransformer.decode` adds)."""
+    if codec.anchor is not None:
+        return pd.Series(values, copy=False)
     if codec.kind == "datetime":
         return pd.Series(from_seconds(values, codec.format, codec.dtype), copy=False)
     return pd.Series(restore_dtype(values, codec.dtype, codec.levels), copy=False)
