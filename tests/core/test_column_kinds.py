@@ -297,7 +297,7 @@ def test_a_version_2_transformer_state_without_formats_still_loads():
     state = TabularTransformer(seed=0).fit(df, schema).to_state()
     assert state["version"] == 4
     for column in state["columns"]:
-        del column["format"], column["anchor"], column["anchor_fill"]
+        del column["format"], column["anchor"], column["anchor_fill"], column["anchor_required"]
     old = TabularTransformer.from_state({**state, "version": 2})
     assert np.array_equal(old.transform(df), TabularTransformer.from_state(
         TabularTransformer(seed=0).fit(df, schema).to_state()).transform(df))

@@ -218,3 +218,26 @@ def test_an_anchored_date_is_learned_as_the_days_after_its_anchor():
             for name, rows in (("real", real), ("synthetic", draws))}
     assert days["synthetic"].median() == pytest.approx(days["real"].median(), abs=5)
     assert days["synthetic"].quantile(0.95) < 2 * days["real"].quantile(0.95)
+
+
+def test_a_date_never_present_without_its_anchor_is_not_decoded_without_it():
+    """Trial B: orders never shipped were decoded as delivered days after the stand-in
+    shipping date. Where no training row has a discharge without its admission, a row
+    decoded without the admission gets no discharge; where one does, the stand-in keeps
+    the round trip exact."""
+    from synthbalance.core.transformer import TabularTransformer
+
+    cols = ["admitted", "discharged"]
+    df = _stays(2_000)
+    df.loc[df.index[::40], cols] = None
+    alone = df.index[1::40]
+    odd = df.copy()
+    odd.loc[alone, "admitted"] = None  # as a generator may decode a row
+    schema = infer_schema(df, "y")
+    transformer = TabularTransformer(seed=0).fit(df, schema)
+    assert transformer.inverse_transform(transformer.transform(df))[cols].equals(df[cols])
+    back = transformer.inverse_transform(transformer.transform(odd))
+    assert back.loc[alone, "discharged"].isna().all()
+    assert back.drop(index=alone)[cols].equals(odd.drop(index=alone)[cols])
+    allowed = TabularTransformer(seed=0).fit(odd, schema)  # discharges without admissions
+    assert allowed.inverse_transform(allowed.transform(odd))[cols].equals(odd[cols])

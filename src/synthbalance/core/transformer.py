@@ -29,7 +29,9 @@ Per column kind (see :mod:`synthbalance.core.schema`):
   median) is *anchored* to it: encoded as the seconds after it, so a generator learns how
   far apart the two are (a hospital stay's length) rather than two dates it must keep close
   on its own; decoded by adding the anchor's decoded date back. Where the anchor is missing,
-  its training median stands in, both ways, so the round trip stays exact.
+  its training median stands in, both ways, so the round trip stays exact; and where no
+  training row has the date without its anchor (never delivered unless shipped), a decoded
+  row without the anchor gets no date either.
 * ``identifier`` and ``constant`` columns are not in ``schema.columns``: never encoded.
 * Missing values: a last "missing" slot in the column's one-hot block (the mode block for
   numeric columns), so they are learned at their real rate and restored on decoding.
@@ -111,6 +113,7 @@ class _ColumnCodec:
     format: str | None = None
     anchor: str | None = None
     anchor_fill: float | None = None
+    anchor_required: bool = False
 
     @property
     def is_modes(self) -> bool:
@@ -136,6 +139,7 @@ class _ColumnCodec:
             "format": self.format,
             "anchor": self.anchor,
             "anchor_fill": self.anchor_fill,
+            "anchor_required": self.anchor_required,
         }
 
 
@@ -356,7 +360,8 @@ class TabularTransformer:
         data = {codec.name: column for (codec, _, _), column in zip(jobs, columns, strict=True)}
         for codec in self._anchored():  # each after its anchor, whose date it adds to
             low = self._codec(codec.anchor)  # type: ignore[arg-type]
-            base = _anchor_seconds(data, low.format, low.name, codec.anchor_fill)
+            base = _anchor_seconds(data, low.format, low.name, codec.anchor_fill,
+                                   missing=np.nan if codec.anchor_required else None)
             seconds = data[codec.name].to_numpy(dtype=np.float64) + base
             data[codec.name] = pd.Series(from_seconds(seconds, codec.format, codec.dtype),
                                          copy=False)
@@ -620,24 +625,28 @@ def _as_numbers(series: pd.Series, kind: str, fmt: str | None) -> pd.Series:
 
 def _anchors(df: pd.DataFrame, schema: Schema) -> dict[str, dict[str, Any]]:
     """Per anchored date column of ``df``: the date column it is anchored to (``anchor``, of
-    its order rules the one nearest by median) and that column's median seconds
-    (``anchor_fill``), which stand in where it is missing."""
+    its order rules the one nearest by median), that column's median seconds
+    (``anchor_fill``), which stand in where it is missing, and whether no row holds the
+    date without the anchor (``anchor_required``)."""
     seconds = date_seconds(df, [s for s in schema.columns if s.kind == "datetime"])
     rules = find_order_rules(seconds)
     out = {}
     for high in dict.fromkeys(r.high for r in rules):
         lows = [r.low for r in rules if r.high == high]
         low = min(lows, key=lambda name: float(np.nanmedian(seconds[high] - seconds[name])))
-        out[high] = {"anchor": low, "anchor_fill": float(np.nanmedian(seconds[low]))}
+        alone = np.isnan(seconds[low]) & ~np.isnan(seconds[high])
+        out[high] = {"anchor": low, "anchor_fill": float(np.nanmedian(seconds[low])),
+                     "anchor_required": not bool(alone.any())}
     return out
 
 
 def _anchor_seconds(rows: Mapping[str, Any], fmt: str | None, name: str,
-                    fill: float | None) -> np.ndarray:
-    """Seconds since the epoch of the anchor column ``name`` of ``rows``, ``fill`` where
-    missing."""
+                    fill: float | None, missing: float | None = None) -> np.ndarray:
+    """Seconds since the epoch of the anchor column ``name`` of ``rows``; where it is
+    missing, ``missing`` if given (NaN: the anchored date is missing too), else ``fill``."""
     seconds = to_seconds(pd.Series(rows[name]), fmt)
-    return np.where(np.isnan(seconds), np.nan if fill is None else fill, seconds)
+    stand_in = missing if missing is not None else np.nan if fill is None else fill
+    return np.where(np.isnan(seconds), stand_in, seconds)
 
 
 def _restored(values: np.ndarray, codec: _ColumnCodec) -> pd.Series:
