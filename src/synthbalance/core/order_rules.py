@@ -8,13 +8,15 @@ found, not declared (:func:`find_order_rules`): a pair is one when at least
 :data:`MIN_ROWS` training rows hold both dates, none has them the other way round, and not
 all are equal (two copies of one date are a copied column, which ingest warns of).
 
-Two stages keep them, so that no synthetic row breaks one:
+Three stages keep them, so that no synthetic row breaks one:
 
+- the transformer encodes a rule's later date as the seconds after its earlier one (its
+  anchor; :mod:`~synthbalance.core.transformer`), so a generator learns how far apart the
+  two are and seldom breaks the rule at all;
 - sampling draws rows and drops those that break a rule before it importance-resamples
   (:func:`~synthbalance.core.reweight.reweighted_sample`), drawing again for the ones
   dropped. This is rejection sampling: the kept rows follow the generator's distribution
-  restricted to the rows the rules allow, so both dates keep the spacing the generator
-  learned; logged as ``sampling.order_broken_share``;
+  restricted to the rows the rules allow; logged as ``sampling.order_broken_share``;
 - postprocessing fills a missing date of a rule, where the other date is present, with
   that date plus (or minus) a draw of the days between the two among the training rows
   (:func:`refill`), not with a date drawn from the whole column; then swaps the two dates
