@@ -430,4 +430,5 @@ def test_a_label_given_away_by_a_column_is_advised_on_as_such(demo):
     assert advice["validation_pr_auc_baseline"] == 1.0 and advice["arm"] == "none"
     said = write_verdict(advice, train, held, test, schema, evaluation, {})
     assert "(validation PR AUC 1.0000; test 1.0000), so no arm can raise it" in said
-    assert "Here each value of flag occurs with one class only." in said
+    assert ("Here each value of flag, or whether it is filled in, occurs with one class "
+            "only.") in said

@@ -241,3 +241,27 @@ def test_a_date_never_present_without_its_anchor_is_not_decoded_without_it():
     assert back.drop(index=alone)[cols].equals(odd.drop(index=alone)[cols])
     allowed = TabularTransformer(seed=0).fit(odd, schema)  # discharges without admissions
     assert allowed.inverse_transform(allowed.transform(odd))[cols].equals(odd[cols])
+
+
+def test_a_date_is_anchored_to_an_earlier_date_that_is_seldom_missing():
+    """Trial C: a cancellation after the last upgrade (missing in 40 % of the rows) and
+    after the contract start (never missing) is anchored to the start; without the missing
+    upgrades, to the nearer upgrade."""
+    from synthbalance.core.transformer import TabularTransformer
+
+    rng = np.random.default_rng(0)
+    n = 1_000
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    upgrade = start + pd.to_timedelta(rng.integers(1, 300, n), unit="D")
+    cancel = upgrade + pd.to_timedelta(rng.integers(1, 60, n), unit="D")
+    df = pd.DataFrame({"start": start.strftime("%Y-%m-%d"),
+                       "upgrade": upgrade.strftime("%Y-%m-%d"),
+                       "cancel": cancel.strftime("%Y-%m-%d"), "y": np.arange(n) % 10 == 0})
+
+    def anchor(rows: pd.DataFrame) -> str:
+        state = TabularTransformer(seed=0).fit(rows, infer_schema(rows, "y")).to_state()
+        return next(c["anchor"] for c in state["columns"] if c["name"] == "cancel")
+
+    assert anchor(df) == "upgrade"
+    df.loc[rng.random(n) < 0.4, "upgrade"] = None
+    assert anchor(df) == "start"

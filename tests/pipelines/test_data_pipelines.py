@@ -81,6 +81,15 @@ def test_a_column_that_gives_the_label_away_is_named_with_the_fix(demo, caplog):
     reason[demo.index[demo["outcome"] == 0][0]] = "card stolen"
     assert label_proxies(*validate_raw_table(demo.assign(reason=reason), {"source": "demo"})) \
         == []
+    # filled in for one class only, with as many values as rows (trial C: a cancellation
+    # date of churners): whether it is filled in gives the label away
+    ones = demo["outcome"].to_numpy() == 1
+    stamp = np.where(ones, np.arange(len(demo)) * 1.5, np.nan)
+    assert label_proxies(*validate_raw_table(demo.assign(cancelled=stamp), {"source": "demo"})) \
+        == ["cancelled"]
+    stamp[np.flatnonzero(~ones)[0]] = 7.0
+    assert label_proxies(*validate_raw_table(demo.assign(cancelled=stamp), {"source": "demo"})) \
+        == []
 
 
 def test_a_column_that_repeats_another_is_named_with_the_fix(demo, caplog):

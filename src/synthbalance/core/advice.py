@@ -398,11 +398,14 @@ def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...],
     if proxies:
         said += ("A score this perfect often means a column gives the label away: the label "
                  "in another form, or a value recorded after the outcome. Here each value of "
-                 f"{', '.join(proxies)} occurs with one class only. If a column will not be "
+                 f"{', '.join(proxies)}, or whether it is filled in, occurs with one class "
+                 "only. If a column will not be "
                  f"known when you predict, drop it (ingest.drop_columns=[{', '.join(proxies)}])"
                  " and run again.")
     else:
-        said += ("No column gives the label away by itself (ingest checks each), and classes "
+        said += ("No column gives the label away by itself (ingest checks the values of each "
+                 "column with few distinct values, and whether each column is filled in), and "
+                 "classes "
                  "that the features separate well rank perfectly too, more often the fewer "
                  "the validation rows. A value recorded after the outcome would do the same: "
                  "if a column will not be known when you predict, drop it "

@@ -279,17 +279,23 @@ def duplicate_columns(table: pd.DataFrame, schema: Schema) -> dict[str, str]:
 
 def label_proxies(table: pd.DataFrame, schema: Schema) -> list[str]:
     """The learned columns whose value (missing counts as one) gives each row's class:
-    every value occurs with one class only. Only columns with at most
+    every value occurs with one class only. Columns with at most
     :data:`PROXY_MAX_VALUE_SHARE` as many distinct values as rows, and at least two, are
-    checked."""
+    checked value by value; every column with missing values also by whether it is filled
+    in (a cancellation date filled in for churners only, whatever its dates)."""
     labels = table[schema.target]
     found = []
     for spec in schema.columns:
         values = table[spec.name]
         distinct = values.nunique(dropna=False)
-        if not 2 <= distinct <= PROXY_MAX_VALUE_SHARE * len(table):
+        missing = values.isna()
+        if 2 <= distinct <= PROXY_MAX_VALUE_SHARE * len(table):
+            keys = values
+        elif missing.any() and not missing.all():
+            keys = missing
+        else:
             continue
-        classes = labels.groupby(values, sort=False, dropna=False, observed=True)
+        classes = labels.groupby(keys, sort=False, dropna=False, observed=True)
         if (classes.nunique() == 1).all():
             found.append(spec.name)
     return found

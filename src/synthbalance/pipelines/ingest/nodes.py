@@ -79,10 +79,11 @@ def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
     proxies = label_proxies(table, schema)
     if proxies:
         logger.warning(
-            "Column(s) %s give the label away: each of their values occurs with one class "
-            "only. The label in another form, or a value recorded after the outcome, makes "
-            "the classifier look perfect and leaves nothing for augmentation to add. Unless "
-            "it will be known when you predict, drop it: ingest.drop_columns=%s.",
+            "Column(s) %s give the label away: each of their values (or whether they are "
+            "filled in) occurs with one class only. The label in another form, or a value "
+            "recorded after the outcome, makes the classifier look perfect and leaves nothing "
+            "for augmentation to add. Unless it will be known when you predict, drop it: "
+            "ingest.drop_columns=%s.",
             proxies, "[" + ", ".join(proxies) + "]",
             extra={"markup": False})  # rich would take "[flag]" for a style tag and drop it
 
