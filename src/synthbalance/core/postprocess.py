@@ -343,11 +343,9 @@ def _keep_order(synth: pd.DataFrame, clean: pd.DataFrame, stats: PostprocessStat
     names = list(dict.fromkeys(c for r in stats.orders for c in (r.low, r.high)))
     if not enabled or not names:
         return clean, dict.fromkeys(names, 0)
-    kept = clean
-    if len(stats.order_gaps) == len(stats.orders):
-        filled = {n: synth[n].isna().to_numpy() & clean[n].notna().to_numpy() for n in names}
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 1)[-1])
-        kept = refill(clean, filled, stats.orders, stats.order_gaps, stats.dates, rng)
+    filled = {n: synth[n].isna().to_numpy() & clean[n].notna().to_numpy() for n in names}
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 1)[-1])
+    kept = refill(clean, filled, stats.orders, stats.order_gaps, stats.dates, rng)
     kept = swap_broken(kept, stats.orders, stats.dates)
     return kept, changed_values(clean, kept, names)
 

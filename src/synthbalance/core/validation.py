@@ -281,8 +281,8 @@ def label_proxies(table: pd.DataFrame, schema: Schema) -> list[str]:
     """The learned columns whose value (missing counts as one) gives each row's class:
     every value occurs with one class only. Columns with at most
     :data:`PROXY_MAX_VALUE_SHARE` as many distinct values as rows, and at least two, are
-    checked value by value; every column with missing values also by whether it is filled
-    in (a cancellation date filled in for churners only, whatever its dates)."""
+    checked value by value; columns with more, and with missing values, by whether they are
+    filled in (a cancellation date filled in for churners only, whatever its dates)."""
     labels = table[schema.target]
     found = []
     for spec in schema.columns:
