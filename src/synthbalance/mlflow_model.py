@@ -4,8 +4,12 @@
 >>> model.predict(pd.DataFrame({"n_rows": [1000], "label": [1], "seed": [7]}))  # doctest: +SKIP
 
 Each input row asks for ``n_rows`` rows of class ``label`` (optional: the model's first
-class) with ``seed`` (optional, default 0); the outputs are concatenated. Rows come back
-cleaned with the rules fitted on the training rows (bounds, integers, levels).
+class) with ``seed`` (optional, default 0); the outputs are concatenated, with fresh ids
+numbered on across them. ``id_offset`` (optional) skips that many fresh ids first (default:
+0 on the first input row, where the previous row's ids ended on the others): pass the
+number of synthetic rows made before to append these to them without repeating an id.
+Rows come back cleaned with the rules fitted on the training rows (bounds, integers,
+levels).
 """
 
 from __future__ import annotations
@@ -34,18 +38,23 @@ class SynthesizerModel(PythonModel):
         if "n_rows" not in model_input.columns:
             raise ConfigError(
                 "The generator model takes a frame with an 'n_rows' column (and optional "
-                "'label' and 'seed' columns), e.g. pd.DataFrame({'n_rows': [1000]})."
+                "'label', 'seed' and 'id_offset' columns), e.g. "
+                "pd.DataFrame({'n_rows': [1000]})."
             )
-        frames = [
-            self._synthesizer.sample(
-                int(row["n_rows"]),
-                label=row.get("label"),
-                seed=int(row.get("seed", 0)) if pd.notna(row.get("seed", 0)) else 0,
-                clean=True,
-            )
-            for _, row in model_input.iterrows()
-        ]
+        frames, offset = [], 0
+        for _, row in model_input.iterrows():
+            offset = _whole(row, "id_offset", offset)
+            frames.append(self._synthesizer.sample(
+                int(row["n_rows"]), label=row.get("label"), seed=_whole(row, "seed", 0),
+                clean=True, id_offset=offset))
+            offset += len(frames[-1])
         return pd.concat(frames, ignore_index=True)
+
+
+def _whole(row: pd.Series, name: str, default: int) -> int:
+    """The whole number in ``row[name]``, or ``default`` where it is absent or missing."""
+    value = row.get(name)
+    return default if value is None or pd.isna(value) else int(value)
 
 
 def log_synthesizer(synthesizer: Synthesizer, artifact_path: str) -> str:
@@ -70,7 +79,8 @@ def log_synthesizer(synthesizer: Synthesizer, artifact_path: str) -> str:
 
 
 def model_signature(synthesizer: Synthesizer) -> ModelSignature:
-    """The model's declared inputs (``n_rows``; optional ``seed`` and ``label``) and outputs
+    """The model's declared inputs (``n_rows``; optional ``seed``, ``label`` and
+    ``id_offset``) and outputs
     (the table's columns).
 
     Declared rather than inferred from an example: an inferred one would leave ``label``
@@ -82,6 +92,7 @@ def model_signature(synthesizer: Synthesizer) -> ModelSignature:
     inputs = Schema([
         ColSpec("long", "n_rows"),
         ColSpec("long", "seed", required=False),
+        ColSpec("long", "id_offset", required=False),
         ColSpec("long" if label.dtype.kind in "iu" else _mlflow_type(label), "label",
                 required=False),
     ])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from synthbalance.core.demo import make_demo_table
 from synthbalance.core.synthesizer import Synthesizer
+from synthbalance.mlflow_model import SynthesizerModel
 
 from ..conftest import run_kedro
 
@@ -52,3 +54,19 @@ def test_ids_are_fresh_constants_kept_and_dates_written_back_after_a_real_run(pr
     fixes = pd.read_csv(data / "08_reporting/postprocess_fixes.csv")
     fidelity = pd.read_csv(data / "08_reporting/fidelity_columns.csv")
     assert not {"customer", "site"} & (set(fixes["column"]) | set(fidelity["column"]))
+
+    # the logged MLflow model (its predict on the saved model file): one request's rows
+    # are numbered on across its input rows, and id_offset continues the pipeline's rows
+    model = SynthesizerModel()
+    model.load_context(SimpleNamespace(artifacts={"synthesizer": saved[0]}))
+    asked = model.predict(None, pd.DataFrame({"n_rows": [30, 20], "seed": [1, 2]}))
+    assert asked["customer"].is_unique
+    pd.testing.assert_series_equal(asked["customer"], rows["customer"].iloc[:50],
+                                   check_index=False)
+    later = model.predict(None, pd.DataFrame({"n_rows": [25], "id_offset": [len(rows)]}))
+    both = pd.concat([rows["customer"], later["customer"]])
+    assert both.is_unique and not set(both) & set(table["customer"])
+    one = Synthesizer.load(saved[0])
+    pd.testing.assert_series_equal(
+        one.sample(25, seed=0, id_offset=len(rows))["customer"],
+        later["customer"], check_index=False)

@@ -96,6 +96,7 @@ class Synthesizer:
         batch_size: int = SAMPLE_BATCH,
         clean: bool = False,
         precision: str = "auto",
+        id_offset: int = 0,
     ) -> pd.DataFrame:
         """``n`` decoded rows of class ``label`` (default: the first class it can make).
 
@@ -104,7 +105,9 @@ class Synthesizer:
         one ``seed`` gives the same rows for the same ``batch_size`` (each batch draws from
         its own seeded stream), other rows of the same distribution for another.
         The target column holds ``label``; identifier and constant columns are filled in
-        (fresh ids numbered from the first row, the constant's value); ``rows.attrs[MADE_BY]``
+        (the constant's value; fresh ids numbered from the first row, after the first
+        ``id_offset`` fresh ids: pass the number of rows made before to append these rows
+        to them without repeating an id); ``rows.attrs[MADE_BY]``
         says what the generator was trained as (:func:`trained_as`). With ``clean=True``
         the cleaning rules fitted at training time (clip, round, snap, missing values) are
         applied too, and draws that break an order rule between date columns are replaced
@@ -124,9 +127,9 @@ class Synthesizer:
             )
             rows = self.transformer.decode(coded,
                                            extra={self.schema.target: np.repeat(label, n)})
-            rows = fill_unlearned(rows, self.schema)
         if clean and self.cleaning is not None:
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
+        rows = fill_unlearned(rows, self.schema, skip=id_offset)
         rows.attrs[MADE_BY] = trained_as(self)  # later stages check it (pipelines' hooks)
         return rows
 

@@ -135,24 +135,26 @@ def free_run(numbers: list[int], width: int) -> tuple[int, int] | None:
 
 
 def fresh_ids(fmt: str | None, next_id: int, n: int,
-              free: tuple[int, int] | None = None) -> np.ndarray:
+              free: tuple[int, int] | None = None, skip: int = 0) -> np.ndarray:
     """``n`` new ids: the numbers of the ``free`` run (``(start, length)``, see
-    :func:`free_run`) first, then ``next_id, next_id + 1, ...``; ``int64``, or text written
-    in ``fmt``."""
-    first = np.arange(min(n, free[1]), dtype=np.int64) + free[0] if free else np.arange(0)
-    numbers = np.r_[first, next_id + np.arange(n - first.size, dtype=np.int64)]
+    :func:`free_run`) first, then ``next_id, next_id + 1, ...``, after the first ``skip``
+    of that sequence; ``int64``, or text written in ``fmt``."""
+    place = skip + np.arange(n, dtype=np.int64)
+    start, length = free if free else (0, 0)
+    numbers = np.where(place < length, start + place, next_id + place - length)
     if fmt is None:
         return numbers
     return np.array([fmt.format(int(i)) for i in numbers], dtype=object)
 
 
-def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+def fill_unlearned(rows: pd.DataFrame, schema: Schema, skip: int = 0) -> pd.DataFrame:
     """``rows`` with every unlearned column of ``schema`` filled in (a new frame).
 
     A constant column holds its value; an identifier column fresh ids, numbered from the
-    first row (so one call numbers a whole table once), or, with ``synthetic: drop``, no
-    column. Calling it again renumbers. Other columns are left as they are; the columns come
-    in the table's order (:meth:`Schema.in_table_order`).
+    first row (so one call numbers a whole table once) after the first ``skip`` fresh ids
+    (those of rows made earlier, which these rows are to be appended to), or, with
+    ``synthetic: drop``, no column. Calling it again renumbers. Other columns are left as
+    they are; the columns come in the table's order (:meth:`Schema.in_table_order`).
     """
     updates: dict[str, np.ndarray] = {}
     dropped = []
@@ -164,7 +166,7 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             dropped.append(spec.name)
         else:
             updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows),
-                                           spec.free_ids)
+                                           spec.free_ids, skip)
     out = rows.drop(columns=[c for c in dropped if c in rows.columns])
     out = out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
     return schema.in_table_order(out)
