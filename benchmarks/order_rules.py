@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.tables:
         table = pd.DataFrame([figures(name, *run(args.project.resolve(), work, name, seed))
                               for seed in args.seeds])
-        cells = [f"{table[c].mean():.4g} ± {table[c].std():.2g}" for c in table.columns]
+        cells = [f"{table[c].mean():.4g}" + (f" ± {table[c].std():.2g}" if len(table) > 1
+                                              else "") for c in table.columns]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 

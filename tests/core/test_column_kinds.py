@@ -65,6 +65,32 @@ def test_ids_constants_and_dates_are_detected_and_ordinary_columns_are_not():
                      "stamp": "datetime", "month": "categorical"}
 
 
+def test_unique_evenly_spread_whole_numbers_are_named_as_likely_ids_at_ingest(caplog):
+    """A random customer number is learned as an integer (not a running number), so ingest
+    says it looks like an id and how to declare it; unique skewed amounts are not named."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    df = pd.DataFrame({
+        "customer_no": rng.choice(np.arange(100_000, 1_000_000), n, replace=False),
+        # unique, still skewed: sorted amounts plus a running number, shuffled
+        "income": rng.permutation(np.sort(np.round(rng.lognormal(10, 1, n))) + np.arange(n)),
+        "age": rng.integers(18, 90, n),
+        "y": rng.integers(0, 2, n),
+    }).astype({"income": int})
+    assert df["income"].is_unique
+    with caplog.at_level(logging.WARNING, logger="synthbalance.pipelines.ingest.nodes"):
+        _, schema = validate_raw_table(df, {"source": "x.csv", "target": "y"})
+    assert schema["customer_no"].kind == "integer"
+    (warning,) = [r.getMessage() for r in caplog.records if "like ids" in r.getMessage()]
+    assert "['customer_no']" in warning and "income" not in warning
+    assert "{kind: identifier}" in warning
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synthbalance.pipelines.ingest.nodes"):
+        validate_raw_table(df, {"source": "x.csv", "target": "y",
+                                "columns": {"customer_no": {"kind": "identifier"}}})
+    assert "like ids" not in caplog.text
+
+
 def test_a_small_table_infers_no_identifier_and_a_one_value_column_with_gaps_is_learned():
     df = _table(30)
     df.loc[::3, "site"] = None  # its missing share is information

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import kstest
 
 from synthbalance.core.errors import ConfigError, DataValidationError
 from synthbalance.core.reading import holds_booleans, is_code_column, read_numbers
@@ -262,6 +263,32 @@ def _check_bounds(df: pd.DataFrame, schema: Schema) -> None:
 #: A column with more distinct values than this share of the rows is not checked as a
 #: stand-in for the label: on nearly unique values every value belongs to one class anyway.
 PROXY_MAX_VALUE_SHARE = 0.05
+
+
+#: A unique whole-number column whose values fit an even spread over their range at this
+#: level of the Kolmogorov-Smirnov test looks like a random id (``id_like_numbers``).
+ID_SPREAD_P_VALUE = 0.01
+
+#: Fewer values than this are never taken for ids (as in identifier inference).
+ID_MIN_VALUES = 50
+
+
+def id_like_numbers(table: pd.DataFrame, schema: Schema) -> list[str]:
+    """The learned ``integer`` columns of ``table`` that look like ids drawn at random: at
+    least :data:`ID_MIN_VALUES` values, each in one row only, spread evenly over their
+    range (a Kolmogorov-Smirnov test against the uniform law on ``[min, max]`` does not
+    reject it at :data:`ID_SPREAD_P_VALUE`). Identifier inference takes only running
+    numbers (:func:`~synthbalance.core.unlearned.looks_like_running_numbers`); amounts,
+    even unique ones, are skewed, not even."""
+    found = []
+    for spec in schema.of_kind("integer"):
+        values = table[spec.name].dropna().to_numpy(dtype=float)
+        if len(values) < ID_MIN_VALUES or len(np.unique(values)) < len(values):
+            continue
+        low, width = values.min(), np.ptp(values)
+        if kstest(values, "uniform", args=(low, width)).pvalue >= ID_SPREAD_P_VALUE:
+            found.append(spec.name)
+    return found
 
 
 def duplicate_columns(table: pd.DataFrame, schema: Schema) -> dict[str, str]:

@@ -12,7 +12,12 @@ from synthbalance.core.demo import DEMO_DAY_COUNTS, DEMO_TARGET
 from synthbalance.core.metrics.utility import declared_shares
 from synthbalance.core.schema import Schema
 from synthbalance.core.unlearned import placeholder_format
-from synthbalance.core.validation import duplicate_columns, label_proxies, validate_table
+from synthbalance.core.validation import (
+    duplicate_columns,
+    id_like_numbers,
+    label_proxies,
+    validate_table,
+)
 from synthbalance.params import EvaluationParams, IngestParams, PreprocessingParams
 
 logger = logging.getLogger(__name__)
@@ -60,10 +65,11 @@ def _report_kinds(schema: Schema) -> None:
 
 
 def _warn_columns(table: pd.DataFrame, schema: Schema, thousands: str | None) -> None:
-    """Warnings naming the columns that give the label away, repeat an earlier one, or
-    are dates read as numbers (``thousands``: ``read_options.thousands``)."""
+    """Warnings naming the columns that give the label away, repeat an earlier one, look
+    like ids, or are dates read as numbers (``thousands``: ``read_options.thousands``)."""
     _warn_label_proxies(table, schema)
     _warn_dates_read_as_numbers(table, schema, thousands)
+    _warn_id_like_numbers(table, schema)
     copies = duplicate_columns(table, schema)
     if copies:
         logger.warning(
@@ -86,6 +92,20 @@ def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
             "ingest.drop_columns=%s.",
             proxies, "[" + ", ".join(proxies) + "]",
             extra={"markup": False})  # rich would take "[flag]" for a style tag and drop it
+
+
+def _warn_id_like_numbers(table: pd.DataFrame, schema: Schema) -> None:
+    """A warning naming the unique, evenly spread integer columns (:func:`id_like_numbers`)."""
+    found = id_like_numbers(table, schema)
+    if found:
+        logger.warning(
+            "Column(s) %s hold a different whole number in every row, spread evenly over "
+            "their range, like ids drawn at random. They are learned as numbers: a feature "
+            "of every classifier, and synthetic rows may hold values that are real ids. If "
+            "they identify rows, declare them, and synthetic rows get fresh ids: "
+            "ingest.columns.<column>: {kind: identifier} (or drop them: "
+            "ingest.drop_columns=%s).", found, "[" + ", ".join(found) + "]",
+            extra={"markup": False})
 
 
 def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Schema) -> None:
