@@ -104,6 +104,13 @@ def run(project: Path, work: Path, name: str, seed: int) -> tuple[pd.DataFrame, 
     """One default ``kedro run`` of ``project`` on table ``name`` in ``work``; its synthetic
     rows and ``metrics.csv``."""
     df, ingest, _, _ = TABLES[name](np.random.default_rng(0))
+    return kedro_run(project, work, name, df, ingest["target"], seed)
+
+
+def kedro_run(project: Path, work: Path, name: str, df: pd.DataFrame, target: str,
+              seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """One default ``kedro run`` of ``project`` on ``df`` (saved as ``<name>.csv``, label
+    ``target``) in ``work/<name>-<seed>``; its synthetic rows and ``metrics.csv``."""
     here = work / f"{name}-{seed}"
     shutil.rmtree(here, ignore_errors=True)
     shutil.copytree(project / "conf", here / "conf")
@@ -114,7 +121,7 @@ def run(project: Path, work: Path, name: str, seed: int) -> tuple[pd.DataFrame, 
     env = here / "conf" / "bench_order"
     env.mkdir()
     (env / "parameters_ingest.yml").write_text(
-        f"ingest:\n  source: {here / (name + '.csv')}\n  target: {ingest['target']}\n"
+        f"ingest:\n  source: {here / (name + '.csv')}\n  target: {target}\n"
         f"  dataset_name: {name}\n")
     environ = {**os.environ, "PYTHONPATH": str(here / "src"),
                "KEDRO_DISABLE_TELEMETRY": "true"}

@@ -213,6 +213,7 @@ class PostprocessingParams(Section):
     decimals: bool = True
     snap: bool = True
     restore_missing: bool = True
+    missing_together: bool = True
     order: bool = True
 
 

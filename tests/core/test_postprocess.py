@@ -82,7 +82,8 @@ def test_clean_rows_come_back_unchanged_with_zero_fixes(fitted):
     clean, fixes = postprocess(train, stats, schema)
     pd.testing.assert_frame_equal(clean, train)  # dtypes and values, target included
     assert (fixes["count"] == 0).all()
-    assert set(fixes["rule"]) == set(RULES) - {"order"}  # no date columns, no order rule
+    # no date columns, no order rule; no two columns missing in the same rows
+    assert set(fixes["rule"]) == set(RULES) - {"order", "missing_together"}
     assert fix_totals(fixes)["postprocess.values_fixed"] == 0.0
 
 

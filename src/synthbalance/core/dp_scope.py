@@ -22,7 +22,7 @@ NOT_COVERED: tuple[str, ...] = (
     "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
     "shares, quantiles, missing-value shares (of all rows and of each class), decimal "
     "places of continuous columns, order rules between date columns and the quantiles of "
-    "the days between their dates",
+    "the days between their dates, which columns are missing in the same rows",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "
     "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",

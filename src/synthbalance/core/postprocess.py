@@ -45,6 +45,15 @@ Rules, in the order they run on each column:
     value is filled with probability ``(s - r) / s`` (all of them when ``r`` is 0) by a
     draw from the training distribution (level frequencies, or training quantiles). Draws
     come from a ``numpy.random.Generator`` per column, seeded from ``seed``.
+``missing_together``
+    Columns missing in exactly the same training rows (a group,
+    :mod:`~synthbalance.core.missing_together`) take the place of ``restore_missing`` /
+    ``fill_missing``: whether a row's group is missing is decided once per row (a row with
+    some of its columns missing is missing with the share of them that are), the group's
+    missing share is restored as one column's would be, and each column of the group is
+    blanked or filled to match, from another synthetic row of the class with the whole
+    group present (a draw, as above, where there is none). Counted as the values it blanked or
+    filled, per column of a group.
 ``order``
     Runs last, on whole rows, for two date columns in order in every training row (an
     order rule, :mod:`~synthbalance.core.order_rules`): a date that ``fill_missing`` filled
@@ -78,6 +87,12 @@ import pandas as pd
 
 from synthbalance.core.dates import from_seconds, to_seconds
 from synthbalance.core.errors import ConfigError
+from synthbalance.core.missing_together import (
+    donor_rows,
+    find_missing_together,
+    group_missing,
+    restored_missing,
+)
 from synthbalance.core.naming import metric_names
 from synthbalance.core.order_rules import (
     OrderRule,
@@ -112,6 +127,7 @@ RULES: tuple[str, ...] = (
     "snap",
     "restore_missing",
     "fill_missing",
+    "missing_together",
     "order",
 )
 #: Rules that count values they fixed: not the two diagnostics, nor ``decimals`` (a format).
@@ -197,7 +213,9 @@ class PostprocessStats:
     ``target`` and ``classes`` name the label column and its classes, in the order of each
     column's ``class_missing_rates`` (``None`` and ``()``: fitted without them); ``orders``
     the order rules between date columns (:mod:`~synthbalance.core.order_rules`) and
-    ``order_gaps`` the training quantiles of each one's ``high - low`` (seconds).
+    ``order_gaps`` the training quantiles of each one's ``high - low`` (seconds);
+    ``together`` the groups of columns missing in the same training rows
+    (:mod:`~synthbalance.core.missing_together`).
     """
 
     columns: tuple[ColumnStats, ...]
@@ -205,6 +223,7 @@ class PostprocessStats:
     classes: tuple[Any, ...] = ()
     orders: tuple[OrderRule, ...] = ()
     order_gaps: tuple[tuple[float, ...], ...] = ()
+    together: tuple[tuple[str, ...], ...] = ()
 
     def __getitem__(self, name: str) -> ColumnStats:
         for col in self.columns:
@@ -216,7 +235,8 @@ class PostprocessStats:
         return {"columns": [_stats_to_dict(c) for c in self.columns], "target": self.target,
                 "classes": [to_python(c) for c in self.classes],
                 "orders": [[r.low, r.high] for r in self.orders],
-                "order_gaps": [list(g) for g in self.order_gaps]}
+                "order_gaps": [list(g) for g in self.order_gaps],
+                "together": [list(g) for g in self.together]}
 
     def summary(self) -> pd.DataFrame:
         """One row per column: the rules postprocessing applies to synthetic values.
@@ -249,7 +269,8 @@ class PostprocessStats:
         return cls(columns=tuple(columns), target=data.get("target"),
                    classes=tuple(data.get("classes") or ()),
                    orders=tuple(OrderRule(*pair) for pair in data.get("orders") or ()),
-                   order_gaps=tuple(tuple(g) for g in data.get("order_gaps") or ()))
+                   order_gaps=tuple(tuple(g) for g in data.get("order_gaps") or ()),
+                   together=tuple(tuple(g) for g in data.get("together") or ()))
 
     @property
     def dates(self) -> tuple[ColumnStats, ...]:
@@ -259,8 +280,10 @@ class PostprocessStats:
 
 def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
     """Learn bounds, levels, missing shares and dtypes of every schema column from real rows;
-    with the target column, each class's own missing share too; and the order rules between
-    date columns (:func:`~synthbalance.core.order_rules.find_order_rules`).
+    with the target column, each class's own missing share too; the order rules between
+    date columns (:func:`~synthbalance.core.order_rules.find_order_rules`); and the groups
+    of columns missing together
+    (:func:`~synthbalance.core.missing_together.find_missing_together`).
 
     Raises:
         DataValidationError: ``train_rows`` lacks a schema column.
@@ -271,9 +294,10 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     seconds = date_seconds(train_rows, [c for c in columns if c.kind == "datetime"])
     orders = find_order_rules(seconds)
     gaps = gap_quantiles(seconds, orders, N_QUANTILES)
+    together = find_missing_together(train_rows, schema.names)
     if masks is None:
-        return PostprocessStats(columns, orders=orders, order_gaps=gaps)
-    return PostprocessStats(columns, schema.target, schema.classes, orders, gaps)
+        return PostprocessStats(columns, orders=orders, order_gaps=gaps, together=together)
+    return PostprocessStats(columns, schema.target, schema.classes, orders, gaps, together)
 
 
 def _class_masks(rows: pd.DataFrame, target: str | None,
@@ -295,6 +319,7 @@ def postprocess(
     decimals: bool = True,
     snap: bool = True,
     restore_missing: bool = True,
+    missing_together: bool = True,
     order: bool = True,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -314,9 +339,11 @@ def postprocess(
                 "restore_missing": restore_missing}
     groups = _missing_groups(synth, stats)
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
-    jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child), groups)
-            for spec, child in zip(schema.columns, seeds, strict=True)]
-    cleaned = map_columns(lambda job: _clean_column(*job, switches), jobs, len(synth))
+    forced = _together(synth, stats, groups, seed) if missing_together and \
+        restore_missing else {}
+    jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child), groups,
+             forced.get(spec.name)) for spec, child in zip(schema.columns, seeds, strict=True)]
+    cleaned = map_columns(lambda job: _clean_column(*job, switches=switches), jobs, len(synth))
     updates: dict[str, pd.Series] = {}
     fixes: list[tuple[str, str, int, int]] = []
     for spec, (values, counts) in zip(schema.columns, cleaned, strict=True):
@@ -333,6 +360,29 @@ def postprocess(
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
     return clean, table
+
+
+def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,
+              seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per column of a group of ``stats.together``: whether each row of ``synth`` is to
+    have the group missing (:func:`~synthbalance.core.missing_together.group_missing`),
+    and the row to fill its gaps from (:func:`~synthbalance.core.missing_together.
+    donor_rows`). The draws come from a stream of their own, seeded from ``seed`` after the
+    order rule's."""
+    if not stats.together:
+        return {}
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 2)[-1])
+    forced: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for names in stats.together:
+        share = np.zeros(len(synth))
+        for rows, class_index in groups:
+            share[slice(None) if rows is None else rows] = \
+                stats[names[0]].missing_rate_of(class_index)
+        gaps = synth[list(names)].isna().to_numpy()
+        missing = group_missing(gaps, share, MISSING_TOLERANCE, rng)
+        donors = donor_rows(gaps, missing, [rows for rows, _ in groups], rng)
+        forced.update(dict.fromkeys(names, (missing, donors)))
+    return forced
 
 
 def _keep_order(synth: pd.DataFrame, clean: pd.DataFrame, stats: PostprocessStats, seed: int,
@@ -483,8 +533,12 @@ def _bounds(spec: ColumnSpec, numbers: np.ndarray, decimals: int | None = None,
 
 def _clean_column(
     series: pd.Series, col: ColumnStats, rng: np.random.Generator,
-    groups: MissingGroups, switches: Mapping[str, bool],
+    groups: MissingGroups, forced: tuple[np.ndarray, np.ndarray] | None, *,
+    switches: Mapping[str, bool],
 ) -> tuple[pd.Series, dict[str, int]]:
+    """One column cleaned by the column rules, and each rule's count; ``forced``: the rows
+    it is to be missing in (a missing-together group's, which replaces restoring its
+    missing share), or ``None``."""
     if col.kind == "datetime":  # cleaned as seconds since the epoch, then written back
         series = pd.Series(to_seconds(series, col.format), index=series.index, name=series.name)
     if col.kind in ORDERED_KINDS or col.numeric_levels:
@@ -492,7 +546,9 @@ def _clean_column(
     else:
         values, missing, counts = _clean_labels(series, col, switches)
     restored = (0, 0)
-    if switches["restore_missing"]:
+    if forced is not None:
+        values, counts["missing_together"] = _match_missing(values, missing, forced, col, rng)
+    elif switches["restore_missing"]:
         for rows, class_index in groups:
             values, restored = _restore_group(values, missing, col, rng, rows, class_index,
                                               restored)
@@ -705,23 +761,41 @@ def _restore_missing(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Bring the missing share to ``target``; (new values, (masked, filled))."""
-    n = values.size
-    share = float(np.count_nonzero(missing)) / n if n else 0.0
-    lo, hi = (1 - MISSING_TOLERANCE) * target, (1 + MISSING_TOLERANCE) * target
-    if n == 0 or share == target or (target > 0 and lo <= share <= hi):
+    kept = restored_missing(missing, target, MISSING_TOLERANCE, rng)
+    if kept is missing:
         return values, (0, 0)
-    if share < target:
-        mask = ~missing & (rng.random(n) < (target - share) / (1 - share))
+    mask, fill = kept & ~missing, missing & ~kept
+    if mask.any():
         values = values.copy()
         values[mask] = None if values.dtype == object else np.nan
         return values, (int(np.count_nonzero(mask)), 0)
-    fill = missing & (rng.random(n) < (share - target) / share)
     draws = _draw(col, int(np.count_nonzero(fill)), rng)
     if draws is None:  # nothing was learnt to draw from (an all-missing training column)
         return values, (0, 0)
     values = values.copy()
     values[fill] = draws
     return values, (0, int(draws.size))
+
+
+def _match_missing(values: np.ndarray, missing: np.ndarray,
+                   forced: tuple[np.ndarray, np.ndarray], col: ColumnStats,
+                   rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """``values`` missing exactly where ``forced[0]`` says: blanked there, filled elsewhere
+    from the donor rows ``forced[1]`` (or by a draw, :func:`_draw`, where a row has none or
+    its donor's value is missing); and how many values changed."""
+    wanted, donors = forced
+    blank, fill = wanted & ~missing, missing & ~wanted
+    values = values.copy()
+    values[blank] = None if values.dtype == object else np.nan
+    given = fill & (donors >= 0)
+    given[given] = ~missing[donors[given]]
+    values[given] = values[donors[given]]
+    fill &= ~given
+    draws = _draw(col, int(np.count_nonzero(fill)), rng)
+    if draws is not None:
+        values[fill] = draws
+    return values, int(np.count_nonzero(blank) + np.count_nonzero(given)) + (
+        0 if draws is None else int(draws.size))
 
 
 def _draw(col: ColumnStats, k: int, rng: np.random.Generator) -> np.ndarray | None:

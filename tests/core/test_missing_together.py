@@ -1,0 +1,129 @@
+"""Columns missing in the same training rows stay missing together in synthetic rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbalance.core.missing_together import MIN_ROWS, find_missing_together
+from synthbalance.core.postprocess import (
+    MISSING_TOLERANCE,
+    PostprocessStats,
+    fit_postprocess,
+    fix_totals,
+    postprocess,
+)
+from synthbalance.core.schema import infer_schema
+
+GROUP = ["approved", "first_payment", "rate"]
+
+
+def _loans(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
+    """Declined loans (8 % of the good ones, 30 % of the defaults) have no approval date,
+    first payment or rate; ``note`` is missing on its own."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.15).astype(int)
+    declined = rng.random(n) < np.where(y == 1, 0.30, 0.08)
+    applied = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    approved = applied + pd.to_timedelta(rng.integers(1, 20, n), unit="D")
+    df = pd.DataFrame({
+        "applied": applied,
+        "approved": approved.where(~declined),
+        "first_payment": (approved + pd.to_timedelta(30, unit="D")).where(~declined),
+        "rate": np.where(declined, np.nan, rng.normal(6, 1.5, n).round(2)),
+        "amount": rng.lognormal(9, 0.6, n).round(-2),
+        "note": rng.choice(["a", "b", "c"], n).astype(object),
+        "y": y,
+    })
+    df.loc[rng.random(n) < 0.1, "note"] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = _loans()
+    schema = infer_schema(df, "y")
+    return df, schema, fit_postprocess(df, schema)
+
+
+def _partial(rows: pd.DataFrame) -> np.ndarray:
+    missing = rows[GROUP].isna().to_numpy()
+    return missing.any(axis=1) & ~missing.all(axis=1)
+
+
+def test_the_group_is_found_and_columns_missing_on_their_own_or_seldom_are_not(fitted):
+    df, schema, stats = fitted
+    assert stats.together == (tuple(GROUP),)
+    assert PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    gaps = df["rate"].isna()
+    for k, found in ((MIN_ROWS - 1, ()), (MIN_ROWS, (("a", "b"),))):
+        first = gaps & (gaps.cumsum() <= k)  # two columns missing in the same k rows
+        pair = df.assign(a=np.where(first, np.nan, 1.0), b=np.where(first, np.nan, 2.0))
+        assert find_missing_together(pair, [*GROUP, "a", "b"]) == (tuple(GROUP), *found)
+    alone = df.assign(rate=df["rate"].where(df.index % 7 != 0))  # one more gap: not equal
+    assert find_missing_together(alone, GROUP) == (("approved", "first_payment"),)
+
+
+def test_no_synthetic_row_holds_part_of_a_group_and_each_class_keeps_its_share(fitted):
+    df, schema, stats = fitted
+    rng = np.random.default_rng(1)
+    synth = df.sample(2_000, random_state=2).reset_index(drop=True)
+    for column in GROUP:  # each column's gaps drawn on its own, as a generator may
+        synth[column] = synth[column].where(rng.random(len(synth)) > 0.12)
+    assert _partial(synth).mean() > 0.15
+    clean, fixes = postprocess(synth, stats, schema, seed=3)
+    assert not _partial(clean).any()
+    for label in (0, 1):
+        rows = clean["y"] == label
+        real = df.loc[df["y"] == label, "rate"].isna().mean()
+        share = clean.loc[rows, "rate"].isna().mean()
+        assert abs(share - real) <= MISSING_TOLERANCE * real, label
+    # the counts are the values changed; other columns keep their own rule
+    counted = fixes.set_index(["column", "rule"])["count"]
+    for column in GROUP:
+        changed = (synth[column].isna() != clean[column].isna()).sum()
+        assert counted[(column, "missing_together")] == changed > 0
+        assert counted[(column, "restore_missing")] == counted[(column, "fill_missing")] == 0
+    assert ("note", "missing_together") not in counted.index
+    assert fix_totals(fixes)["postprocess.missing_together"] == sum(
+        counted[(c, "missing_together")] for c in GROUP)
+    filled = clean["approved"].notna() & synth["approved"].isna()
+    assert (clean.loc[filled, "first_payment"] >= clean.loc[filled, "approved"]).all()
+    # gaps are filled from a synthetic row of the same class with the whole group present
+    filled = clean["rate"].notna() & synth["rate"].isna()
+    whole = synth[GROUP].notna().all(axis=1)
+    for label in (0, 1):
+        rows = filled & (clean["y"] == label)
+        assert rows.any()
+        assert clean.loc[rows, "rate"].isin(synth.loc[whole & (synth["y"] == label), "rate"]).all()
+    again, _ = postprocess(synth, stats, schema, seed=3)
+    pd.testing.assert_frame_equal(clean, again)
+
+
+def test_the_switch_leaves_each_column_to_its_own_share(fitted):
+    df, schema, stats = fitted
+    rng = np.random.default_rng(1)
+    synth = df.sample(2_000, random_state=2).reset_index(drop=True)
+    synth["rate"] = synth["rate"].where(rng.random(len(synth)) > 0.12)
+    off, fixes = postprocess(synth, stats, schema, seed=3, missing_together=False)
+    assert _partial(off).any() and "missing_together" not in set(fixes["rule"])
+
+
+def test_whole_rows_keep_the_generators_choice_and_part_rows_follow_their_majority(fitted):
+    """With the group's share within its tolerance nothing is restored: a row with every
+    column of the group missing, or none, keeps it; a row with two of three missing is
+    missing more often than one with one of three."""
+    df, schema, stats = fitted
+    synth = df.sample(2_000, random_state=4).reset_index(drop=True)
+    present = np.flatnonzero(synth["rate"].notna() & (synth["y"] == 0))[:100]
+    two, one = present[:50], present[50:]
+    synth.loc[two, ["approved", "rate"]] = None
+    synth.loc[one, "rate"] = None
+    whole = ~_partial(synth)
+    clean, _ = postprocess(synth, stats, schema, seed=5)
+    assert not _partial(clean).any()
+    assert (clean.loc[whole, "rate"].isna() == synth.loc[whole, "rate"].isna()).all()
+    assert clean.loc[two, "rate"].isna().mean() > clean.loc[one, "rate"].isna().mean() + 0.15
