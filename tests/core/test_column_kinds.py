@@ -168,6 +168,33 @@ def test_fresh_ids_keep_their_width_when_real_ids_fill_it_up_to_its_top(caplog):
            "above the largest real id" in caplog.text and "synthetic: drop" in caplog.text
 
 
+def test_random_integer_ids_get_fresh_ids_of_their_digits_and_a_warning_past_them(caplog):
+    """Admission numbers drawn at random over 7 digits leave little room above the largest:
+    fresh ids come from the longest run no real id uses, so they keep 7 digits; past that
+    run they get an eighth, and postprocessing says so, as for zero-padded text ids."""
+    rng = np.random.default_rng(2)
+    real = rng.choice(np.arange(1_000_000, 10_000_000), 5_000, replace=False)
+    df = pd.DataFrame({"admission_no": real, "x": rng.normal(size=real.size),
+                       "y": rng.integers(0, 2, real.size)})
+    schema = infer_schema(df, "y", {"admission_no": {"kind": "identifier"}})
+    spec = schema.of_unlearned("identifier")[0]
+    start, length = spec.free_ids
+    assert start >= 10**6 and start + length <= 10**7 and length > 1_000
+    fresh = fill_unlearned(pd.DataFrame(index=range(length)), schema)["admission_no"]
+    assert fresh.dtype == np.int64 and fresh.is_unique and fresh.between(10**6, 10**7 - 1).all()
+    assert not (set(fresh) | set(fresh - 1) | set(fresh + 1)) & set(real)
+    with caplog.at_level(logging.WARNING, logger="synthbalance.core.unlearned"):
+        assert log_longer_ids(fresh.to_frame(), schema) == 0 and not caplog.text
+        room = max(0, 10**7 - spec.next_id)  # 7-digit ids above the largest real one
+        more = fill_unlearned(pd.DataFrame(index=range(length + room + 5)),
+                              schema)["admission_no"]
+        assert more.is_unique and not set(more) & set(real)
+        assert log_longer_ids(more.to_frame(), schema) == 5
+    first = max(10**7, spec.next_id)
+    assert f"admission_no: 5 of {len(more)} fresh ids have more digits than the real ids' " \
+           f"form (#######), from {first} on" in caplog.text
+
+
 def test_no_fresh_id_counts_back_to_a_real_one():
     """No fresh id lies next to a real one: a national id next to the largest real one,
     or to the end of a gap between real ones, would give that one away."""

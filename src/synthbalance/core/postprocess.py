@@ -215,7 +215,8 @@ class PostprocessStats:
     the order rules between date columns (:mod:`~synthbalance.core.order_rules`) and
     ``order_gaps`` the training quantiles of each one's ``high - low`` (seconds);
     ``together`` the groups of columns missing in the same training rows
-    (:mod:`~synthbalance.core.missing_together`).
+    (:mod:`~synthbalance.core.missing_together`); ``unlearned`` the missing shares of the
+    identifier columns with missing training values (only those fields are set).
     """
 
     columns: tuple[ColumnStats, ...]
@@ -224,6 +225,7 @@ class PostprocessStats:
     orders: tuple[OrderRule, ...] = ()
     order_gaps: tuple[tuple[float, ...], ...] = ()
     together: tuple[tuple[str, ...], ...] = ()
+    unlearned: tuple[ColumnStats, ...] = ()
 
     def __getitem__(self, name: str) -> ColumnStats:
         for col in self.columns:
@@ -236,7 +238,8 @@ class PostprocessStats:
                 "classes": [to_python(c) for c in self.classes],
                 "orders": [[r.low, r.high] for r in self.orders],
                 "order_gaps": [list(g) for g in self.order_gaps],
-                "together": [list(g) for g in self.together]}
+                "together": [list(g) for g in self.together],
+                "unlearned": [_stats_to_dict(c) for c in self.unlearned]}
 
     def summary(self) -> pd.DataFrame:
         """One row per column: the rules postprocessing applies to synthetic values.
@@ -260,17 +263,13 @@ class PostprocessStats:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostprocessStats:
-        columns = []
-        for d in data["columns"]:
-            tuples = {k: tuple(d[k]) for k in ("levels", "level_shares", "quantiles",
-                                               "class_missing_rates", "categories")
-                      if d.get(k) is not None}
-            columns.append(ColumnStats(**{**d, **tuples}))
-        return cls(columns=tuple(columns), target=data.get("target"),
+        columns = tuple(_stats_from_dict(d) for d in data["columns"])
+        return cls(columns=columns, target=data.get("target"),
                    classes=tuple(data.get("classes") or ()),
                    orders=tuple(OrderRule(*pair) for pair in data.get("orders") or ()),
                    order_gaps=tuple(tuple(g) for g in data.get("order_gaps") or ()),
-                   together=tuple(tuple(g) for g in data.get("together") or ()))
+                   together=tuple(tuple(g) for g in data.get("together") or ()),
+                   unlearned=tuple(_stats_from_dict(d) for d in data.get("unlearned") or ()))
 
     @property
     def dates(self) -> tuple[ColumnStats, ...]:
@@ -295,9 +294,14 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     orders = find_order_rules(seconds)
     gaps = gap_quantiles(seconds, orders, N_QUANTILES)
     together = find_missing_together(train_rows, schema.names)
+    unlearned = tuple(_fit_column(train_rows[s.name], s, masks)
+                      for s in schema.of_unlearned("identifier")
+                      if s.name in train_rows.columns and train_rows[s.name].isna().any())
     if masks is None:
-        return PostprocessStats(columns, orders=orders, order_gaps=gaps, together=together)
-    return PostprocessStats(columns, schema.target, schema.classes, orders, gaps, together)
+        return PostprocessStats(columns, orders=orders, order_gaps=gaps, together=together,
+                                unlearned=unlearned)
+    return PostprocessStats(columns, schema.target, schema.classes, orders, gaps, together,
+                            unlearned)
 
 
 def _class_masks(rows: pd.DataFrame, target: str | None,
@@ -355,7 +359,7 @@ def postprocess(
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
     clean, changed = _keep_order(synth, clean, stats, seed, enabled=order)
     fixes += [(name, "order", n, len(synth)) for name, n in changed.items()]
-    clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
+    clean = fill_unlearned(_blank_ids(clean, stats, groups, seed), schema)  # one numbering
     log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
@@ -383,6 +387,26 @@ def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
         donors = donor_rows(gaps, missing, [rows for rows, _ in groups], rng)
         forced.update(dict.fromkeys(names, (missing, donors)))
     return forced
+
+
+def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,
+               seed: int) -> pd.DataFrame:
+    """``rows`` with each identifier column of ``stats.unlearned`` missing at its training
+    share, the share of the row's class (a random draw per row: nothing learns these
+    columns), from a stream of its own seeded from ``seed`` after the groups'."""
+    if not stats.unlearned:
+        return rows
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 3)[-1])
+    blanks = {}
+    for col in (c for c in stats.unlearned if c.name in rows.columns):
+        blank = np.zeros(len(rows), dtype=bool)
+        for mask, class_index in groups:
+            where = np.ones(len(rows), dtype=bool) if mask is None else mask
+            blank[where] = rng.random(int(np.count_nonzero(where))) < col.missing_rate_of(
+                class_index)
+        blanks[col.name] = pd.Series(np.where(blank, None, rows[col.name].astype(object)),
+                                     index=rows.index, dtype=object)
+    return rows.assign(**blanks)
 
 
 def _keep_order(synth: pd.DataFrame, clean: pd.DataFrame, stats: PostprocessStats, seed: int,
@@ -828,6 +852,13 @@ def _stats_for(stats: PostprocessStats, spec: ColumnSpec) -> ColumnStats:
             "refit them with fit_postprocess on this schema's training rows."
         )
     return col
+
+
+def _stats_from_dict(data: Mapping[str, Any]) -> ColumnStats:
+    tuples = {k: tuple(data[k]) for k in ("levels", "level_shares", "quantiles",
+                                          "class_missing_rates", "categories")
+              if data.get(k) is not None}
+    return ColumnStats(**{**data, **tuples})
 
 
 def _stats_to_dict(col: ColumnStats) -> dict[str, Any]:

@@ -125,11 +125,12 @@ class Synthesizer:
             coded = self.generator.sample_coded(
                 n, y=y, seed=seed, batch_size=batch_size, precision=precision
             )
-            rows = self.transformer.decode(coded,
-                                           extra={self.schema.target: np.repeat(label, n)})
-        if clean and self.cleaning is not None:
+            rows = fill_unlearned(self.transformer.decode(
+                coded, extra={self.schema.target: np.repeat(label, n)}), self.schema)
+        if clean and self.cleaning is not None:  # ids blanked at their share, renumbered
             rows, _ = postprocess(rows, self.cleaning, self.schema, seed=seed)
-        rows = fill_unlearned(rows, self.schema, skip=id_offset)
+        if id_offset:
+            rows = fill_unlearned(rows, self.schema, skip=id_offset)
         rows.attrs[MADE_BY] = trained_as(self)  # later stages check it (pipelines' hooks)
         return rows
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from synthbalance.core.schema import Schema
+    from synthbalance.core.schema import ColumnSpec, Schema
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +68,24 @@ def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int
     from the first fresh id, or on from the last one of the run, finds no real id (a
     national id, say).
 
-    Numbers: no format, the first id above the largest real one, no ``free`` run. Text: the
-    real ids' most common form with its last digit run as a zero-padded number (``"ID-0001"``
-    -> ``"ID-{:04d}"``) when at least :data:`ID_FORM_MIN_SHARE` of the values share a
-    shape, else :func:`placeholder_format`; the first number above every real id of that form, so
-    no fresh id equals a real one; and ``free`` (:func:`free_run`).
+    Numbers: no format, the first id above the largest real one, and, when every real id has
+    the same number of digits, ``free`` within those digits (a 7-digit admission number
+    stays 7 digits). Text: the real ids' most common form with its last digit run as a
+    zero-padded number (``"ID-0001"`` -> ``"ID-{:04d}"``) when at least
+    :data:`ID_FORM_MIN_SHARE` of the values share a shape, else :func:`placeholder_format`;
+    the first number above every real id of that form, so no fresh id equals a real one; and
+    ``free`` (:func:`free_run`).
     """
     present = series.dropna()
     above = id_gap(present, max(ID_GAP_MIN, len(present)))
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return None, int(present.max()) + above if len(present) else 1, None
+        if not len(present):
+            return None, 1, None
+        numbers = [int(n) for n in present]
+        width = len(str(min(numbers)))
+        same = width == len(str(max(numbers))) and min(numbers) > 0
+        free = free_run(numbers, width, low=10 ** (width - 1)) if same else None
+        return None, max(numbers) + above, _trimmed(free, present)
     text = present.astype(str)
     shapes = Counter(_DIGIT_RUN.sub("0", value) for value in text)
     forms = Counter((m.group(1), len(m.group(2)), m.group(3))
@@ -89,13 +97,18 @@ def fresh_id_pattern(series: pd.Series) -> tuple[str | None, int, tuple[int, int
     numbers = [int(m.group(1)) for m in map(taken.match, present.astype(str)) if m]
     fmt = f"{_braces(prefix)}{{:0{width}d}}{_braces(suffix)}" if width else \
         f"{_braces(prefix)}{{:d}}{_braces(suffix)}"
-    free = free_run(numbers, width)
-    if free is not None:  # a gap at both ends: counting on from the last one finds none
-        start, length = free
-        into, tail = (id_gap(present, max(1, length // 4), salt=end) - 1
-                      for end in ("free", "end"))
-        free = (start + into, length - into - tail) if length > into + tail else None
+    free = _trimmed(free_run(numbers, width), present)
     return fmt, max(numbers) + above if numbers else 1, free
+
+
+def _trimmed(free: tuple[int, int] | None, present: pd.Series) -> tuple[int, int] | None:
+    """The ``free`` run less a gap at both ends (:func:`id_gap`): counting on from its last
+    id, or back from its first, finds no real one."""
+    if free is None:
+        return None
+    start, length = free
+    into, tail = (id_gap(present, max(1, length // 4), salt=end) - 1 for end in ("free", "end"))
+    return (start + into, length - into - tail) if length > into + tail else None
 
 
 def id_gap(values: pd.Series, most: int, salt: str = "") -> int:
@@ -111,8 +124,8 @@ def placeholder_format(name: str) -> str:
     return f"{_braces(name)}-{{:d}}"
 
 
-def free_run(numbers: list[int], width: int) -> tuple[int, int] | None:
-    """``(start, length)``: the longest run of ``1 ... 10**width - 1`` that none of the real
+def free_run(numbers: list[int], width: int, low: int = 1) -> tuple[int, int] | None:
+    """``(start, length)``: the longest run of ``low ... 10**width - 1`` that none of the real
     ids' ``numbers`` uses, when it is longer than the run above the largest one; else
     ``None`` (ids above the largest real one keep the width longest; unpadded forms,
     ``width`` 0, have no width to keep).
@@ -125,8 +138,8 @@ def free_run(numbers: list[int], width: int) -> tuple[int, int] | None:
     if not width:
         return None
     top = 10**width - 1
-    used = np.unique([n for n in numbers if 0 < n <= top])
-    edges = np.r_[0, used, top + 1]
+    used = np.unique([n for n in numbers if low <= n <= top])
+    edges = np.r_[low - 1, used, top + 1]
     lengths = np.diff(edges) - 1
     longest = int(np.argmax(lengths))
     if lengths[longest] <= lengths[-1]:  # the run above the largest is as long
@@ -153,8 +166,10 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema, skip: int = 0) -> pd.Data
     A constant column holds its value; an identifier column fresh ids, numbered from the
     first row (so one call numbers a whole table once) after the first ``skip`` fresh ids
     (those of rows made earlier, which these rows are to be appended to), or, with
-    ``synthetic: drop``, no column. Calling it again renumbers. Other columns are left as
-    they are; the columns come in the table's order (:meth:`Schema.in_table_order`).
+    ``synthetic: drop``, no column. Calling it again renumbers, keeping an identifier's
+    missing values missing (postprocessing blanks ids at their training share). Other
+    columns are left as they are; the columns come in the table's order
+    (:meth:`Schema.in_table_order`).
     """
     updates: dict[str, np.ndarray] = {}
     dropped = []
@@ -165,29 +180,45 @@ def fill_unlearned(rows: pd.DataFrame, schema: Schema, skip: int = 0) -> pd.Data
         elif spec.synthetic == "drop":
             dropped.append(spec.name)
         else:
-            updates[spec.name] = fresh_ids(spec.format, spec.next_id or 1, len(rows),
-                                           spec.free_ids, skip)
+            updates[spec.name] = _renumbered(rows, spec, skip)
     out = rows.drop(columns=[c for c in dropped if c in rows.columns])
     out = out.assign(**{name: pd.Series(v, index=rows.index) for name, v in updates.items()})
     return schema.in_table_order(out)
 
 
+def _renumbered(rows: pd.DataFrame, spec: ColumnSpec, skip: int) -> np.ndarray:
+    """Fresh ids of identifier ``spec`` for ``rows``: one for each row, or, where ``rows``
+    have the column with missing values, for the rows that hold one (the others stay
+    missing: ``NaN`` among integer ids, which are then floats as pandas reads them,
+    ``None`` among text ids)."""
+    held = rows[spec.name].notna().to_numpy() if spec.name in rows.columns else None
+    if held is None or held.all():
+        return fresh_ids(spec.format, spec.next_id or 1, len(rows), spec.free_ids, skip)
+    out = np.full(len(rows), np.nan if spec.format is None else None,
+                  dtype=float if spec.format is None else object)
+    out[held] = fresh_ids(spec.format, spec.next_id or 1, int(np.count_nonzero(held)),
+                          spec.free_ids, skip)
+    return out
+
+
 def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
-    """Warn, per zero-padded text id column of ``rows``, when fresh ids have more digits
-    than the real ids' form: the longest run of unused numbers within its width
+    """Warn, per identifier column of ``rows`` with a width to keep (zero-padded text ids;
+    integer ids of one number of digits with a ``free`` run), when fresh ids have more
+    digits than the real ids' form: the longest run of unused numbers within its width
     (:func:`free_run`) and the room above the largest real id ran out. Returns how many
     ids are longer."""
     total = 0
     for spec in schema.of_unlearned("identifier"):
-        if not spec.format or "{:0" not in spec.format or spec.name not in rows:
+        width = _width(spec)
+        if width is None or spec.name not in rows:
             continue
-        width = len(spec.format.format(0))
-        ids = rows[spec.name].astype(str)
-        longer = int((ids.str.len() > width).sum())
-        if longer:
+        ids = rows[spec.name].dropna()
+        long = ids.astype(str).str.len() > width if spec.format else ids.astype(float) >= \
+            10 ** width
+        if long.any():
             start, length = spec.free_ids or (0, 0)
-            run = (f"the {length} ids {spec.format.format(start)} to "
-                   f"{spec.format.format(start + length - 1)}, inside the longest run of "
+            run = (f"the {length} ids {_written(spec, start)} to "
+                   f"{_written(spec, start + length - 1)}, inside the longest run of "
                    "numbers no real id uses within the width, then " if length else "")
             logger.warning(
                 "%s: %d of %d fresh ids have more digits than the real ids' form (%s), from "
@@ -195,11 +226,25 @@ def log_longer_ids(rows: pd.DataFrame, schema: Schema) -> int:
                 "numbers are not kept, since that would store real ids in schema.json. These "
                 "ids alone show the rows are synthetic; if their form matters, drop the "
                 "column from the synthetic rows (ingest.columns.%s: {kind: identifier, "
-                "synthetic: drop}).", spec.name, longer, len(rows),
-                _pattern(spec.format), ids[ids.str.len() > width].iloc[0],
+                "synthetic: drop}).", spec.name, int(long.sum()), len(rows),
+                _pattern(spec.format or f"{{:0{width}d}}"),
+                ids[long].iloc[0] if spec.format else int(ids[long].iloc[0]),
                 run, spec.name, extra={"markup": False})
-        total += longer
+        total += int(long.sum())
     return total
+
+
+def _width(spec: ColumnSpec) -> int | None:
+    """The characters of a zero-padded text id, the digits of an integer id kept within
+    its width (one with a ``free`` run), else ``None``: no width to keep."""
+    if spec.format:
+        return len(spec.format.format(0)) if "{:0" in spec.format else None
+    return len(str(spec.free_ids[0])) if spec.free_ids else None
+
+
+def _written(spec: ColumnSpec, number: int) -> str:
+    """Fresh id ``number`` of ``spec`` as it is written: text in its format, or the number."""
+    return spec.format.format(number) if spec.format else str(number)
 
 
 def _pattern(fmt: str) -> str:

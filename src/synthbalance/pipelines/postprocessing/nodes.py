@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -10,10 +11,18 @@ from synthbalance.core.postprocess import PostprocessStats, fit_postprocess, fix
 from synthbalance.core.schema import Schema
 from synthbalance.params import PostprocessingParams
 
+logger = logging.getLogger(__name__)
+
 
 def fit_cleaning_rules(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
-    """Bounds (declared hints first, else the training range), levels and missing rates."""
-    return fit_postprocess(train_rows, schema)
+    """Bounds (declared hints first, else the training range), levels and missing rates;
+    logs the groups of columns missing together (one line), which the rows keep."""
+    stats = fit_postprocess(train_rows, schema)
+    if stats.together:
+        logger.info("Columns missing in the same training rows, kept missing together in "
+                    "every synthetic row (postprocessing.missing_together): %s.",
+                    "; ".join(", ".join(group) for group in stats.together))
+    return stats
 
 
 def clean_rows(
