@@ -67,7 +67,9 @@ A ``datetime`` column is cleaned as seconds since the epoch, like a continuous c
 (bounds from the training rows, so synthetic dates stay within the training range), and
 written back in its format or dtype. Identifier and constant columns (``schema.unlearned``)
 are not cleaned and not counted: they are filled in last (fresh ids numbered over all the
-rows, the constant's value; :func:`~synthbalance.core.unlearned.fill_unlearned`).
+rows, the constant's value; :func:`~synthbalance.core.unlearned.fill_unlearned`). With
+``restore_missing``, an identifier missing in some training rows is first made missing at
+random at the training share of the row's class, and the ids number the rows left.
 
 Finally each column gets its training dtype back (an ``int64`` column stays ``int64``, a
 ``float64`` column of whole numbers such as BRFSS's ``1.0`` stays ``float64``), unless that
@@ -343,8 +345,7 @@ def postprocess(
                 "restore_missing": restore_missing}
     groups = _missing_groups(synth, stats)
     seeds = np.random.SeedSequence(seed).spawn(len(schema.columns))
-    forced = _together(synth, stats, groups, seed) if missing_together and \
-        restore_missing else {}
+    forced = _together(synth, stats, groups, seed, enabled=missing_together and restore_missing)
     jobs = [(synth[spec.name], _stats_for(stats, spec), np.random.default_rng(child), groups,
              forced.get(spec.name)) for spec, child in zip(schema.columns, seeds, strict=True)]
     cleaned = map_columns(lambda job: _clean_column(*job, switches=switches), jobs, len(synth))
@@ -359,7 +360,8 @@ def postprocess(
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
     clean, changed = _keep_order(synth, clean, stats, seed, enabled=order)
     fixes += [(name, "order", n, len(synth)) for name, n in changed.items()]
-    clean = fill_unlearned(_blank_ids(clean, stats, groups, seed), schema)  # one numbering
+    clean = _blank_ids(clean, stats, groups, seed, enabled=restore_missing)
+    clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
     log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
                                                                  "rows": "int64"})
@@ -367,13 +369,13 @@ def postprocess(
 
 
 def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,
-              seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+              seed: int, *, enabled: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per column of a group of ``stats.together``: whether each row of ``synth`` is to
     have the group missing (:func:`~synthbalance.core.missing_together.group_missing`),
     and the row to fill its gaps from (:func:`~synthbalance.core.missing_together.
     donor_rows`). The draws come from a stream of their own, seeded from ``seed`` after the
-    order rule's."""
-    if not stats.together:
+    order rule's. None unless ``enabled``."""
+    if not enabled or not stats.together:
         return {}
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 2)[-1])
     forced: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -390,11 +392,12 @@ def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
 
 
 def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,
-               seed: int) -> pd.DataFrame:
+               seed: int, *, enabled: bool) -> pd.DataFrame:
     """``rows`` with each identifier column of ``stats.unlearned`` missing at its training
     share, the share of the row's class (a random draw per row: nothing learns these
-    columns), from a stream of its own seeded from ``seed`` after the groups'."""
-    if not stats.unlearned:
+    columns), from a stream of its own seeded from ``seed`` after the groups'; ``rows``
+    themselves unless ``enabled`` (``restore_missing``)."""
+    if not enabled or not stats.unlearned:
         return rows
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 3)[-1])
     blanks = {}
