@@ -111,12 +111,18 @@ def from_seconds(seconds: np.ndarray, fmt: str | None, dtype: str) -> np.ndarray
     ``None``, to the ``datetime64`` ``dtype`` named (unit and time zone kept).
 
     Returns an object array of text, or a datetime array; never modifies ``seconds``.
+    Missing values (``NaN``) come back missing.
     """
     x = np.clip(np.asarray(seconds, dtype=float), -_LIMIT, _LIMIT)
     if fmt is not None:  # the nearest date (or hour, minute) the format writes, not the last
         step = resolution(fmt)
         x = np.round(x / step) * step
-    stamps = pd.Series(pd.to_datetime(np.round(x * 1e6), unit="us"))
+    # Whole microseconds, NaN made 0 and masked after: pandas 2 converts float input with
+    # NaN through a buffer it does not clear, and raised FloatingPointError at random on
+    # the garbage at the NaN places (pandas GH#58419, fixed in pandas 3).
+    missing = np.isnan(x)
+    micros = np.where(missing, 0.0, np.round(x * 1e6)).astype(np.int64)
+    stamps = pd.Series(pd.to_datetime(micros, unit="us")).mask(missing)
     if fmt is not None:
         if "%z" in fmt:
             stamps = stamps.dt.tz_localize("UTC")
