@@ -23,7 +23,8 @@ GROUP = ["approved", "first_payment", "rate"]
 
 def _loans(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
     """Declined loans (8 % of the good ones, 30 % of the defaults) have no approval date,
-    first payment or rate; ``note`` is missing on its own."""
+    first payment, rate or contract number (an identifier); ``note`` is missing on its
+    own."""
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.15).astype(int)
     declined = rng.random(n) < np.where(y == 1, 0.30, 0.08)
@@ -36,6 +37,8 @@ def _loans(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
         "rate": np.where(declined, np.nan, rng.normal(6, 1.5, n).round(2)),
         "amount": rng.lognormal(9, 0.6, n).round(-2),
         "note": rng.choice(["a", "b", "c"], n).astype(object),
+        "contract": [None if d else f"K-{i:05d}" for i, d in zip(rng.permutation(n), declined,
+                                                                   strict=True)],
         "y": y,
     })
     df.loc[rng.random(n) < 0.1, "note"] = None
@@ -56,7 +59,8 @@ def _partial(rows: pd.DataFrame) -> np.ndarray:
 
 def test_the_group_is_found_and_columns_missing_on_their_own_or_seldom_are_not(fitted):
     df, schema, stats = fitted
-    assert stats.together == (tuple(GROUP),)
+    assert schema.of_unlearned("identifier")[0].name == "contract"
+    assert stats.together == ((*GROUP, "contract"),)  # the identifier too
     assert PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
     gaps = df["rate"].isna()
     for k, found in ((MIN_ROWS - 1, ()), (MIN_ROWS, (("a", "b"),))):
@@ -76,6 +80,9 @@ def test_no_synthetic_row_holds_part_of_a_group_and_each_class_keeps_its_share(f
     assert _partial(synth).mean() > 0.15
     clean, fixes = postprocess(synth, stats, schema, seed=3)
     assert not _partial(clean).any()
+    # the contract number, which nothing learns, is missing exactly where the group is
+    assert (clean["contract"].isna() == clean["rate"].isna()).all()
+    assert clean["contract"].dropna().is_unique
     for label in (0, 1):
         rows = clean["y"] == label
         real = df.loc[df["y"] == label, "rate"].isna().mean()

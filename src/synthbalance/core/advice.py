@@ -434,8 +434,9 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
                   if round(advice.rejected_gain, 4) > 0 else "")  # as printed: +0.0000 is none
         random = f", {chance:.4f} ranking at random" if chance is not None else ""
-        return (f"Advice: do not augment. No arm raised validation PR AUC with a 95 % interval "
-                f"(held for all arms and k at once) above 0{best}.{unsure} Train on the real "
+        return (f"Advice: do not augment. No arm (k: the rows it adds per minority class) "
+                f"raised validation PR AUC with a 95 % interval, one that holds for every arm "
+                f"and k at once, above 0{best}.{unsure} Train on the real "
                 f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}{random}); "
                 f"they are in {path}{_UNMARKED}.")
     # the test split never chooses, but a reading below 0 there is said

@@ -295,7 +295,8 @@ def fit_postprocess(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStat
     seconds = date_seconds(train_rows, [c for c in columns if c.kind == "datetime"])
     orders = find_order_rules(seconds)
     gaps = gap_quantiles(seconds, orders, N_QUANTILES)
-    together = find_missing_together(train_rows, schema.names)
+    ids = [s.name for s in schema.of_unlearned("identifier") if s.name in train_rows.columns]
+    together = find_missing_together(train_rows, [*schema.names, *ids])
     unlearned = tuple(_fit_column(train_rows[s.name], s, masks)
                       for s in schema.of_unlearned("identifier")
                       if s.name in train_rows.columns and train_rows[s.name].isna().any())
@@ -360,7 +361,7 @@ def postprocess(
     clean = pd.DataFrame(columns, index=synth.index, columns=synth.columns, copy=False)
     clean, changed = _keep_order(synth, clean, stats, seed, enabled=order)
     fixes += [(name, "order", n, len(synth)) for name, n in changed.items()]
-    clean = _blank_ids(clean, stats, groups, seed, enabled=restore_missing)
+    clean = _blank_ids(clean, stats, groups, seed, forced, enabled=restore_missing)
     clean = fill_unlearned(clean, schema)  # one numbering of fresh ids over all the rows
     log_longer_ids(clean, schema)
     table = pd.DataFrame(fixes, columns=_FIXES_COLUMNS).astype({"count": "int64",
@@ -379,12 +380,14 @@ def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
         return {}
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 2)[-1])
     forced: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    learned = {c.name for c in stats.columns}
     for names in stats.together:
         share = np.zeros(len(synth))
         for rows, class_index in groups:
             share[slice(None) if rows is None else rows] = \
-                stats[names[0]].missing_rate_of(class_index)
-        gaps = synth[list(names)].isna().to_numpy()
+                _missing_stats(stats, names[0]).missing_rate_of(class_index)
+        # identifiers are not generated, so only the learned columns vote (none: a draw)
+        gaps = synth[[n for n in names if n in learned]].isna().to_numpy()
         missing = group_missing(gaps, share, MISSING_TOLERANCE, rng)
         donors = donor_rows(gaps, missing, [rows for rows, _ in groups], rng)
         forced.update(dict.fromkeys(names, (missing, donors)))
@@ -392,11 +395,13 @@ def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
 
 
 def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,
-               seed: int, *, enabled: bool) -> pd.DataFrame:
-    """``rows`` with each identifier column of ``stats.unlearned`` missing at its training
-    share, the share of the row's class (a random draw per row: nothing learns these
-    columns), from a stream of its own seeded from ``seed`` after the groups'; ``rows``
-    themselves unless ``enabled`` (``restore_missing``)."""
+               seed: int, forced: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
+               enabled: bool) -> pd.DataFrame:
+    """``rows`` with each identifier column of ``stats.unlearned`` missing where its
+    missing-together group is (``forced``, :func:`_together`), else at its training share,
+    the share of the row's class (a random draw per row: nothing learns these columns),
+    from a stream of its own seeded from ``seed`` after the groups'; ``rows`` themselves
+    unless ``enabled`` (``restore_missing``)."""
     if not enabled or not stats.unlearned:
         return rows
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 3)[-1])
@@ -407,8 +412,9 @@ def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
             where = np.ones(len(rows), dtype=bool) if mask is None else mask
             blank[where] = rng.random(int(np.count_nonzero(where))) < col.missing_rate_of(
                 class_index)
-        blanks[col.name] = pd.Series(np.where(blank, None, rows[col.name].astype(object)),
-                                     index=rows.index, dtype=object)
+        blank = forced[col.name][0] if col.name in forced else blank  # missing with its group
+        # held: a stand-in that fill_unlearned numbers with a fresh id
+        blanks[col.name] = pd.Series(np.where(blank, None, 0), index=rows.index, dtype=object)
     return rows.assign(**blanks)
 
 
@@ -855,6 +861,11 @@ def _stats_for(stats: PostprocessStats, spec: ColumnSpec) -> ColumnStats:
             "refit them with fit_postprocess on this schema's training rows."
         )
     return col
+
+
+def _missing_stats(stats: PostprocessStats, name: str) -> ColumnStats:
+    """The stats of learned or identifier column ``name`` (for its missing shares)."""
+    return next(c for c in (*stats.columns, *stats.unlearned) if c.name == name)
 
 
 def _stats_from_dict(data: Mapping[str, Any]) -> ColumnStats:
