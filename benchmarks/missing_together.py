@@ -20,16 +20,12 @@ PR AUC gain (``metrics.csv``).
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchmarks import order_rules
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def loans(rng: np.random.Generator) -> tuple[pd.DataFrame, str, list[str]]:
@@ -75,24 +71,14 @@ def figures(name: str, rows: pd.DataFrame, metrics: pd.Series) -> dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 42])
-    parser.add_argument("--project", type=Path, default=ROOT)
-    parser.add_argument("--work", type=Path, default=None)
-    args = parser.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="missing-together-"))
-    print("| table | rows with part of a group | group missing | real minority | detection "
-          "| gain |")
-    print("|---|---|---|---|---|---|")
-    for name in args.tables:
+    def figures_of(project: Path, work: Path, name: str, seed: int) -> dict[str, float]:
         df, target, _ = TABLES[name](np.random.default_rng(0))
-        table = pd.DataFrame([
-            figures(name, *order_rules.kedro_run(args.project.resolve(), work, name, df,
-                                                 target, seed)) for seed in args.seeds])
-        cells = [f"{table[c].mean():.4g}" + (f" ± {table[c].std():.2g}" if len(table) > 1
-                                              else "") for c in table.columns]
-        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+        return figures(name, *order_rules.kedro_run(project, work, name, df, target, seed))
+
+    order_rules.whole_run_main(
+        argv, __doc__, list(TABLES),
+        "rows with part of a group | group missing | real minority | detection | gain",
+        figures_of)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -149,22 +150,33 @@ def figures(name: str, rows: pd.DataFrame, metrics: pd.Series) -> dict[str, floa
             "gain": float(metrics["utility.pr_auc_gain"])}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
+def whole_run_main(argv: list[str] | None, doc: str, tables: Sequence[str], header: str,
+                   figures_of: Callable[[Path, Path, str, int], dict[str, float]]) -> None:
+    """The command line of a benchmark of whole runs: ``--tables`` (of ``tables``),
+    ``--seeds``, ``--project`` and ``--work`` (module docs); prints the markdown ``header``
+    (its column names) and one row per table, each figure's mean ± standard deviation
+    over the seeds, ``figures_of(project, work, table, seed)`` giving one seed's."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", default=list(tables), choices=list(tables))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 42])
     parser.add_argument("--project", type=Path, default=ROOT)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="order-rules-"))
-    print("| table | rows out of order | distance | within the real range | detection | gain |")
-    print("|---|---|---|---|---|---|")
+    work = args.work or Path(tempfile.mkdtemp(prefix="whole-runs-"))
+    print(f"| table | {header} |\n|---|" + "---|" * (header.count("|") + 1))
     for name in args.tables:
-        table = pd.DataFrame([figures(name, *run(args.project.resolve(), work, name, seed))
+        table = pd.DataFrame([figures_of(args.project.resolve(), work, name, seed)
                               for seed in args.seeds])
         cells = [f"{table[c].mean():.4g}" + (f" ± {table[c].std():.2g}" if len(table) > 1
                                               else "") for c in table.columns]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    whole_run_main(argv, __doc__, list(TABLES),
+                   "rows out of order | distance | within the real range | detection | gain",
+                   lambda project, work, name, seed: figures(name, *run(project, work, name,
+                                                                        seed)))
 
 
 if __name__ == "__main__":
