@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -134,3 +135,26 @@ def test_whole_rows_keep_the_generators_choice_and_part_rows_follow_their_majori
     assert not _partial(clean).any()
     assert (clean.loc[whole, "rate"].isna() == synth.loc[whole, "rate"].isna()).all()
     assert clean.loc[two, "rate"].isna().mean() > clean.loc[one, "rate"].isna().mean() + 0.15
+
+
+def test_a_group_of_identifiers_alone_is_missing_together_at_its_share_without_warnings():
+    """Phone and e-mail missing for the same customers: neither is generated, so no column
+    votes; the group is missing at its class's share, both columns at once."""
+    df = _loans(seed=1)
+    rng = np.random.default_rng(2)
+    silent = rng.random(len(df)) < np.where(df["y"] == 1, 0.4, 0.15)
+    df["phone"] = [None if s else f"0151 {i:07d}" for i, s in zip(rng.permutation(len(df)),
+                                                                  silent, strict=True)]
+    df["mail"] = [None if s else f"c{i}@mail.example" for i, s in enumerate(silent)]
+    schema = infer_schema(df, "y")
+    stats = fit_postprocess(df, schema)
+    assert ("phone", "mail") in stats.together
+    synth = df.sample(2_000, random_state=3).reset_index(drop=True)
+    synth[["phone", "mail"]] = "stand-in"  # as sampled: every row holds an id
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean, _ = postprocess(synth, stats, schema, seed=4)
+    assert (clean["phone"].isna() == clean["mail"].isna()).all()
+    for label, real in ((0, 0.15), (1, 0.4)):
+        share = clean.loc[clean["y"] == label, "phone"].isna().mean()
+        assert abs(share - real) < 0.06, label

@@ -373,8 +373,9 @@ def _attack_words(figure: Callable[[str], float | None]) -> str:
     named = [f"{label} {kind}" for label, kind in (beyond or above)]
     names = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
     verb = "is above its target" if len(beyond or above) == 1 else "are above their targets"
-    chance = (f"what a coin flip reaches on {int(members):,} rows a side (AUC "
-              f"{reach['AUC']:.2f}, TPR {reach['TPR']:.2f}: three standard deviations)")
+    chance = (f"what a coin flip reaches on {int(members):,} rows a side (up to AUC "
+              f"{reach['AUC']:.2f} and TPR {reach['TPR']:.2f}: 0.5 and 0.10 plus three "
+              "standard deviations)")
     if beyond:
         return (f"{words}; {names} {verb} and above {chance}, so the rows tell something "
                 "about the rows they were trained on: read \"Before you share synthetic "
@@ -434,9 +435,10 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   "preprocessing.validation_size does too, at the cost of rows to train on)."
                   if round(advice.rejected_gain, 4) > 0 else "")  # as printed: +0.0000 is none
         random = f", {chance:.4f} ranking at random" if chance is not None else ""
-        return (f"Advice: do not augment. No arm (k: the rows it adds per minority class) "
-                f"raised validation PR AUC with a 95 % interval, one that holds for every arm "
-                f"and k at once, above 0{best}.{unsure} Train on the real "
+        return (f"Advice: do not augment. No arm raised the validation PR AUC by a gain whose "
+                f"95 % interval lies above 0{best}; the intervals hold for every arm and "
+                f"every k (the rows an arm adds per minority class) at once.{unsure} Train "
+                f"on the real "
                 f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}{random}); "
                 f"they are in {path}{_UNMARKED}.")
     # the test split never chooses, but a reading below 0 there is said

@@ -49,7 +49,8 @@ def group_missing(missing: np.ndarray, share: np.ndarray, tolerance: float,
     """Whether each row's group is missing, from which of its columns are.
 
     A row with every column missing, or none, keeps that; a row with some missing is
-    missing with the probability of the share of its columns that are (a vote). Then, as
+    missing with the probability of the share of its columns that are (a vote); with no
+    columns (a group of identifiers, which are not generated) every row is present. Then, as
     ``restore_missing`` does for one column, the rows' missing share is brought to the
     training ``share`` when it lies outside ``tolerance`` times it: present rows are made
     missing, or missing ones present, each with the probability that closes the gap.
@@ -64,7 +65,8 @@ def group_missing(missing: np.ndarray, share: np.ndarray, tolerance: float,
     Returns:
         A ``(rows,)`` boolean array.
     """
-    votes = missing.mean(axis=1)
+    # a group of identifiers alone has no learned column to vote: present, then restored
+    votes = missing.mean(axis=1) if missing.shape[1] else np.zeros(missing.shape[0])
     decided = rng.random(votes.size) < votes  # 0 and 1 decide themselves
     for target in np.unique(share):
         rows = share == target
