@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -70,6 +71,22 @@ def test_kedro_run_refuses_its_own_output_as_source_before_writing(project, demo
             "source": "data/02_intermediate/validated_table.parquet", "target": "outcome"}})
     assert written.read_bytes() == before
     assert list((project / "data").rglob("*.*")) == [written]
+
+
+@pytest.mark.parametrize(("runs", "fix"), [(0, "delete it"), (2, "move it aside")])
+def test_a_half_made_mlflow_store_stops_the_run_with_the_fix(project, runs, fix):
+    """A first run that hit a full disk while MLflow created mlflow.db left Alembic's
+    temporary table in it; the next run stops with one message instead of MLflow's
+    traceback (a trial's), and nothing runs."""
+    with sqlite3.connect(project / "mlflow.db") as db:
+        db.execute("CREATE TABLE runs (run_uuid TEXT)")
+        db.execute("CREATE TABLE _alembic_tmp_experiments (experiment_id INTEGER)")
+        db.executemany("INSERT INTO runs VALUES (?)", [(str(i),) for i in range(runs)])
+    db.close()
+    with pytest.raises(StageOutputError, match=rf"set-up was cut short .*_alembic_tmp_"
+                                               rf"experiments.*{fix}"):
+        run_kedro(project, ["ingest"])
+    assert not (project / "data/02_intermediate").exists()
 
 
 # ------------------------------------------------------------------ generators match the run

@@ -8,6 +8,8 @@
   migrate ``mlflow.db``, and one dies on a half-made schema), and one held for the whole
   pipeline run (two runs share ``data/``: one would read the other's rows, or a half-written
   file). A second run waits, and says what it waits for.
+- :func:`refuse_half_made_store`: an ``mlflow.db`` whose creation was cut short (a full disk,
+  a killed first run) is named with the fix, not left to MLflow's traceback.
 - :class:`InterruptGuard`: a run stopped by Ctrl-C or SIGTERM is recorded as ``KILLED``
   (MLflow's own exit handler would mark it ``FINISHED``; SIGTERM's default action would
   leave it ``RUNNING``).
@@ -23,11 +25,12 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +223,36 @@ class ProjectLocks:
         """Free the run lock if this process holds it (a no-op otherwise)."""
         if self._run.is_locked:
             self._run.release(force=True)
+
+
+def refuse_half_made_store(root: Path) -> None:
+    """Stop when ``root/mlflow.db`` holds an MLflow store whose creation or migration was
+    cut short: Alembic's temporary tables (``_alembic_tmp_*``) are left in it, and MLflow
+    then fails to open it with a traceback of hundreds of lines (a trial's first run hit a
+    full disk while MLflow created it). Says how many runs it holds and what to do.
+
+    Raises:
+        StageOutputError: the store is half made.
+    """
+    path = root / "mlflow.db"
+    if not path.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] \
+                if "runs" in tables else 0
+    except sqlite3.DatabaseError:
+        return  # not a store this check can read: MLflow says what is wrong with it
+    left = sorted(name for name in tables if name.startswith("_alembic_tmp_"))
+    if left:
+        fix = ("It holds no run: delete it, and the next run makes a new one." if not runs
+               else f"It holds {runs} run(s): move it aside (mv mlflow.db mlflow.db.broken) "
+               "and run again; its runs stay readable with sqlite3.")
+        raise StageOutputError(
+            f"{path} is an MLflow store whose set-up was cut short (a full disk or a killed "
+            f"first run left the table {left[0]} in it), and MLflow cannot open it. {fix}")
 
 
 def _acquire(lock: FileLock, doing: str) -> None:

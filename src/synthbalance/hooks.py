@@ -36,6 +36,7 @@ from synthbalance.guards import (
     InterruptGuard,
     ProjectLocks,
     close_run,
+    refuse_half_made_store,
     refuse_output_source,
     refuse_unready_inputs,
 )
@@ -82,6 +83,8 @@ class SynthBalanceHooks:
         _widen_file_logs()
         self._locks = ProjectLocks(Path(context.project_path))
         with self._locks.store():
+            if not os.environ.get("MLFLOW_TRACKING_URI"):  # else the store is not mlflow.db
+                refuse_half_made_store(Path.cwd())  # where conf/base/mlflow.yml puts it
             raw = dict(context.params)
             self._params = parse_params(raw)
             set_run_parameters(raw)
