@@ -381,7 +381,9 @@ def _attack_words(figure: Callable[[str], float | None]) -> str:
                 "about the rows they were trained on: read \"Before you share synthetic "
                 "rows\" in docs/privacy-attacks.md before you share them")
     return (f"{words}; {names} {verb} but within {chance}, so these figures neither show a "
-            "leak nor rule one out")
+            "leak nor rule one out: for rows that must stay private, train with "
+            "training.privacy (a bound, ε, on what any row can give away; docs/privacy.md) "
+            "rather than rely on them")
 
 
 def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...],
