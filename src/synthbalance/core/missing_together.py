@@ -7,8 +7,10 @@ then restores each column's share on its own. On a loans table whose approval an
 payment dates were missing in the same 3 % of rows, 4.1 % of the synthetic rows held one of
 the two without the other.
 
-A *missing-together group* is two or more learned columns missing in exactly the same
-training rows, at least :data:`MIN_ROWS` of them and not all (:func:`find_missing_together`).
+A *missing-together group* is two or more columns missing in exactly the same training
+rows, at least :data:`MIN_ROWS` of them and not all (:func:`find_missing_together`). Learned
+columns and identifiers alike: an identifier, which no generator makes, is then missing
+where the rest of its group is.
 Postprocessing decides once per row whether the group is missing (:func:`group_missing`)
 and then blanks or fills each of its columns to match, so no synthetic row holds part of a
 group; the group's missing share is restored to the training share as one column's would

@@ -407,12 +407,14 @@ def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(len(stats.columns) + 3)[-1])
     blanks = {}
     for col in (c for c in stats.unlearned if c.name in rows.columns):
-        blank = np.zeros(len(rows), dtype=bool)
-        for mask, class_index in groups:
-            where = np.ones(len(rows), dtype=bool) if mask is None else mask
-            blank[where] = rng.random(int(np.count_nonzero(where))) < col.missing_rate_of(
-                class_index)
-        blank = forced[col.name][0] if col.name in forced else blank  # missing with its group
+        if col.name in forced:  # missing with its group
+            blank = forced[col.name][0]
+        else:
+            blank = np.zeros(len(rows), dtype=bool)
+            for mask, class_index in groups:
+                where = np.ones(len(rows), dtype=bool) if mask is None else mask
+                blank[where] = rng.random(int(np.count_nonzero(where))) < \
+                    col.missing_rate_of(class_index)
         # held: a stand-in that fill_unlearned numbers with a fresh id
         blanks[col.name] = pd.Series(np.where(blank, None, 0), index=rows.index, dtype=object)
     return rows.assign(**blanks)

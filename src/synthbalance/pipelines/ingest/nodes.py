@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -70,42 +71,45 @@ def _warn_columns(table: pd.DataFrame, schema: Schema, thousands: str | None) ->
     _warn_label_proxies(table, schema)
     _warn_dates_read_as_numbers(table, schema, thousands)
     _warn_id_like_numbers(table, schema)
-    copies = duplicate_columns(table, schema)
-    if copies:
-        logger.warning(
-            "Column(s) %s repeat an earlier column on every row ({copy: original}). Each "
-            "is learned on its own, so synthetic rows will not keep the pair equal, and a "
-            "copy tells the classifier nothing new. Drop the copies: "
-            "ingest.drop_columns=%s.", copies, "[" + ", ".join(copies) + "]",
-            extra={"markup": False})
+    _warn_named(duplicate_columns(table, schema),
+                "Column(s) %s repeat an earlier column on every row ({copy: original}). Each "
+                "is learned on its own, so synthetic rows will not keep the pair equal, and a "
+                "copy tells the classifier nothing new. Drop the copies: "
+                "ingest.drop_columns=%s.")
 
 
 def _warn_label_proxies(table: pd.DataFrame, schema: Schema) -> None:
     """A warning naming the columns that give the label away (:func:`label_proxies`)."""
-    proxies = label_proxies(table, schema)
-    if proxies:
-        logger.warning(
-            "Column(s) %s give the label away: each of their values (or whether they are "
-            "filled in) occurs with one class only. The label in another form, or a value "
-            "recorded after the outcome, makes the classifier look perfect and leaves nothing "
-            "for augmentation to add. Unless it will be known when you predict, drop it: "
-            "ingest.drop_columns=%s.",
-            proxies, "[" + ", ".join(proxies) + "]",
-            extra={"markup": False})  # rich would take "[flag]" for a style tag and drop it
+    _warn_named(label_proxies(table, schema),
+                "Column(s) %s give the label away: each of their values (or whether they are "
+                "filled in) occurs with one class only. The label in another form, or a value "
+                "recorded after the outcome, makes the classifier look perfect and leaves "
+                "nothing for augmentation to add. Unless it will be known when you predict, "
+                "drop it: ingest.drop_columns=%s.")
 
 
 def _warn_id_like_numbers(table: pd.DataFrame, schema: Schema) -> None:
     """A warning naming the unique, evenly spread integer columns (:func:`id_like_numbers`)."""
-    found = id_like_numbers(table, schema)
+    _warn_named(id_like_numbers(table, schema),
+                "Column(s) %s hold a different whole number in every row, spread evenly over "
+                "their range, like ids drawn at random. They are learned as numbers: a "
+                "feature of every classifier, and synthetic rows may hold values that are "
+                "real ids. If they identify rows, declare them, and synthetic rows get fresh "
+                "ids: ingest.columns.<column>: {kind: identifier} (or drop them: "
+                "ingest.drop_columns=%s).")
+
+
+def _warn_named(found: Sequence[str] | Mapping[str, str], message: str) -> None:
+    """Warn ``message`` when ``found`` names columns: its first ``%s`` is ``found``, its
+    second the names as ``ingest.drop_columns`` takes them (``[a, b]``)."""
     if found:
-        logger.warning(
-            "Column(s) %s hold a different whole number in every row, spread evenly over "
-            "their range, like ids drawn at random. They are learned as numbers: a feature "
-            "of every classifier, and synthetic rows may hold values that are real ids. If "
-            "they identify rows, declare them, and synthetic rows get fresh ids: "
-            "ingest.columns.<column>: {kind: identifier} (or drop them: "
-            "ingest.drop_columns=%s).", found, "[" + ", ".join(found) + "]",
-            extra={"markup": False})
+        logger.warning(message, found, _listed(found),
+                       extra={"markup": False})  # rich would take "[a]" for a style tag
+
+
+def _listed(names: Iterable[str]) -> str:
+    """``[a, b]``: column names as a YAML list on the command line."""
+    return "[" + ", ".join(names) + "]"
 
 
 def _check_deployment_prevalence(evaluation: dict[str, Any] | None, schema: Schema) -> None:
@@ -139,7 +143,7 @@ def _report_unlearned(schema: Schema) -> None:
             "best kept out of synthetic rows: ingest.columns.<column>: {kind: identifier, "
             "synthetic: drop}.", texts,
             placeholder_format(texts[0]).format(1),
-            "[" + ", ".join(texts) + "]", extra={"markup": False})
+            _listed(texts), extra={"markup": False})
 
 
 def _hints(params: IngestParams, raw_table: pd.DataFrame, target: str | None
