@@ -20,8 +20,6 @@ PR AUC gain (``metrics.csv``).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -71,14 +69,10 @@ def figures(name: str, rows: pd.DataFrame, metrics: pd.Series) -> dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> None:
-    def figures_of(project: Path, work: Path, name: str, seed: int) -> dict[str, float]:
-        df, target, _ = TABLES[name](np.random.default_rng(0))
-        return figures(name, *order_rules.kedro_run(project, work, name, df, target, seed))
-
-    order_rules.whole_run_main(
-        argv, __doc__, list(TABLES),
+    order_rules.generated_main(
+        argv, __doc__, TABLES,
         "rows with part of a group | group missing | real minority | detection | gain",
-        figures_of)
+        figures)
 
 
 if __name__ == "__main__":

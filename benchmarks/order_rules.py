@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +170,20 @@ def whole_run_main(argv: list[str] | None, doc: str, tables: Sequence[str], head
         cells = [f"{table[c].mean():.4g}" + (f" ± {table[c].std():.2g}" if len(table) > 1
                                               else "") for c in table.columns]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def generated_main(argv: list[str] | None, doc: str,
+                   tables: Mapping[str, Callable[[np.random.Generator], tuple]], header: str,
+                   figures: Callable[[str, pd.DataFrame, pd.Series], dict[str, float]]) -> None:
+    """:func:`whole_run_main` over ``tables`` made by seeded generators (each gives the
+    table and its label column first, from ``np.random.default_rng(0)``), one
+    :func:`kedro_run` per table and seed, ``figures(name, synthetic rows, metrics)`` giving
+    its figures."""
+    def figures_of(project: Path, work: Path, name: str, seed: int) -> dict[str, float]:
+        df, target, *_ = tables[name](np.random.default_rng(0))
+        return figures(name, *kedro_run(project, work, name, df, target, seed))
+
+    whole_run_main(argv, doc, list(tables), header, figures_of)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from synthbalance.core.missing_together import MIN_ROWS, find_missing_together
+from synthbalance.core.missing_together import (
+    MIN_ROWS,
+    MissingWhen,
+    find_missing_together,
+    find_missing_when,
+)
 from synthbalance.core.postprocess import (
     MISSING_TOLERANCE,
     PostprocessStats,
@@ -18,6 +24,7 @@ from synthbalance.core.postprocess import (
     postprocess,
 )
 from synthbalance.core.schema import infer_schema
+from synthbalance.pipelines.postprocessing.nodes import fit_cleaning_rules
 
 GROUP = ["approved", "first_payment", "rate"]
 
@@ -158,3 +165,94 @@ def test_a_group_of_identifiers_alone_is_missing_together_at_its_share_without_w
     for label, real in ((0, 0.15), (1, 0.4)):
         share = clean.loc[clean["y"] == label, "phone"].isna().mean()
         assert abs(share - real) < 0.06, label
+
+
+def test_the_log_names_the_groups_the_synthetic_rows_keep(caplog):
+    """From trial 35D: a dropped identifier (``synthetic: drop``) was named in the groups'
+    log line though no synthetic row has the column; a group left with one column is no
+    group to name."""
+    df = _loans(seed=1)
+    silent = np.random.default_rng(2).random(len(df)) < 0.2
+    df["phone"] = [None if s else f"0151 {i:07d}" for i, s in enumerate(silent)]
+    df["mail"] = [None if s else f"c{i}@mail.example" for i, s in enumerate(silent)]
+    schema = infer_schema(df, "y", {"contract": {"kind": "identifier", "synthetic": "drop"},
+                                    "mail": {"kind": "identifier", "synthetic": "drop"}})
+    with caplog.at_level(logging.INFO):
+        stats = fit_cleaning_rules(df, schema)
+    assert ("phone", "mail") in stats.together and "contract" in stats.together[0]
+    assert "approved, first_payment, rate;" not in caplog.text  # the groups: one line, ...
+    assert caplog.text.count("approved, first_payment, rate.") == 1  # ... without contract
+    assert "mail" not in caplog.text and "phone" not in caplog.text
+
+
+def _policies(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
+    """Insurance policies: the last claim date is missing exactly for the policies with no
+    claims; the end date and end reason exactly for the active ones; a branch code held by
+    one row each, and a ``note`` missing at random."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.15).astype(int)
+    claims = rng.poisson(np.where(y == 1, 1.5, 0.5))
+    start = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2500, n), unit="D")
+    status = rng.choice(["active", "ended", "cancelled"], n, p=[0.6, 0.3, 0.1])
+    end = start + pd.to_timedelta(rng.integers(30, 900, n), unit="D")
+    return pd.DataFrame({
+        "claims": claims, "start": start,
+        "last_claim": (start + pd.to_timedelta(rng.integers(1, 600, n), unit="D")).where(
+            claims > 0),
+        "status": status, "end": end.where(status != "active"),
+        "end_reason": np.where(status == "active", None,
+                               rng.choice(["moved", "price", "death"], n)).astype(object),
+        "branch": [f"B{i}" for i in rng.permutation(n)],
+        "note": np.where(rng.random(n) < 0.3, None, rng.choice(["x", "z"], n)).astype(object),
+        "y": y})
+
+
+def test_a_column_or_group_missing_where_another_holds_some_values_is_found():
+    df = _policies()
+    stats = fit_postprocess(df, infer_schema(df, "y"))
+    assert stats.when == (MissingWhen(("end", "end_reason"), "status", ("active",)),
+                          MissingWhen(("last_claim",), "claims", (0,)))
+    assert PostprocessStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    # every branch, one row each, holds only gaps or none: that says nothing
+    by_branch = df.assign(note=np.where(df["branch"].str[1:].astype(int) % 3 > 0, "x", None))
+    assert find_missing_when(by_branch, [("note",)], ["branch", "status"]) == ()
+    by_claims = df.assign(note=df["note"].where(df["claims"] < 3, None))
+    assert find_missing_when(by_claims, [("note",)], ["claims"]) == ()  # gaps elsewhere too
+
+
+def test_every_synthetic_row_keeps_the_rule_filled_from_rows_of_its_class():
+    df = _policies()
+    schema = infer_schema(df, "y")
+    stats = fit_postprocess(df, schema)
+    synth = df.sample(2_000, random_state=1).reset_index(drop=True)
+    rng = np.random.default_rng(2)
+    synth["claims"] = rng.permutation(synth["claims"].to_numpy())  # as a generator might
+    synth["status"] = rng.permutation(synth["status"].to_numpy())
+    assert ((synth["claims"] == 0) != synth["last_claim"].isna()).mean() > 0.3
+    clean, fixes = postprocess(synth, stats, schema, seed=3)
+    assert ((clean["claims"] == 0) == clean["last_claim"].isna()).all()
+    for column in ("end", "end_reason"):
+        assert ((clean["status"] == "active") == clean[column].isna()).all()
+    filled = clean["end_reason"].notna() & synth["end_reason"].isna()
+    had = synth["end_reason"].notna() & (clean["status"] != "active")
+    for label in (0, 1):  # from a row of the class that keeps the rule
+        rows = filled & (clean["y"] == label)
+        assert rows.any()
+        pool = synth.loc[had & (synth["y"] == label), "end_reason"]
+        assert clean.loc[rows, "end_reason"].isin(pool).all()
+    # a date filled in is placed after the start by the order rule, on a whole day
+    filled = clean["last_claim"].notna() & synth["last_claim"].isna()
+    assert filled.any() and (clean.loc[filled, "last_claim"] > clean.loc[filled, "start"]).all()
+    assert (clean["last_claim"].dropna().dt.normalize() == clean["last_claim"].dropna()).all()
+    counted = fixes.set_index(["column", "rule"])["count"]
+    assert counted[("last_claim", "missing_together")] == (
+        synth["last_claim"].isna() != clean["last_claim"].isna()).sum()
+    off, _ = postprocess(synth, stats, schema, seed=3, missing_together=False)
+    assert ((off["claims"] == 0) != off["last_claim"].isna()).any()
+
+
+def test_the_log_names_the_rules(caplog):
+    df = _policies()
+    with caplog.at_level(logging.INFO):
+        fit_cleaning_rules(df, infer_schema(df, "y"))
+    assert "end, end_reason where status is active; last_claim where claims is 0." in caplog.text

@@ -355,8 +355,10 @@ def test_a_category_keeps_its_dtype_order_and_times_their_training_unit():
     assert (clean["ward"].cat.codes == train["ward"].cat.codes).all()
     assert (clean["admitted"].dt.second == 0).all() and (clean["days"].dt.hour == 0).all()
     assert (clean["admitted"] - train["admitted"]).abs().max() <= pd.Timedelta(30, "s")
-    clipped = synth["admitted"].clip(train["admitted"].min(), train["admitted"].max())
-    assert counts_of(fixes)[("admitted", "decimals")] == int((clipped.dt.second != 0).sum())
+    low, high = train["admitted"].min(), train["admitted"].max()  # mirrored back inside
+    inside = synth["admitted"].where(synth["admitted"] >= low, low + (low - synth["admitted"]))
+    inside = inside.where(inside <= high, high - (inside - high))
+    assert counts_of(fixes)[("admitted", "decimals")] == int((inside.dt.second != 0).sum())
 
 
 def test_an_integer_column_on_a_step_comes_back_on_it_uncounted_as_fixes():
@@ -380,6 +382,48 @@ def test_an_integer_column_on_a_step_comes_back_on_it_uncounted_as_fixes():
     assert counts[("loan", "decimals")] > 250  # formatting, not a fix: only clips count
     assert fix_totals(fixes)["postprocess.values_fixed"] == sum(
         counts[(c, "clip")] for c in ("loan", "fee"))
+
+
+def test_overshoot_past_a_training_extreme_is_mirrored_inside_not_piled_on_it():
+    """From trials 35C and 35D: clipping to the training range put 1-5 % of the synthetic
+    rows on the last training date or amount, which 1 real row in 4,000 held. A value past
+    such an end is mirrored back inside; a declared bound and a point mass at the end (a top
+    code) still take the value itself."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    income = np.round(rng.uniform(20_000, 99_999, n))
+    income[rng.random(n) < 0.08] = 99_999.0  # top-coded
+    rows = pd.DataFrame({
+        "amount": np.round(rng.uniform(10, 100, n), 2), "age": rng.integers(20, 90, n),
+        "opened": pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 6900, n), "D"),
+        "days": rng.uniform(0, 30, n), "income": income, "y": rng.integers(0, 2, n)})
+    train, schema = validate_table(rows, "y", {"days": {"kind": "continuous",
+                                                        "bounds": [0, None]}})
+    stats = PostprocessStats.from_dict(json.loads(json.dumps(fit_postprocess(train,
+                                                                             schema).to_dict())))
+    assert [(stats[c].reflect_low, stats[c].reflect_high) for c in
+            ("amount", "age", "opened", "days", "income")] == [
+        (True, True), (True, True), (True, True), (False, True), (True, False)]
+    over = rng.uniform(1.0, 1.15, n)  # a generator that runs 0-15 % past the range
+    synth = train.assign(amount=train["amount"] * over, age=train["age"] * over,
+                         opened=train["opened"] + pd.to_timedelta(over * 900, "D"),
+                         days=train["days"] * over - 3, income=train["income"] * over)
+    clean, fixes = postprocess(synth, stats, schema)
+    assert_legal(clean, stats, schema)
+    for name in ("amount", "age", "opened"):
+        at_end = (clean[name] == train[name].max()).mean()
+        assert at_end <= 2 * (train[name] == train[name].max()).mean() + 0.002, name
+        assert clean[name].max() <= train[name].max()
+    assert (clean["days"] == 0).mean() == pytest.approx((synth["days"] < 0).mean())
+    top = (synth["income"] >= 99_998.5).mean()  # over it, or rounded to it (whole numbers)
+    assert (clean["income"] == 99_999).mean() == pytest.approx(top)
+    counts = counts_of(fixes)
+    assert counts[("amount", "clip")] == int((synth["amount"] > train["amount"].max()).sum())
+    old = stats.to_dict()  # rules saved before the flags: every bound clips, as then
+    for col in old["columns"]:
+        col.pop("reflect_low"), col.pop("reflect_high")
+    piled = postprocess(synth, PostprocessStats.from_dict(old), schema)[0]
+    assert (piled["amount"] == train["amount"].max()).mean() > 0.05
 
 
 def test_wrong_inputs_give_clear_errors(fitted):

@@ -19,10 +19,11 @@ NOT_COVERED: tuple[str, ...] = (
     "one-hot level sets, of the whole column and (unless preprocessing.class_modes is "
     "false) of each minority class's own values; which dates are anchored to an earlier "
     "date, and that date's median",
-    "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds, level "
-    "shares, quantiles, missing-value shares (of all rows and of each class), decimal "
-    "places of continuous columns, order rules between date columns and the quantiles of "
-    "the days between their dates, which columns are missing in the same rows",
+    "postprocessing: clip bounds not declared in ingest.columns.<column>.bounds and whether "
+    "many rows hold them, level shares, quantiles, missing-value shares (of all rows and of "
+    "each class), decimal places of continuous columns, order rules between date columns "
+    "and the quantiles of the days between their dates, which columns are missing in the "
+    "same rows or where another column holds given values",
     "class sizes (the per-class sampling rates of a conditional model) and which classes "
     "are minority classes",
     "validation rows: the periodic checks that choose the kept checkpoint read them",

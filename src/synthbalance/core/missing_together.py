@@ -16,14 +16,22 @@ and then blanks or fills each of its columns to match, so no synthetic row holds
 group; the group's missing share is restored to the training share as one column's would
 be. Gaps are filled from another synthetic row of the same class with the whole group
 present (:func:`donor_rows`, a hot deck).
+
+A column or group can also be missing exactly where another column holds given values: the
+last claim date of a customer with no claims, the end date of an active contract
+(:func:`find_missing_when`, a :class:`MissingWhen` rule). Postprocessing then decides each
+row by that column's synthetic value instead of by a vote, so the rule holds in every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from synthbalance.core.values import sorted_levels
 
 #: Training rows with the group missing (and with it present) needed before columns are
 #: taken for a group: fewer could share their gaps by chance.
@@ -44,6 +52,76 @@ def find_missing_together(rows: pd.DataFrame, names: Sequence[str]
         if MIN_ROWS <= np.count_nonzero(missing) <= len(missing) - MIN_ROWS:
             by_mask.setdefault(np.packbits(missing).tobytes(), []).append(name)
     return tuple(tuple(group) for group in by_mask.values() if len(group) > 1)
+
+
+class MissingWhen(NamedTuple):
+    """``columns`` (one, or a missing-together group) are missing in exactly the training
+    rows where column ``by`` holds one of ``levels``."""
+
+    columns: tuple[str, ...]
+    by: str
+    levels: tuple[Any, ...]
+
+
+#: Largest chance, were a column's gaps independent of another column's values, that every
+#: value of it would hold only rows with the gaps or only rows without: a rule needs less.
+MAX_CHANCE = 1e-6
+
+
+def find_missing_when(rows: pd.DataFrame, candidates: Sequence[tuple[str, ...]],
+                      by_names: Sequence[str]) -> tuple[MissingWhen, ...]:
+    """The rules "``columns`` missing exactly where ``by`` holds one of ``levels``" the
+    ``rows`` show, one per candidate at most.
+
+    A candidate (a column with gaps, or a missing-together group, with at least
+    :data:`MIN_ROWS` rows missing and as many not) gets a rule from a column of ``by_names``
+    with no missing values whose every value holds only rows with the candidate missing or
+    only rows without, when that is more than chance: were the gaps independent of the
+    column, every value would be so with probability ``prod_v (p^n_v + (1 - p)^n_v)``
+    (``p`` the missing share, ``n_v`` the rows holding value ``v``), which must be at most
+    :data:`MAX_CHANCE`. A column of a hundred values held by a row or two each says nothing;
+    a status of two values held by hundreds of rows each says a lot. Of several such
+    columns, the least likely by chance (then the first) is taken.
+
+    Args:
+        rows: the training rows.
+        candidates: the columns or groups to find rules for (:func:`find_missing_together`'s
+            groups, and the columns with gaps in none).
+        by_names: the columns a rule may read: learned columns with levels.
+
+    Returns:
+        The rules, in the order of ``candidates``; ``()`` when there is none.
+    """
+    coded = {by: pd.factorize(rows[by]) for by in by_names if rows[by].notna().all()}
+    rules = []
+    for columns in candidates:
+        missing = rows[columns[0]].isna().to_numpy()
+        if not MIN_ROWS <= np.count_nonzero(missing) <= missing.size - MIN_ROWS:
+            continue
+        found = [(chance, i, by, levels) for i, (by, (codes, uniques)) in enumerate(coded.items())
+                 if by not in columns
+                 for chance, levels in [_levels_where(missing, codes, uniques)] if levels]
+        if found:
+            _, _, by, levels = min(found, key=lambda f: f[:2])
+            rules.append(MissingWhen(tuple(columns), by, levels))
+    return tuple(rules)
+
+
+def _levels_where(missing: np.ndarray, codes: np.ndarray, uniques: Any
+                  ) -> tuple[float, tuple[Any, ...]]:
+    """``(log chance, levels)``: the values (``uniques``, the rows' ``codes`` into them)
+    that hold exactly the ``missing`` rows, and the log of the chance that each value would
+    hold only rows with or only rows without the gaps, were they independent; ``(0.0, ())``
+    when no such levels exist, or when the chance exceeds :data:`MAX_CHANCE`."""
+    size = np.bincount(codes)
+    gaps = np.bincount(codes, weights=missing, minlength=size.size)
+    if not np.all((gaps == 0) | (gaps == size)):
+        return 0.0, ()
+    share = float(missing.mean())
+    chance = float(np.logaddexp(size * np.log(share), size * np.log1p(-share)).sum())
+    if chance > np.log(MAX_CHANCE):
+        return 0.0, ()
+    return chance, sorted_levels(np.asarray(uniques)[gaps == size])
 
 
 def group_missing(missing: np.ndarray, share: np.ndarray, tolerance: float,

@@ -51,12 +51,14 @@ class DateColumn(Protocol):
 
 
 class WrittenDateColumn(DateColumn, Protocol):
-    """A date column's postprocessing stats: also the dtype its values are written in and
-    its clip bounds (seconds; ``None``: none)."""
+    """A date column's postprocessing stats: also the dtype its values are written in, its
+    clip bounds (seconds; ``None``: none) and the unit its values are whole multiples of
+    (seconds; ``None``: none)."""
 
     dtype: str
     low: float | None
     high: float | None
+    step: float | None
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ def refill(rows: pd.DataFrame, filled: Mapping[str, np.ndarray], rules: Sequence
     """``rows`` with each date of a rule that was filled in (``filled``: column name to a
     row mask), where the rule's other date is present, replaced by that date plus (for
     ``high``) or minus (for ``low``) a draw of the rule's training gap (``gaps``, the
-    quantiles of :func:`gap_quantiles`), clipped to the column's bounds. Rules run in order,
+    quantiles of :func:`gap_quantiles`), on the column's unit (a day, say: the gaps'
+    quantiles fall between whole days) and clipped to its bounds. Rules run in order,
     so a date under several rules ends up placed against the last one's other date (the
     nearest, in the columns' order). ``rows`` is not modified."""
     by_name = {c.name: c for c in columns}
@@ -134,10 +137,12 @@ def refill(rows: pd.DataFrame, filled: Mapping[str, np.ndarray], rules: Sequence
 
 def _write(rows: pd.DataFrame, col: WrittenDateColumn, mask: np.ndarray,
            seconds: np.ndarray) -> pd.DataFrame:
-    """``rows`` (copied) with ``col`` set to ``seconds`` (clipped to its bounds, written in
-    its format or dtype) where ``mask``."""
+    """``rows`` (copied) with ``col`` set to ``seconds`` (rounded to its step, clipped to
+    its bounds, written in its format or dtype) where ``mask``."""
     low = -np.inf if col.low is None else col.low
     high = np.inf if col.high is None else col.high
+    if col.step is not None:  # the bounds are multiples of it, so clipping keeps it
+        seconds = np.round(seconds / col.step) * col.step
     written = from_seconds(np.clip(seconds, low, high), col.format, col.dtype)
     out = rows.copy()
     out.loc[mask, col.name] = pd.Series(written, index=out.index[mask])

@@ -16,13 +16,30 @@ logger = logging.getLogger(__name__)
 
 def fit_cleaning_rules(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
     """Bounds (declared hints first, else the training range), levels and missing rates;
-    logs the groups of columns missing together (one line), which the rows keep."""
+    logs the groups of columns missing together and the columns missing where another
+    holds given values (a line each), which the rows keep, without the identifiers they
+    lack (``synthetic: drop``)."""
     stats = fit_postprocess(train_rows, schema)
-    if stats.together:
+    dropped = {s.name for s in schema.of_unlearned("identifier") if s.synthetic == "drop"}
+    groups = [kept for kept in ([n for n in group if n not in dropped] for group in stats.together)
+              if len(kept) > 1]
+    if groups:
         logger.info("Columns missing in the same training rows, kept missing together in "
                     "every synthetic row (postprocessing.missing_together): %s.",
-                    "; ".join(", ".join(group) for group in stats.together))
+                    "; ".join(", ".join(group) for group in groups))
+    rules = [f"{', '.join(kept)} where {rule.by} is {_either(rule.levels)}" for rule in stats.when
+             for kept in [[n for n in rule.columns if n not in dropped]] if kept]
+    if rules:
+        logger.info("Columns missing exactly where another column holds given values in the "
+                    "training rows, kept so in every synthetic row "
+                    "(postprocessing.missing_together): %s.", "; ".join(rules))
     return stats
+
+
+def _either(levels: tuple) -> str:
+    """``0``, ``0 or 1``, ``0, 1 or 2``: the levels of a rule, for the log."""
+    names = [str(v) for v in levels]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def clean_rows(
