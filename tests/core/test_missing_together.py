@@ -24,7 +24,7 @@ from synthbalance.core.postprocess import (
     postprocess,
 )
 from synthbalance.core.schema import infer_schema
-from synthbalance.pipelines.postprocessing.nodes import fit_cleaning_rules
+from synthbalance.pipelines.postprocessing.nodes import clean_rows
 
 GROUP = ["approved", "first_payment", "rate"]
 
@@ -177,8 +177,9 @@ def test_the_log_names_the_groups_the_synthetic_rows_keep(caplog):
     df["mail"] = [None if s else f"c{i}@mail.example" for i, s in enumerate(silent)]
     schema = infer_schema(df, "y", {"contract": {"kind": "identifier", "synthetic": "drop"},
                                     "mail": {"kind": "identifier", "synthetic": "drop"}})
+    stats = fit_postprocess(df, schema)
     with caplog.at_level(logging.INFO):
-        stats = fit_cleaning_rules(df, schema)
+        clean_rows(df, stats, schema, {}, 0)
     assert ("phone", "mail") in stats.together and "contract" in stats.together[0]
     assert "approved, first_payment, rate;" not in caplog.text  # the groups: one line, ...
     assert caplog.text.count("approved, first_payment, rate.") == 1  # ... without contract
@@ -187,7 +188,8 @@ def test_the_log_names_the_groups_the_synthetic_rows_keep(caplog):
 
 def _policies(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
     """Insurance policies: the last claim date is missing exactly for the policies with no
-    claims; the end date and end reason exactly for the active ones; a branch code held by
+    claims; the end date and end reason exactly for the active ones (the reasons of ended
+    and of cancelled ones differ); a branch code held by
     one row each, and a ``note`` missing at random."""
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.15).astype(int)
@@ -200,8 +202,9 @@ def _policies(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
         "last_claim": (start + pd.to_timedelta(rng.integers(1, 600, n), unit="D")).where(
             claims > 0),
         "status": status, "end": end.where(status != "active"),
-        "end_reason": np.where(status == "active", None,
-                               rng.choice(["moved", "price", "death"], n)).astype(object),
+        "end_reason": np.where(status == "active", None, np.where(
+            status == "ended", rng.choice(["moved", "price"], n),
+            rng.choice(["unpaid", "fraud"], n))).astype(object),
         "branch": [f"B{i}" for i in rng.permutation(n)],
         "note": np.where(rng.random(n) < 0.3, None, rng.choice(["x", "z"], n)).astype(object),
         "y": y})
@@ -227,19 +230,20 @@ def test_every_synthetic_row_keeps_the_rule_filled_from_rows_of_its_class():
     synth = df.sample(2_000, random_state=1).reset_index(drop=True)
     rng = np.random.default_rng(2)
     synth["claims"] = rng.permutation(synth["claims"].to_numpy())  # as a generator might
-    synth["status"] = rng.permutation(synth["status"].to_numpy())
+    active = synth["status"] == "active"
+    blank = ~active & (rng.random(len(synth)) < 0.3)
+    synth.loc[blank, ["end", "end_reason"]] = None, None
+    synth.loc[active & (rng.random(len(synth)) < 0.1), "end_reason"] = "moved"
     assert ((synth["claims"] == 0) != synth["last_claim"].isna()).mean() > 0.3
     clean, fixes = postprocess(synth, stats, schema, seed=3)
     assert ((clean["claims"] == 0) == clean["last_claim"].isna()).all()
     for column in ("end", "end_reason"):
         assert ((clean["status"] == "active") == clean[column].isna()).all()
     filled = clean["end_reason"].notna() & synth["end_reason"].isna()
-    had = synth["end_reason"].notna() & (clean["status"] != "active")
-    for label in (0, 1):  # from a row of the class that keeps the rule
-        rows = filled & (clean["y"] == label)
-        assert rows.any()
-        pool = synth.loc[had & (synth["y"] == label), "end_reason"]
-        assert clean.loc[rows, "end_reason"].isin(pool).all()
+    assert filled[clean["status"] == "cancelled"].any()
+    reasons = clean.groupby("status")["end_reason"].agg(lambda r: set(r.dropna()))
+    assert reasons["cancelled"] == {"unpaid", "fraud"}  # from rows with the same status
+    assert reasons["ended"] == {"moved", "price"}
     # a date filled in is placed after the start by the order rule, on a whole day
     filled = clean["last_claim"].notna() & synth["last_claim"].isna()
     assert filled.any() and (clean.loc[filled, "last_claim"] > clean.loc[filled, "start"]).all()
@@ -251,8 +255,18 @@ def test_every_synthetic_row_keeps_the_rule_filled_from_rows_of_its_class():
     assert ((off["claims"] == 0) != off["last_claim"].isna()).any()
 
 
-def test_the_log_names_the_rules(caplog):
+def test_the_log_names_the_rules_and_whether_the_rows_keep_them(caplog):
+    """From trial 36A: with the switch off, the log still said the rules were kept."""
     df = _policies()
+    schema = infer_schema(df, "y")
+    stats = fit_postprocess(df, schema)
     with caplog.at_level(logging.INFO):
-        fit_cleaning_rules(df, infer_schema(df, "y"))
-    assert "end, end_reason where status is active; last_claim where claims is 0." in caplog.text
+        clean_rows(df, stats, schema, {}, 0)
+    assert ("values in the training rows, kept so in every synthetic row "
+            "(postprocessing.missing_together): end, end_reason where status is active; "
+            "last_claim where claims is 0.") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        clean_rows(df, stats, schema, {"missing_together": False}, 0)
+    assert "not kept: postprocessing.missing_together or restore_missing is false" in caplog.text
+    assert "kept so" not in caplog.text

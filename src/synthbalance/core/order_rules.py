@@ -117,8 +117,11 @@ def refill(rows: pd.DataFrame, filled: Mapping[str, np.ndarray], rules: Sequence
     """``rows`` with each date of a rule that was filled in (``filled``: column name to a
     row mask), where the rule's other date is present, replaced by that date plus (for
     ``high``) or minus (for ``low``) a draw of the rule's training gap (``gaps``, the
-    quantiles of :func:`gap_quantiles`), on the column's unit (a day, say: the gaps'
-    quantiles fall between whole days) and clipped to its bounds. Rules run in order,
+    quantiles of :func:`gap_quantiles`) among the gaps that keep the date within the
+    column's bounds (a contract started late in the range gets one of the shorter gaps,
+    where clipping a long one would pile such dates on the last training day), on the
+    column's unit (a day, say: the gaps' quantiles fall between whole days) and clipped to
+    its bounds (only where even the shortest gap leaves them). Rules run in order,
     so a date under several rules ends up placed against the last one's other date (the
     nearest, in the columns' order). ``rows`` is not modified."""
     by_name = {c.name: c for c in columns}
@@ -129,10 +132,22 @@ def refill(rows: pd.DataFrame, filled: Mapping[str, np.ndarray], rules: Sequence
             redo = filled[col] & ~np.isnan(seconds[other]) & ~filled[other]
             if not redo.any():
                 continue
-            grid = np.linspace(0.0, 1.0, len(quantiles))
-            gap = np.interp(rng.random(int(redo.sum())), grid, np.asarray(quantiles))
-            out = _write(out, by_name[col], redo, seconds[other][redo] + sign * gap)
+            anchor = seconds[other][redo]
+            room = _room(by_name[col], anchor, sign)
+            known = np.asarray(quantiles)
+            grid = np.linspace(0.0, 1.0, known.size)
+            # a draw of the gap below ``room``: a uniform draw below the room's rank
+            rank = np.interp(room, known, grid, left=0.0, right=1.0)
+            gap = np.interp(rng.random(anchor.size) * rank, grid, known)
+            out = _write(out, by_name[col], redo, anchor + sign * gap)
     return out
+
+
+def _room(col: WrittenDateColumn, anchor: np.ndarray, sign: float) -> np.ndarray:
+    """The largest gap from ``anchor`` (seconds) that keeps ``col``'s date within its
+    bound on the side ``sign`` points to (after the anchor: +1), infinite without one."""
+    bound = col.high if sign > 0 else col.low
+    return np.full(anchor.size, np.inf) if bound is None else sign * (bound - anchor)
 
 
 def _write(rows: pd.DataFrame, col: WrittenDateColumn, mask: np.ndarray,

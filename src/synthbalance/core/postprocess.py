@@ -69,7 +69,8 @@ Rules, in the order they run on each column:
     Runs last, on whole rows, for two date columns in order in every training row (an
     order rule, :mod:`~synthbalance.core.order_rules`): a date that ``fill_missing`` filled
     in, where the rule's other date is present, is placed against it instead, by a draw of
-    the days between the two among the training rows; then a row still with the two the
+    the days between the two among the training rows (among the gaps that keep it within
+    the column's bounds); then a row still with the two the
     other way round gets them swapped. Counted as the date values it changed, per column.
     The sampling stage already drops draws that break a rule, so this fixes what the rules
     above did.
@@ -428,8 +429,24 @@ def _together(synth: pd.DataFrame, stats: PostprocessStats, groups: MissingGroup
         missing = by.isin(rule.levels).to_numpy()
         gaps = synth[[n for n in rule.columns if n in learned]].isna().to_numpy()
         forced.update(dict.fromkeys(rule.columns,
-                                    (missing, donor_rows(gaps, missing, classes, rng))))
+                                    (missing, _like_donors(gaps, missing, classes, by, rng))))
     return forced
+
+
+def _like_donors(gaps: np.ndarray, missing: np.ndarray, classes: Sequence[np.ndarray | None],
+                 by: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    """:func:`~synthbalance.core.missing_together.donor_rows` for a rule's columns, each
+    from a row of the same class and the same value of the rule's column (an end reason
+    from another terminated contract, not from one on leave), else of the same class."""
+    values = by.to_numpy()
+    cells = [np.ones(len(values), dtype=bool) if mask is None else mask
+             for mask in classes]
+    cells = [mask & (values == value) for mask in cells for value in pd.unique(values[~missing])]
+    donors = donor_rows(gaps, missing, cells, rng)
+    left = donors < 0
+    if (left & ~missing & gaps.any(axis=1)).any():  # a value no other row of its class holds
+        donors[left] = donor_rows(gaps, missing, classes, rng)[left]
+    return donors
 
 
 def _blank_ids(rows: pd.DataFrame, stats: PostprocessStats, groups: MissingGroups,

@@ -15,31 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 def fit_cleaning_rules(train_rows: pd.DataFrame, schema: Schema) -> PostprocessStats:
-    """Bounds (declared hints first, else the training range), levels and missing rates;
-    logs the groups of columns missing together and the columns missing where another
-    holds given values (a line each), which the rows keep, without the identifiers they
-    lack (``synthetic: drop``)."""
-    stats = fit_postprocess(train_rows, schema)
-    dropped = {s.name for s in schema.of_unlearned("identifier") if s.synthetic == "drop"}
-    groups = [kept for kept in ([n for n in group if n not in dropped] for group in stats.together)
-              if len(kept) > 1]
-    if groups:
-        logger.info("Columns missing in the same training rows, kept missing together in "
-                    "every synthetic row (postprocessing.missing_together): %s.",
-                    "; ".join(", ".join(group) for group in groups))
-    rules = [f"{', '.join(kept)} where {rule.by} is {_either(rule.levels)}" for rule in stats.when
-             for kept in [[n for n in rule.columns if n not in dropped]] if kept]
-    if rules:
-        logger.info("Columns missing exactly where another column holds given values in the "
-                    "training rows, kept so in every synthetic row "
-                    "(postprocessing.missing_together): %s.", "; ".join(rules))
-    return stats
-
-
-def _either(levels: tuple) -> str:
-    """``0``, ``0 or 1``, ``0, 1 or 2``: the levels of a rule, for the log."""
-    names = [str(v) for v in levels]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    """Bounds (declared hints first, else the training range), levels and missing rates."""
+    return fit_postprocess(train_rows, schema)
 
 
 def clean_rows(
@@ -50,10 +27,37 @@ def clean_rows(
     seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Apply the cleaning rules; return clean rows, per-column fix counts and their totals.
+    Logs the groups of columns missing together and the columns missing where another
+    holds given values (a line each), and whether the rows keep them.
 
     The totals include ``postprocess.values_fixed`` and, per bounded column, the share of
     raw synthetic values below the low bound (``postprocess.negative_share.<column>``).
     """
     params = PostprocessingParams.from_dict(postprocessing)
+    _log_missing_rules(stats, schema, kept=params.missing_together and params.restore_missing)
     clean, fixes = postprocess(synthetic_raw, stats, schema, **params.to_dict(), seed=seed)
     return clean, fixes, fix_totals(fixes)
+
+
+def _log_missing_rules(stats: PostprocessStats, schema: Schema, *, kept: bool) -> None:
+    """One log line for the missing-together groups, one for the missing-where rules,
+    without the identifiers the rows lack (``synthetic: drop``); saying whether the rows
+    keep them (``kept``) or not."""
+    dropped = {s.name for s in schema.of_unlearned("identifier") if s.synthetic == "drop"}
+    groups = [", ".join(kept) for kept in ([n for n in g if n not in dropped]
+                                           for g in stats.together) if len(kept) > 1]
+    rules = [f"{', '.join(kept)} where {rule.by} is {_either(rule.levels)}" for rule in stats.when
+             for kept in [[n for n in rule.columns if n not in dropped]] if kept]
+    how = ("kept so in every synthetic row (postprocessing.missing_together)" if kept else
+           "not kept: postprocessing.missing_together or restore_missing is false")
+    for found, what in ((groups, "Columns missing in the same training rows"),
+                        (rules, "Columns missing exactly where another column holds given "
+                                "values in the training rows")):
+        if found:
+            logger.info("%s, %s: %s.", what, how, "; ".join(found))
+
+
+def _either(levels: tuple) -> str:
+    """``0``, ``0 or 1``, ``0, 1 or 2``: the levels of a rule, for the log."""
+    names = [str(v) for v in levels]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
