@@ -183,6 +183,8 @@ def test_the_verdict_says_what_to_do_with_its_numbers_and_where_the_rows_are():
     assert none.endswith(f"{path} (drop the column synthbalance_added, False on every row, "
                          "before training).")
     assert "too few to confirm" not in none  # its best candidate did not gain
+    assert "recall gain above 0 in metrics.csv (utility.*recall_gain) does not contradict" \
+        in none  # two README trials read it as a win the advice had missed
     unsure = verdict(Advice("none", 0, 0, 0, 0, 0, 0, 0, 0.4, "synthetic with k = 600: "
                             "+0.0271 [-0.0620, +0.1161]", 0.0271), path)
     assert "too few to confirm this gain" in unsure  # not "there is no gain"

@@ -417,6 +417,13 @@ def _perfect_words(advice: Advice, path: str, proxies: tuple[str, ...],
             f"{path}{_UNMARKED}.")
 
 
+#: Two README trials read a recall gain wholly above 0 as a contradiction of "do not augment".
+_RECALL_NOTE = (" A recall gain above 0 in metrics.csv (utility.*recall_gain) does not "
+                "contradict this: recall at the threshold 0.5 rises with any added minority "
+                "rows, which shift every score up, while this advice reads how well the "
+                "classifier ranks (PR AUC; docs/metrics.md).")
+
+
 def _advice_words(advice: Advice, path: str, class_weight: float | None,
                   chance: float | None, proxies: tuple[str, ...]) -> str:
     test = (f"on the test split {advice.test_pr_auc_gain:+.4f} "
@@ -439,8 +446,8 @@ def _advice_words(advice: Advice, path: str, class_weight: float | None,
         random = f", {chance:.4f} ranking at random" if chance is not None else ""
         return (f"Advice: do not augment. No arm raised the validation PR AUC by a gain whose "
                 f"95 % interval lies above 0{best}; the intervals hold for every arm and "
-                f"every k (the rows an arm adds per minority class) at once.{unsure} Train "
-                f"on the real "
+                f"every k (the rows an arm adds per minority class) at once.{unsure}"
+                f"{_RECALL_NOTE} Train on the real "
                 f"rows as they are (baseline test PR AUC {advice.pr_auc_baseline:.4f}{random}); "
                 f"they are in {path}{_UNMARKED}.")
     # the test split never chooses, but a reading below 0 there is said
