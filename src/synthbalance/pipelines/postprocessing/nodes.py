@@ -34,21 +34,21 @@ def clean_rows(
     raw synthetic values below the low bound (``postprocess.negative_share.<column>``).
     """
     params = PostprocessingParams.from_dict(postprocessing)
-    _log_missing_rules(stats, schema, kept=params.missing_together and params.restore_missing)
+    _log_missing_rules(stats, schema, on=params.missing_together and params.restore_missing)
     clean, fixes = postprocess(synthetic_raw, stats, schema, **params.to_dict(), seed=seed)
     return clean, fixes, fix_totals(fixes)
 
 
-def _log_missing_rules(stats: PostprocessStats, schema: Schema, *, kept: bool) -> None:
+def _log_missing_rules(stats: PostprocessStats, schema: Schema, *, on: bool) -> None:
     """One log line for the missing-together groups, one for the missing-where rules,
     without the identifiers the rows lack (``synthetic: drop``); saying whether the rows
-    keep them (``kept``) or not."""
+    keep them (``on``) or not."""
     dropped = {s.name for s in schema.of_unlearned("identifier") if s.synthetic == "drop"}
     groups = [", ".join(kept) for kept in ([n for n in g if n not in dropped]
                                            for g in stats.together) if len(kept) > 1]
     rules = [f"{', '.join(kept)} where {rule.by} is {_either(rule.levels)}" for rule in stats.when
              for kept in [[n for n in rule.columns if n not in dropped]] if kept]
-    how = ("kept so in every synthetic row (postprocessing.missing_together)" if kept else
+    how = ("kept so in every synthetic row (postprocessing.missing_together)" if on else
            "not kept: postprocessing.missing_together or restore_missing is false")
     for found, what in ((groups, "Columns missing in the same training rows"),
                         (rules, "Columns missing exactly where another column holds given "
