@@ -26,7 +26,7 @@ from benchmarks import order_rules
 
 
 def policies(rng: np.random.Generator) -> tuple[pd.DataFrame, str, list[str], str, tuple]:
-    """6,000 policies (about 13 % churn): claims (Poisson, more for cars), the last claim
+    """6,000 policies (5.2 % churned): claims (Poisson, more for cars), the last claim
     date between signup and the snapshot where there are claims, missing where none."""
     n, snapshot = 6000, pd.Timestamp("2024-06-30")
     product = rng.choice(["car", "home", "life", "health", "travel"], n,
@@ -47,7 +47,7 @@ def policies(rng: np.random.Generator) -> tuple[pd.DataFrame, str, list[str], st
 
 
 def contracts(rng: np.random.Generator) -> tuple[pd.DataFrame, str, list[str], str, tuple]:
-    """5,000 contracts (about 7 % defaults): the end date and end reason are missing
+    """5,000 contracts (4.8 % defaulted): the end date and end reason are missing
     exactly where the status is active (60 %)."""
     n = 5000
     status = rng.choice(["active", "ended", "cancelled"], n, p=[0.6, 0.3, 0.1])
